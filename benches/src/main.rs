@@ -1,0 +1,3 @@
+//! benches entry point.
+
+fn main() {}

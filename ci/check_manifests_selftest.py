@@ -1,0 +1,181 @@
+"""Mutation self-tests for ci/check_manifests.py: prove that each check can fail.
+
+Each mutation breaks a copy of the rendered prod manifests in one known way; it passes only if
+the named check then reports a failure (and the unbroken manifests passed it).
+"""
+from __future__ import annotations
+
+
+def _find(docs, kind, name):
+    return next(d for d in docs if d.get("kind") == kind and d["metadata"]["name"] == name)
+
+
+def _container(docs, deployment):
+    return _find(docs, "Deployment", deployment)["spec"]["template"]["spec"]["containers"][0]
+
+
+def _pod(docs, deployment):
+    return _find(docs, "Deployment", deployment)["spec"]["template"]["spec"]
+
+
+def _drop_readiness(docs):
+    del _container(docs, "command-api")["readinessProbe"]
+
+
+def _liveness_wrong_path(docs):
+    _container(docs, "projector")["livenessProbe"]["httpGet"]["path"] = "/healthz"
+
+
+def _image_latest(docs):
+    for d in docs:
+        if d.get("kind") in ("Deployment", "Job"):
+            for c in d["spec"]["template"]["spec"]["containers"]:
+                c["image"] = c["image"].split(":")[0].split("@")[0] + ":latest"
+
+
+def _image_untagged(docs):
+    c = _container(docs, "query-api")
+    c["image"] = c["image"].split(":")[0].split("@")[0]
+
+
+def _no_limits(docs):
+    del _container(docs, "query-api")["resources"]["limits"]
+
+
+def _keep_capabilities(docs):
+    _container(docs, "command-api")["securityContext"]["capabilities"]["drop"] = ["NET_RAW"]
+
+
+def _run_as_root(docs):
+    _pod(docs, "projector")["securityContext"]["runAsUser"] = 0
+    _container(docs, "projector")["securityContext"]["runAsUser"] = 0
+
+
+def _writable_root(docs):
+    _container(docs, "query-api")["securityContext"]["readOnlyRootFilesystem"] = False
+
+
+def _delete_pdb(docs):
+    docs.remove(_find(docs, "PodDisruptionBudget", "query-api"))
+
+
+def _pdb_wrong_selector(docs):
+    _find(docs, "PodDisruptionBudget", "command-api")["spec"]["selector"]["matchLabels"] = {"app.kubernetes.io/name": "cmd-api"}
+
+
+def _no_spread(docs):
+    del _pod(docs, "projector")["topologySpreadConstraints"]
+
+
+def _max_unavailable(docs):
+    _find(docs, "Deployment", "command-api")["spec"]["strategy"]["rollingUpdate"]["maxUnavailable"] = 1
+
+
+def _short_grace(docs):
+    _pod(docs, "command-api")["terminationGracePeriodSeconds"] = 20
+
+
+def _exec_prestop(docs):
+    _container(docs, "query-api")["lifecycle"]["preStop"] = {"exec": {"command": ["sh", "-c", "sleep 5"]}}
+
+
+def _netpol_wrong_port(docs):
+    _find(docs, "NetworkPolicy", "projector")["spec"]["ingress"][0]["ports"][0]["port"] = 9191
+
+
+def _netpol_egress_wrong_port(docs):
+    _find(docs, "NetworkPolicy", "command-api")["spec"]["egress"][0]["ports"][0]["port"] = 5433
+
+
+def _no_default_deny(docs):
+    docs.remove(_find(docs, "NetworkPolicy", "default-deny-all"))
+
+
+def _query_api_to_kafka(docs):
+    egress = _find(docs, "NetworkPolicy", "query-api")["spec"]["egress"]
+    egress.append({"to": [{"podSelector": {"matchLabels": {"strimzi.io/cluster": "cc-kafka"}}}],
+                   "ports": [{"protocol": "TCP", "port": 9093}]})
+
+
+def _literal_secret(docs):
+    _container(docs, "query-api")["env"].append({"name": "CC_AUTH__JWT_SECRET", "value": "hunter2"})
+
+
+def _inline_db_password(docs):
+    env = _container(docs, "command-api")["env"]
+    url = next(e for e in env if e["name"] == "CC_DATABASE__URL")
+    url["value"] = "postgres://cc_writer:hunter2@cc-pg-rw:5432/cloudcommerce"
+
+
+def _secret_object(docs):
+    docs.append({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "oops"}, "stringData": {"k": "v"}})
+
+
+def _prod_single_replica(docs):
+    _find(docs, "HorizontalPodAutoscaler", "query-api")["spec"]["minReplicas"] = 1
+
+
+def _replicas_and_hpa(docs):
+    _find(docs, "Deployment", "command-api")["spec"]["replicas"] = 3
+
+
+def _too_many_partitions(docs):
+    _find(docs, "ScaledObject", "projector")["spec"]["maxReplicaCount"] = 12
+
+
+def _topic_partitions(docs):
+    _find(docs, "KafkaTopic", "cloudcommerce.user-events")["spec"]["partitions"] = 12
+
+
+def _service_wrong_target(docs):
+    _find(docs, "Service", "projector")["spec"]["ports"][0]["targetPort"] = "metrics"
+
+
+def _no_migration_label(docs):
+    del _find(docs, "Job", "cc-migrate")["metadata"]["labels"]["app.kubernetes.io/component"]
+
+
+def _alert_metric_renamed(docs):
+    for d in docs:
+        if d.get("kind") == "PrometheusRule":
+            for g in d["spec"]["groups"]:
+                for rule in g["rules"]:
+                    rule["expr"] = rule["expr"].replace("relay_outbox_backlog", "outbox_backlog")
+
+
+def _no_automount_off(docs):
+    del _pod(docs, "query-api")["automountServiceAccountToken"]
+
+
+MUTATIONS = [
+    ("probes", _drop_readiness), ("probes", _liveness_wrong_path),
+    ("image-pinned", _image_latest), ("image-pinned", _image_untagged),
+    ("resources", _no_limits),
+    ("security-context", _keep_capabilities), ("security-context", _run_as_root),
+    ("security-context", _writable_root),
+    ("pdb", _delete_pdb), ("pdb", _pdb_wrong_selector),
+    ("topology-spread", _no_spread), ("rolling-update", _max_unavailable),
+    ("graceful-shutdown", _short_grace), ("prestop-sleep", _exec_prestop),
+    ("netpol-ports", _netpol_wrong_port), ("netpol-ports", _netpol_egress_wrong_port),
+    ("netpol-default-deny", _no_default_deny), ("query-api-no-kafka", _query_api_to_kafka),
+    ("no-inline-secrets", _literal_secret), ("no-inline-secrets", _inline_db_password),
+    ("no-secret-objects", _secret_object),
+    ("replicas", _prod_single_replica), ("replicas", _replicas_and_hpa),
+    ("keda-max-partitions", _too_many_partitions), ("kafka-topics", _topic_partitions),
+    ("service-ports", _service_wrong_target), ("migration-job", _no_migration_label),
+    ("alerts-metrics", _alert_metric_renamed), ("service-account", _no_automount_off),
+]
+
+
+def self_test(docs, run_checks, deepcopy) -> list:
+    """One result per mutation: passed when the expected check fails on the broken copy."""
+    results = []
+    baseline = {c for c, _, ok, _ in run_checks("prod", docs).results if not ok}
+    for check, mutate in MUTATIONS:
+        broken = deepcopy(docs)
+        mutate(broken)
+        failed = {c for c, _, ok, _ in run_checks("prod", broken).results if not ok}
+        caught = check in failed and check not in baseline
+        results.append(("self-test", f"{mutate.__name__.lstrip('_')} -> {check}", caught,
+                        f"breaking the manifests this way must fail check {check!r}; failed: {sorted(failed)}"))
+    return results

@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Shared settings of the local stack: where things live and which loopback ports they use.
+# Sourced by the other scripts; every path is inside the checkout (.dev/), nothing is global.
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+DEV="$ROOT/.dev"
+RUN="$DEV/run"
+LOGS="$DEV/logs"
+
+PG_PORT="${CC_DEV_PG_PORT:-54329}"
+PG_DATA="$DEV/pg/data"
+PG_SOCKET="$DEV/pg/socket"
+PG_SUPERUSER_URL="postgres://postgres@127.0.0.1:$PG_PORT/postgres"
+
+DEV_BROKER_PORT="${CC_DEV_BROKER_PORT:-19092}"
+TEST_BROKER_PORT="${CC_TEST_BROKER_PORT:-19192}"
+
+COMMAND_API_PORT="${CC_DEV_COMMAND_API_PORT:-18081}"
+QUERY_API_PORT="${CC_DEV_QUERY_API_PORT:-18082}"
+PROJECTOR_PORT="${CC_DEV_PROJECTOR_PORT:-18083}"
+
+TANSU_VERSION="0.6.0"
+export PATH="$HOME/.cargo/bin:$PATH"
+
+mkdir -p "$RUN" "$LOGS"
+
+log() { printf '==> %s\n' "$*" >&2; }
+
+# Newest PostgreSQL server binaries installed by Debian's packages (kept off PATH there).
+pg_bin() {
+  local dir
+  dir=$(find /usr/lib/postgresql -maxdepth 2 -name bin -type d 2>/dev/null | sort -V | tail -n 1)
+  [ -n "$dir" ] && printf '%s\n' "$dir"
+}
+
+# Waits until "$@" succeeds, up to $WAIT_SECONDS (default 60).
+wait_for() {
+  local what="$1"; shift
+  local deadline=$((SECONDS + ${WAIT_SECONDS:-60}))
+  until "$@" >/dev/null 2>&1; do
+    if [ "$SECONDS" -ge "$deadline" ]; then
+      log "timed out waiting for $what"
+      return 1
+    fi
+    sleep 0.2
+  done
+}
+
+# Whether the process in pid file $1 is alive.
+running() {
+  [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null
+}
+
+# Stops the process in pid file $1 with SIGTERM, then SIGKILL after $2 seconds (default 20).
+stop_pidfile() {
+  local pidfile="$1" grace="${2:-20}" pid
+  running "$pidfile" || { rm -f "$pidfile"; return 0; }
+  pid=$(cat "$pidfile")
+  kill -TERM "$pid" 2>/dev/null || true
+  local deadline=$((SECONDS + grace))
+  while kill -0 "$pid" 2>/dev/null; do
+    if [ "$SECONDS" -ge "$deadline" ]; then kill -KILL "$pid" 2>/dev/null || true; break; fi
+    sleep 0.2
+  done
+  rm -f "$pidfile"
+}
+
+port_open() {
+  (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}

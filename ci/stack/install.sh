@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs what the stack needs and is missing: PostgreSQL server binaries (Debian package)
+# and the Kafka-compatible broker Tansu (crates.io). Quick when both are present.
+set -euo pipefail
+source "$(dirname "$0")/common.sh"
+
+if [ -z "$(pg_bin)" ] || [ ! -x "$(pg_bin)/initdb" ]; then
+  log "installing PostgreSQL server binaries (apt)"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq postgresql-15 >/dev/null || apt-get install -y -qq postgresql >/dev/null
+fi
+
+if ! command -v tansu >/dev/null 2>&1; then
+  log "installing tansu $TANSU_VERSION (cargo install; 8-15 minutes the first time)"
+  # --locked is required (the unlocked dependency set does not build); the default features
+  # have no storage engine, hence dynostore (memory) and libsql (sqlite).
+  cargo install tansu --version "$TANSU_VERSION" --locked --features dynostore,libsql
+fi

@@ -1,0 +1,5 @@
+//! Authentication: password hashing, access tokens, and resolving who is calling.
+
+pub mod password;
+pub mod principal;
+pub mod token;

@@ -1,0 +1,79 @@
+//! Signed access tokens (JWT, HS256): the user id and role, valid for a short time.
+
+use std::time::Duration;
+
+use chrono::Utc;
+use domain::values::Role;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+pub const ISSUER: &str = "cloudcommerce";
+pub const AUDIENCE: &str = "cloudcommerce-api";
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Claims {
+    /// The user id.
+    pub sub: Uuid,
+    /// The role when the token was issued; commands re-check the current role.
+    pub role: Role,
+    pub iss: String,
+    pub aud: String,
+    pub iat: i64,
+    pub exp: i64,
+    pub jti: Uuid,
+}
+
+pub struct TokenKeys {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    validation: Validation,
+    pub ttl: Duration,
+}
+
+impl std::fmt::Debug for TokenKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenKeys")
+            .field("ttl", &self.ttl)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TokenKeys {
+    pub fn new(secret: &SecretString, ttl: Duration) -> Self {
+        let bytes = secret.expose_secret().as_bytes();
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.set_issuer(&[ISSUER]);
+        validation.set_audience(&[AUDIENCE]);
+        validation.leeway = 5;
+        Self {
+            encoding: EncodingKey::from_secret(bytes),
+            decoding: DecodingKey::from_secret(bytes),
+            validation,
+            ttl,
+        }
+    }
+
+    pub fn issue(&self, user_id: Uuid, role: Role) -> anyhow::Result<String> {
+        let now = Utc::now().timestamp();
+        let claims = Claims {
+            sub: user_id,
+            role,
+            iss: ISSUER.to_owned(),
+            aud: AUDIENCE.to_owned(),
+            iat: now,
+            exp: now + i64::try_from(self.ttl.as_secs()).unwrap_or(900),
+            jti: Uuid::new_v4(),
+        };
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+            .map_err(|e| anyhow::anyhow!("signing a token: {e}"))
+    }
+
+    /// The claims of a valid, unexpired token; `None` for anything else.
+    pub fn verify(&self, token: &str) -> Option<Claims> {
+        jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
+            .ok()
+            .map(|data| data.claims)
+    }
+}

@@ -1,0 +1,14 @@
+//! command-api: the write side's HTTP API. Every command is authenticated, decided by the pure
+//! domain, and recorded as events plus outbox rows in one PostgreSQL transaction; the relay in
+//! the same process publishes the outbox to Kafka.
+
+pub mod auth;
+pub mod bootstrap;
+pub mod command;
+pub mod error;
+pub mod metrics;
+pub mod request;
+pub mod routes;
+pub mod settings;
+pub mod startup;
+pub mod validation;

@@ -1,0 +1,47 @@
+//! command-api entry point: `serve` (default), `migrate`, or `create-admin`.
+
+use command_api::{
+    settings::Settings,
+    startup::{Application, migrate},
+};
+
+const USAGE: &str = "usage: command-api [serve | migrate | create-admin]
+  serve          run the HTTP API and the outbox relay (default)
+  migrate        apply the write-side schema migrations and exit
+  create-admin   create the admin named by CC_BOOTSTRAP_ADMIN__EMAIL/__PASSWORD and exit";
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    platform::telemetry::init("info");
+    let command = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "serve".to_owned());
+    match command.as_str() {
+        "serve" => {
+            let settings = Settings::from_env()?;
+            let app = Application::build(settings).await?;
+            tracing::info!(port = app.port(), "command-api listening");
+            app.run_until_stopped().await
+        }
+        "migrate" => {
+            let database = platform::db::DbSettings::from_env("command-api-migrate")?;
+            let applied = migrate(&database).await?;
+            tracing::info!(applied, "migrations applied");
+            Ok(())
+        }
+        "create-admin" => {
+            let settings = Settings::from_env()?;
+            let (email, password) = settings.bootstrap_admin.ok_or_else(|| {
+                anyhow::anyhow!("set CC_BOOTSTRAP_ADMIN__EMAIL and CC_BOOTSTRAP_ADMIN__PASSWORD")
+            })?;
+            let pool = settings.database.pool()?;
+            command_api::bootstrap::ensure_admin(&pool, &email, &password).await?;
+            Ok(())
+        }
+        "-h" | "--help" | "help" => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        other => anyhow::bail!("unknown command {other:?}\n{USAGE}"),
+    }
+}

@@ -1,0 +1,41 @@
+//! Names and meanings of command-api's own metrics (the relay's are in `kafka::metrics`, HTTP
+//! durations in `platform::http_metrics`).
+
+/// Events appended to the event store (counter, by event type).
+pub const EVENTS_APPENDED: &str = "events_appended_total";
+/// Commands refused by a business rule (counter, by code).
+pub const COMMANDS_REJECTED: &str = "commands_rejected_total";
+/// Optimistic-concurrency conflicts, whether retried or answered 409/412 (counter).
+pub const VERSION_CONFLICTS: &str = "version_conflicts_total";
+/// Failed sign-ins (counter).
+pub const LOGIN_FAILURES: &str = "login_failures_total";
+/// Requests answered from a stored idempotency record (counter).
+pub const IDEMPOTENT_REPLAYS: &str = "idempotent_replays_total";
+/// Connections in use and requests waiting for one (gauges, sampled on scrape).
+pub const DB_POOL_IN_USE: &str = "db_pool_connections_in_use";
+pub const DB_POOL_WAITING: &str = "db_pool_waiting";
+
+pub fn describe() {
+    metrics::describe_counter!(EVENTS_APPENDED, "Events appended to the event store");
+    metrics::describe_counter!(COMMANDS_REJECTED, "Commands refused by a business rule");
+    metrics::describe_counter!(VERSION_CONFLICTS, "Optimistic concurrency conflicts");
+    metrics::describe_counter!(LOGIN_FAILURES, "Failed sign-in attempts");
+    metrics::describe_counter!(
+        IDEMPOTENT_REPLAYS,
+        "Responses replayed for a repeated Idempotency-Key"
+    );
+    metrics::describe_gauge!(DB_POOL_IN_USE, "PostgreSQL connections in use");
+    metrics::describe_gauge!(
+        DB_POOL_WAITING,
+        "Requests waiting for a PostgreSQL connection"
+    );
+    kafka::metrics::describe();
+}
+
+/// Samples the pool gauges; called on every `/metrics` scrape.
+pub fn sample_pool(pool: &deadpool_postgres::Pool) {
+    let status = pool.status();
+    let in_use = status.size.saturating_sub(status.available);
+    metrics::gauge!(DB_POOL_IN_USE).set(in_use as f64);
+    metrics::gauge!(DB_POOL_WAITING).set(status.waiting as f64);
+}

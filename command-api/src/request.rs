@@ -1,0 +1,169 @@
+//! What a command request carries besides its body: correlation and trace context, the
+//! `Idempotency-Key`, `If-Match`, and the JSON body kept raw for the idempotency hash.
+
+use std::{future::Future, pin::Pin};
+
+use actix_web::{
+    FromRequest, HttpRequest,
+    dev::Payload,
+    http::{StatusCode, header},
+    web,
+};
+use platform::Problem;
+use serde::de::DeserializeOwned;
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::error::ApiError;
+
+pub const CORRELATION_ID: &str = "x-correlation-id";
+pub const CAUSATION_ID: &str = "x-causation-id";
+pub const TRACEPARENT: &str = "traceparent";
+pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
+pub const CONSISTENCY_TOKEN: &str = "consistency-token";
+const MAX_IDEMPOTENCY_KEY_LEN: usize = 255;
+
+/// Request headers that shape how a command is recorded.
+#[derive(Debug, Clone)]
+pub struct CommandHeaders {
+    pub correlation_id: Uuid,
+    pub causation_id: Option<Uuid>,
+    pub traceparent: Option<String>,
+    pub idempotency_key: Option<String>,
+    /// The version named by `If-Match`, if sent.
+    pub if_match: Option<i64>,
+    /// `METHOD path` of the request, part of the idempotency hash.
+    pub target: String,
+}
+
+impl CommandHeaders {
+    pub fn from_request(req: &HttpRequest) -> Result<Self, Problem> {
+        let text = |name: &str| {
+            req.headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+        };
+        let uuid_header = |name: &'static str| -> Result<Option<Uuid>, Problem> {
+            text(name)
+                .map(|v| {
+                    Uuid::parse_str(v).map_err(|_| {
+                        Problem::bad_request("invalid_header", format!("{name} must be a UUID"))
+                    })
+                })
+                .transpose()
+        };
+        let idempotency_key = text(IDEMPOTENCY_KEY)
+            .map(|key| {
+                if key.len() > MAX_IDEMPOTENCY_KEY_LEN || !key.is_ascii() {
+                    Err(Problem::bad_request(
+                        "invalid_idempotency_key",
+                        "Idempotency-Key must be 1-255 ASCII characters",
+                    ))
+                } else {
+                    Ok(key.to_owned())
+                }
+            })
+            .transpose()?;
+        let if_match = text(header::IF_MATCH.as_str())
+            .map(|raw| {
+                raw.trim_start_matches("W/")
+                    .trim_matches('"')
+                    .parse::<i64>()
+                    .ok()
+                    .filter(|v| *v >= 0)
+                    .ok_or_else(|| {
+                        Problem::bad_request(
+                            "invalid_if_match",
+                            "If-Match must be an ETag returned by this API, e.g. \"3\"",
+                        )
+                    })
+            })
+            .transpose()?;
+        let traceparent = text(TRACEPARENT)
+            .filter(|v| is_valid_traceparent(v))
+            .map(str::to_owned);
+        Ok(Self {
+            correlation_id: uuid_header(CORRELATION_ID)?.unwrap_or_else(Uuid::now_v7),
+            causation_id: uuid_header(CAUSATION_ID)?,
+            traceparent,
+            idempotency_key,
+            if_match,
+            target: format!("{} {}", req.method(), req.path()),
+        })
+    }
+
+    /// Hash of what the request asks for: the same key with a different hash is refused.
+    pub fn request_hash(&self, body: &[u8]) -> Vec<u8> {
+        let mut hasher = Sha256::new();
+        hasher.update(self.target.as_bytes());
+        hasher.update([0]);
+        hasher.update(body);
+        hasher.finalize().to_vec()
+    }
+}
+
+/// `00-<32 hex>-<16 hex>-<2 hex>`, the W3C trace-context shape; anything else is dropped.
+fn is_valid_traceparent(value: &str) -> bool {
+    let parts: Vec<&str> = value.split('-').collect();
+    parts.len() == 4
+        && [2, 32, 16, 2]
+            .iter()
+            .zip(&parts)
+            .all(|(len, part)| part.len() == *len && part.chars().all(|c| c.is_ascii_hexdigit()))
+}
+
+/// A JSON body parsed into `T`, with the raw bytes kept for the idempotency hash. Errors are
+/// problems: 400 malformed or unknown fields, 413 too large, 415 not JSON.
+#[derive(Debug)]
+pub struct JsonBody<T> {
+    pub value: T,
+    pub raw: web::Bytes,
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let content_type_ok = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_none_or(|v| {
+                let media = v.split(';').next().unwrap_or_default().trim();
+                media.eq_ignore_ascii_case("application/json") || media.ends_with("+json")
+            });
+        let bytes = web::Bytes::from_request(req, payload);
+        Box::pin(async move {
+            if !content_type_ok {
+                return Err(Problem::new(
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    "unsupported_media_type",
+                    "The request body must be JSON",
+                )
+                .into());
+            }
+            let raw = bytes.await.map_err(|e| {
+                let too_large = e
+                    .as_response_error()
+                    .status_code()
+                    .eq(&StatusCode::PAYLOAD_TOO_LARGE);
+                if too_large {
+                    Problem::new(
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        "body_too_large",
+                        "The request body is too large",
+                    )
+                } else {
+                    Problem::bad_request("unreadable_body", "the request body could not be read")
+                }
+            })?;
+            let value = serde_json::from_slice(&raw).map_err(|e| {
+                Problem::bad_request("malformed_body", format!("the JSON body is not valid: {e}"))
+            })?;
+            Ok(JsonBody { value, raw })
+        })
+    }
+}

@@ -1,0 +1,274 @@
+//! `/v1/users`: sign-up, profile changes, roles and deactivation.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use domain::{
+    Actor,
+    user::{User, UserCommand},
+    values::{DisplayName, Email, Password, Role, ValueError},
+};
+use serde::Deserialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::{
+    auth::{password, principal::Caller},
+    command::{CommandRequest, Reply, SideEffect, execute},
+    error::ApiError,
+    request::{CommandHeaders, JsonBody},
+    startup::AppState,
+    validation::{Fields, checked},
+};
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RegisterUserBody {
+    #[schema(example = "ada@example.com")]
+    pub email: String,
+    /// 12 to 128 characters.
+    #[schema(example = "correct horse battery staple")]
+    pub password: String,
+    #[schema(example = "Ada")]
+    pub display_name: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateUserBody {
+    pub display_name: Option<String>,
+    /// New password, 12 to 128 characters.
+    pub password: Option<String>,
+    /// Required with `password` when users change their own password.
+    pub current_password: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AssignRoleBody {
+    #[schema(value_type = String, example = "seller")]
+    pub role: Role,
+}
+
+/// Registers a customer account.
+#[utoipa::path(post, path = "/v1/users", tag = "users", request_body = RegisterUserBody,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first response for 24 h")),
+    responses((status = 201, description = "Registered", body = crate::routes::openapi::Accepted),
+              (status = 400, description = "Invalid fields", body = crate::routes::openapi::ProblemDoc),
+              (status = 409, description = "Email already registered", body = crate::routes::openapi::ProblemDoc)))]
+pub async fn register(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+    body: JsonBody<RegisterUserBody>,
+) -> Result<HttpResponse, ApiError> {
+    let headers = CommandHeaders::from_request(&req)?;
+    let mut fields = Fields::default();
+    let email = fields.check(Email::parse(&body.value.email));
+    let display_name = fields.check(DisplayName::parse(&body.value.display_name));
+    let password = fields.check(Password::parse(&body.value.password));
+    fields.finish()?;
+    let (email, display_name) = (checked(email)?, checked(display_name)?);
+    let hash = password::hash(checked(password)?).await?;
+    let user_id = Uuid::now_v7();
+    let request = CommandRequest {
+        caller: &caller,
+        headers: &headers,
+        body: &body.raw,
+    };
+    execute::<User, _>(
+        &state.pool,
+        request,
+        user_id,
+        Reply::created(format!("/v1/users/{user_id}")),
+        |_, _| {
+            Ok((
+                vec![UserCommand::Register {
+                    user_id,
+                    email: email.clone(),
+                    display_name: display_name.clone(),
+                }],
+                vec![
+                    SideEffect::ReserveEmail {
+                        email: email.as_str().to_owned(),
+                        user_id,
+                    },
+                    SideEffect::SetPasswordHash {
+                        user_id,
+                        hash: hash.clone(),
+                    },
+                ],
+            ))
+        },
+    )
+    .await
+}
+
+/// Changes a user's display name and/or password (the user themself or an admin).
+#[utoipa::path(patch, path = "/v1/users/{id}", tag = "users", request_body = UpdateUserBody,
+    params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header), ("Idempotency-Key" = Option<String>, Header)),
+    responses((status = 200, body = crate::routes::openapi::Accepted),
+              (status = 400, body = crate::routes::openapi::ProblemDoc),
+              (status = 401, body = crate::routes::openapi::ProblemDoc),
+              (status = 403, body = crate::routes::openapi::ProblemDoc),
+              (status = 404, body = crate::routes::openapi::ProblemDoc),
+              (status = 412, body = crate::routes::openapi::ProblemDoc)),
+    security(("bearer" = [])))]
+pub async fn update(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+    path: web::Path<Uuid>,
+    body: JsonBody<UpdateUserBody>,
+) -> Result<HttpResponse, ApiError> {
+    let user_id = path.into_inner();
+    let headers = CommandHeaders::from_request(&req)?;
+    let claims = caller.claims().ok_or(ApiError::Unauthenticated)?;
+    let mut fields = Fields::default();
+    let display_name =
+        fields.check_optional(body.value.display_name.as_deref(), DisplayName::parse);
+    let new_password = fields.check_optional(body.value.password.as_deref(), Password::parse);
+    let changing_own_password = new_password.is_some() && claims.sub == user_id;
+    if changing_own_password && body.value.current_password.is_none() {
+        fields.fail(ValueError::Invalid {
+            field: "current_password",
+            reason: "is required to change your own password",
+        });
+    }
+    if body.value.display_name.is_none() && body.value.password.is_none() {
+        fields.fail(ValueError::Invalid {
+            field: "body",
+            reason: "must change display_name or password",
+        });
+    }
+    fields.finish()?;
+    if changing_own_password {
+        let current = body.value.current_password.clone().unwrap_or_default();
+        verify_current_password(&state, user_id, current).await?;
+    }
+    let new_hash = match new_password {
+        Some(password) => Some(password::hash(password).await?),
+        None => None,
+    };
+    let request = CommandRequest {
+        caller: &caller,
+        headers: &headers,
+        body: &body.raw,
+    };
+    execute::<User, _>(&state.pool, request, user_id, Reply::ok(), |actor, _| {
+        require_signed_in(actor)?;
+        let mut commands = Vec::new();
+        let mut effects = Vec::new();
+        if let Some(display_name) = &display_name {
+            commands.push(UserCommand::ChangeDisplayName {
+                display_name: display_name.clone(),
+            });
+        }
+        if let Some(hash) = &new_hash {
+            commands.push(UserCommand::ChangePassword);
+            effects.push(SideEffect::SetPasswordHash {
+                user_id,
+                hash: hash.clone(),
+            });
+        }
+        Ok((commands, effects))
+    })
+    .await
+}
+
+/// Assigns a role (admins only).
+#[utoipa::path(put, path = "/v1/users/{id}/role", tag = "users", request_body = AssignRoleBody,
+    params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header), ("Idempotency-Key" = Option<String>, Header)),
+    responses((status = 200, body = crate::routes::openapi::Accepted),
+              (status = 401, body = crate::routes::openapi::ProblemDoc),
+              (status = 403, body = crate::routes::openapi::ProblemDoc),
+              (status = 404, body = crate::routes::openapi::ProblemDoc)),
+    security(("bearer" = [])))]
+pub async fn assign_role(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+    path: web::Path<Uuid>,
+    body: JsonBody<AssignRoleBody>,
+) -> Result<HttpResponse, ApiError> {
+    let headers = CommandHeaders::from_request(&req)?;
+    let role = body.value.role;
+    let request = CommandRequest {
+        caller: &caller,
+        headers: &headers,
+        body: &body.raw,
+    };
+    execute::<User, _>(
+        &state.pool,
+        request,
+        path.into_inner(),
+        Reply::ok(),
+        |actor, _| {
+            require_signed_in(actor)?;
+            Ok((vec![UserCommand::AssignRole { role }], vec![]))
+        },
+    )
+    .await
+}
+
+/// Deactivates an account for good (the user themself or an admin).
+#[utoipa::path(delete, path = "/v1/users/{id}", tag = "users",
+    params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header), ("Idempotency-Key" = Option<String>, Header)),
+    responses((status = 200, body = crate::routes::openapi::Accepted),
+              (status = 401, body = crate::routes::openapi::ProblemDoc),
+              (status = 403, body = crate::routes::openapi::ProblemDoc)),
+    security(("bearer" = [])))]
+pub async fn deactivate(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+    path: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let headers = CommandHeaders::from_request(&req)?;
+    let request = CommandRequest {
+        caller: &caller,
+        headers: &headers,
+        body: &[],
+    };
+    execute::<User, _>(
+        &state.pool,
+        request,
+        path.into_inner(),
+        Reply::ok(),
+        |actor, _| {
+            require_signed_in(actor)?;
+            Ok((vec![UserCommand::Deactivate], vec![]))
+        },
+    )
+    .await
+}
+
+pub fn require_signed_in(actor: &Actor) -> Result<(), ApiError> {
+    match actor {
+        Actor::Anonymous => Err(ApiError::Unauthenticated),
+        _ => Ok(()),
+    }
+}
+
+async fn verify_current_password(
+    state: &AppState,
+    user_id: Uuid,
+    candidate: String,
+) -> Result<(), ApiError> {
+    let stored = {
+        let client = state.pool.get().await?;
+        store::credentials::password_hash(&**client, user_id).await?
+    };
+    let matches = match stored {
+        Some(hash) => password::verify(candidate, hash).await?,
+        None => false,
+    };
+    if matches {
+        Ok(())
+    } else {
+        Err(platform::Problem::new(
+            actix_web::http::StatusCode::FORBIDDEN,
+            "wrong_current_password",
+            "The current password is not correct",
+        )
+        .into())
+    }
+}

@@ -1,0 +1,202 @@
+//! `spawn_app()`: command-api on a free port with its own database and topics, plus typed
+//! request helpers.
+
+use std::time::Duration;
+
+use command_api::{settings::Settings, startup::Application};
+use kafka::Topics;
+use reqwest::{Response, StatusCode};
+use secrecy::SecretString;
+use serde_json::{Value, json};
+use testkit::{TestDatabase, topics::kafka_settings, unique_topics};
+use uuid::Uuid;
+
+pub const ADMIN_EMAIL: &str = "admin@cloudcommerce.test";
+pub const ADMIN_PASSWORD: &str = "admin-password-123";
+pub const PASSWORD: &str = "a-long-enough-password";
+
+#[derive(Debug)]
+pub struct TestApp {
+    pub address: String,
+    pub db: TestDatabase,
+    pub topics: Topics,
+    pub http: reqwest::Client,
+}
+
+pub fn test_settings(db: &TestDatabase, topics: &Topics) -> Settings {
+    Settings {
+        host: "127.0.0.1".to_owned(),
+        port: 0,
+        body_limit_bytes: 64 * 1024,
+        shutdown_timeout: Duration::from_secs(5),
+        workers: Some(2),
+        database: db.settings("command-api-test"),
+        kafka: kafka_settings(topics.clone()),
+        jwt_secret: SecretString::from("test-secret-that-is-at-least-32-bytes-long".to_owned()),
+        token_ttl: Duration::from_secs(900),
+        bootstrap_admin: Some((
+            ADMIN_EMAIL.to_owned(),
+            SecretString::from(ADMIN_PASSWORD.to_owned()),
+        )),
+        migrate_on_start: false,
+        relay_enabled: true,
+        relay_batch_size: 100,
+    }
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
+    platform::telemetry::init("warn");
+    let db = TestDatabase::create().await.expect("test database");
+    let topics = unique_topics();
+    let mut settings = test_settings(&db, &topics);
+    configure(&mut settings);
+    let app = Application::build(settings)
+        .await
+        .expect("application builds");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
+    TestApp {
+        address,
+        db,
+        topics,
+        http: reqwest::Client::new(),
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    pub async fn post(&self, path: &str, token: Option<&str>, body: &Value) -> Response {
+        self.send(reqwest::Method::POST, path, token, Some(body), &[])
+            .await
+    }
+
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+        headers: &[(&str, &str)],
+    ) -> Response {
+        let mut request = self.http.request(method, self.url(path));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        request.send().await.expect("request sent")
+    }
+
+    /// Registers a user and returns their id.
+    pub async fn register(&self, email: &str) -> Uuid {
+        let response = self
+            .post(
+                "/v1/users",
+                None,
+                &json!({ "email": email, "password": PASSWORD, "display_name": "Test User" }),
+            )
+            .await;
+        assert_eq!(
+            response.status(),
+            StatusCode::CREATED,
+            "registering {email}"
+        );
+        id_of(response).await
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> String {
+        let response = self
+            .post(
+                "/v1/sessions",
+                None,
+                &json!({ "email": email, "password": password }),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::OK, "signing in {email}");
+        let body: Value = response.json().await.expect("json");
+        body["access_token"].as_str().expect("token").to_owned()
+    }
+
+    pub async fn admin_token(&self) -> String {
+        self.login(ADMIN_EMAIL, ADMIN_PASSWORD).await
+    }
+
+    /// A signed-in seller: registered, promoted by the admin, logged in again for a fresh role.
+    pub async fn seller(&self) -> (Uuid, String) {
+        let email = format!("seller-{}@example.com", Uuid::new_v4().simple());
+        let id = self.register(&email).await;
+        let admin = self.admin_token().await;
+        let response = self
+            .send(
+                reqwest::Method::PUT,
+                &format!("/v1/users/{id}/role"),
+                Some(&admin),
+                Some(&json!({ "role": "seller" })),
+                &[],
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::OK);
+        (id, self.login(&email, PASSWORD).await)
+    }
+
+    pub async fn create_product(&self, token: &str, sku: &str) -> Uuid {
+        let response = self
+            .post("/v1/products", Some(token), &product_body(sku))
+            .await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+        id_of(response).await
+    }
+
+    pub async fn event_count(&self) -> i64 {
+        let client = self.db.connect().await.expect("db");
+        client
+            .query_one("SELECT count(*) FROM es.events", &[])
+            .await
+            .expect("count")
+            .get(0)
+    }
+}
+
+pub fn product_body(sku: &str) -> Value {
+    json!({
+        "sku": sku,
+        "name": "Kettle",
+        "description": "A kettle that boils water.",
+        "category": "kitchen",
+        "price": { "amount_minor": 2599, "currency": "EUR" },
+        "stock": 10
+    })
+}
+
+pub async fn id_of(response: Response) -> Uuid {
+    let body: Value = response.json().await.expect("json body");
+    body["id"].as_str().expect("id").parse().expect("uuid")
+}
+
+/// Asserts an RFC 9457 problem with `status` and `code`, and returns its body.
+pub async fn assert_problem(response: Response, status: StatusCode, code: &str) -> Value {
+    assert_eq!(response.status(), status);
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    assert_eq!(content_type, "application/problem+json");
+    let body: Value = response.json().await.expect("problem body");
+    assert_eq!(body["code"], code, "problem: {body}");
+    assert_eq!(body["status"], status.as_u16());
+    assert_eq!(body["type"], format!("urn:cloudcommerce:problem:{code}"));
+    body
+}

@@ -1,0 +1,12 @@
+//! Integration tests of command-api against the real PostgreSQL and the real broker.
+
+// A failed unwrap is a failed test, which is what a test helper should do.
+#![allow(clippy::unwrap_used)]
+
+mod concurrency;
+mod helpers;
+mod idempotency;
+mod operations;
+mod products;
+mod relay;
+mod users;

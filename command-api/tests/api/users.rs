@@ -1,0 +1,259 @@
+//! Sign-up, sign-in, roles and profile changes.
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::helpers::{ADMIN_EMAIL, PASSWORD, assert_problem, spawn_app};
+
+#[tokio::test]
+async fn register_returns_201_with_id_and_normalises_the_email() {
+    let app = spawn_app().await;
+    let response = app
+        .post(
+            "/v1/users",
+            None,
+            &json!({ "email": "  Ada@Example.COM ", "password": PASSWORD, "display_name": "Ada" }),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    assert!(response.headers().contains_key("location"));
+    assert_eq!(response.headers()["etag"], "\"1\"");
+    let token = app.login("ada@example.com", PASSWORD).await;
+    assert!(!token.is_empty());
+}
+
+#[tokio::test]
+async fn register_returns_400_naming_every_invalid_field_and_records_nothing() {
+    let app = spawn_app().await;
+    let before = app.event_count().await;
+    let response = app
+        .post(
+            "/v1/users",
+            None,
+            &json!({ "email": "not-an-email", "password": "short", "display_name": "" }),
+        )
+        .await;
+    let body = assert_problem(response, StatusCode::BAD_REQUEST, "validation_failed").await;
+    let fields: Vec<&str> = body["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .map(|e| e["field"].as_str().expect("field"))
+        .collect();
+    assert_eq!(fields, ["email", "display_name", "password"]);
+    assert_eq!(app.event_count().await, before);
+}
+
+#[tokio::test]
+async fn register_with_a_taken_email_returns_409() {
+    let app = spawn_app().await;
+    app.register("taken@example.com").await;
+    let response = app
+        .post(
+            "/v1/users",
+            None,
+            &json!({ "email": "TAKEN@example.com", "password": PASSWORD, "display_name": "Again" }),
+        )
+        .await;
+    assert_problem(response, StatusCode::CONFLICT, "email_taken").await;
+}
+
+#[tokio::test]
+async fn unknown_email_and_wrong_password_get_the_same_401() {
+    let app = spawn_app().await;
+    app.register("known@example.com").await;
+    let wrong_password = app
+        .post(
+            "/v1/sessions",
+            None,
+            &json!({ "email": "known@example.com", "password": "wrong-password-123" }),
+        )
+        .await;
+    let unknown_email = app
+        .post(
+            "/v1/sessions",
+            None,
+            &json!({ "email": "nobody@example.com", "password": PASSWORD }),
+        )
+        .await;
+    let a = assert_problem(
+        wrong_password,
+        StatusCode::UNAUTHORIZED,
+        "invalid_credentials",
+    )
+    .await;
+    let b = assert_problem(
+        unknown_email,
+        StatusCode::UNAUTHORIZED,
+        "invalid_credentials",
+    )
+    .await;
+    assert_eq!(a, b);
+}
+
+#[tokio::test]
+async fn sign_in_returns_a_bearer_token_that_expires_in_15_minutes() {
+    let app = spawn_app().await;
+    app.register("token@example.com").await;
+    let response = app
+        .post(
+            "/v1/sessions",
+            None,
+            &json!({ "email": "token@example.com", "password": PASSWORD }),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["cache-control"], "no-store");
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["token_type"], "Bearer");
+    assert_eq!(body["expires_in"], 900);
+    assert_eq!(body["access_token"].as_str().unwrap().split('.').count(), 3);
+}
+
+#[tokio::test]
+async fn only_an_admin_may_assign_roles() {
+    let app = spawn_app().await;
+    let user = app.register("customer@example.com").await;
+    let customer = app.login("customer@example.com", PASSWORD).await;
+    let path = format!("/v1/users/{user}/role");
+    let body = json!({ "role": "seller" });
+    let by_customer = app
+        .send(Method::PUT, &path, Some(&customer), Some(&body), &[])
+        .await;
+    assert_problem(by_customer, StatusCode::FORBIDDEN, "forbidden").await;
+    let anonymous = app.send(Method::PUT, &path, None, Some(&body), &[]).await;
+    assert_problem(anonymous, StatusCode::UNAUTHORIZED, "unauthenticated").await;
+    let admin = app.admin_token().await;
+    let by_admin = app
+        .send(Method::PUT, &path, Some(&admin), Some(&body), &[])
+        .await;
+    assert_eq!(by_admin.status(), StatusCode::OK);
+    let bad_role = app
+        .send(
+            Method::PUT,
+            &path,
+            Some(&admin),
+            Some(&json!({ "role": "emperor" })),
+            &[],
+        )
+        .await;
+    assert_problem(bad_role, StatusCode::BAD_REQUEST, "malformed_body").await;
+}
+
+#[tokio::test]
+async fn users_change_their_own_display_name_but_not_someone_elses() {
+    let app = spawn_app().await;
+    let me = app.register("me@example.com").await;
+    let other = app.register("other@example.com").await;
+    let token = app.login("me@example.com", PASSWORD).await;
+    let body = json!({ "display_name": "New Name" });
+    let own = app
+        .send(
+            Method::PATCH,
+            &format!("/v1/users/{me}"),
+            Some(&token),
+            Some(&body),
+            &[],
+        )
+        .await;
+    assert_eq!(own.status(), StatusCode::OK);
+    let theirs = app
+        .send(
+            Method::PATCH,
+            &format!("/v1/users/{other}"),
+            Some(&token),
+            Some(&body),
+            &[],
+        )
+        .await;
+    assert_problem(theirs, StatusCode::FORBIDDEN, "forbidden").await;
+}
+
+#[tokio::test]
+async fn changing_your_own_password_needs_the_current_one() {
+    let app = spawn_app().await;
+    let me = app.register("pw@example.com").await;
+    let token = app.login("pw@example.com", PASSWORD).await;
+    let path = format!("/v1/users/{me}");
+    let without = json!({ "password": "another-long-password" });
+    let response = app
+        .send(Method::PATCH, &path, Some(&token), Some(&without), &[])
+        .await;
+    assert_problem(response, StatusCode::BAD_REQUEST, "validation_failed").await;
+    let wrong =
+        json!({ "password": "another-long-password", "current_password": "not-the-password" });
+    let response = app
+        .send(Method::PATCH, &path, Some(&token), Some(&wrong), &[])
+        .await;
+    assert_problem(response, StatusCode::FORBIDDEN, "wrong_current_password").await;
+    let right = json!({ "password": "another-long-password", "current_password": PASSWORD });
+    let response = app
+        .send(Method::PATCH, &path, Some(&token), Some(&right), &[])
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    app.login("pw@example.com", "another-long-password").await;
+}
+
+#[tokio::test]
+async fn a_deactivated_user_can_neither_sign_in_nor_act_with_an_old_token() {
+    let app = spawn_app().await;
+    let me = app.register("leaving@example.com").await;
+    let token = app.login("leaving@example.com", PASSWORD).await;
+    let response = app
+        .send(
+            Method::DELETE,
+            &format!("/v1/users/{me}"),
+            Some(&token),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let sign_in = app
+        .post(
+            "/v1/sessions",
+            None,
+            &json!({ "email": "leaving@example.com", "password": PASSWORD }),
+        )
+        .await;
+    assert_problem(sign_in, StatusCode::UNAUTHORIZED, "invalid_credentials").await;
+    let with_old_token = app
+        .send(
+            Method::PATCH,
+            &format!("/v1/users/{me}"),
+            Some(&token),
+            Some(&json!({ "display_name": "Ghost" })),
+            &[],
+        )
+        .await;
+    assert_eq!(with_old_token.status(), StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn the_bootstrap_admin_exists_once_and_no_secret_is_stored_in_events() {
+    let app = spawn_app().await;
+    app.register("secret@example.com").await;
+    let client = app.db.connect().await.unwrap();
+    let admins: i64 = client
+        .query_one(
+            "SELECT count(*) FROM es.email_reservations WHERE email = $1",
+            &[&ADMIN_EMAIL],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(admins, 1);
+    let payloads: Vec<String> = client
+        .query("SELECT payload::text FROM es.events", &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert!(!payloads.is_empty());
+    for payload in payloads {
+        assert!(!payload.contains(PASSWORD), "{payload}");
+        assert!(!payload.contains("argon2"), "{payload}");
+        assert!(!payload.contains("password"), "{payload}");
+    }
+}

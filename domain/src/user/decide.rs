@@ -1,0 +1,154 @@
+//! Every rule about who may change a user account, and when; and the error that refuses a command.
+
+use uuid::Uuid;
+
+use super::{
+    UserCommand, UserDeactivated, UserDisplayNameChanged, UserEvent, UserPasswordChanged,
+    UserRegistered, UserRoleAssigned, UserState,
+};
+use crate::values::Role;
+use crate::{Actor, ErrorKind};
+
+pub(super) fn decide(
+    state: &UserState,
+    actor: &Actor,
+    command: UserCommand,
+) -> Result<Vec<UserEvent>, UserError> {
+    let events = match command {
+        UserCommand::Register {
+            user_id,
+            email,
+            display_name,
+        } => {
+            may_register(actor)?;
+            if state.is_registered() {
+                return Err(UserError::AlreadyRegistered);
+            }
+            let registered = UserRegistered {
+                user_id,
+                email,
+                display_name,
+                role: Role::Customer,
+            };
+            vec![registered.into()]
+        }
+        UserCommand::ChangeDisplayName { display_name } => {
+            let user_id = may_change(state, actor, Who::SelfOrAdmin)?;
+            if state.display_name.as_ref() == Some(&display_name) {
+                vec![]
+            } else {
+                let changed = UserDisplayNameChanged {
+                    user_id,
+                    display_name,
+                };
+                vec![changed.into()]
+            }
+        }
+        // Always recorded, even if the new password equals the old: the domain sees neither,
+        // and the audit trail should show every password change that was accepted.
+        UserCommand::ChangePassword => {
+            let user_id = may_change(state, actor, Who::SelfOrAdmin)?;
+            vec![UserPasswordChanged { user_id }.into()]
+        }
+        UserCommand::AssignRole { role } => {
+            let user_id = may_change(state, actor, Who::AdminOnly)?;
+            if role == state.role {
+                vec![]
+            } else {
+                let assigned = UserRoleAssigned {
+                    user_id,
+                    role,
+                    previous_role: state.role,
+                };
+                vec![assigned.into()]
+            }
+        }
+        UserCommand::Deactivate => {
+            let user_id = may_change(state, actor, Who::SelfOrAdmin)?;
+            vec![UserDeactivated { user_id }.into()]
+        }
+    };
+    Ok(events)
+}
+
+/// Who, besides the system, may issue a command on an existing account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Who {
+    SelfOrAdmin,
+    AdminOnly,
+}
+
+/// Self sign-up (anonymous), the system's admin bootstrap, or an active admin creating an account.
+/// A signed-in non-admin has no reason to create a second account.
+fn may_register(actor: &Actor) -> Result<(), UserError> {
+    match actor {
+        Actor::Anonymous | Actor::System => Ok(()),
+        Actor::User { active: false, .. } => Err(UserError::ActorDeactivated),
+        Actor::User {
+            role: Role::Admin, ..
+        } => Ok(()),
+        Actor::User { .. } => Err(UserError::Forbidden),
+    }
+}
+
+/// Checks that `actor` may change the existing account in `state`, and returns its id.
+///
+/// Permission is checked before existence, so a customer probing other ids gets `Forbidden`
+/// for all of them and learns nothing about which accounts exist.
+fn may_change(state: &UserState, actor: &Actor, who: Who) -> Result<Uuid, UserError> {
+    let allowed = match *actor {
+        Actor::Anonymous => false,
+        Actor::User { active: false, .. } => return Err(UserError::ActorDeactivated),
+        Actor::System
+        | Actor::User {
+            role: Role::Admin, ..
+        } => true,
+        Actor::User { id, .. } => who == Who::SelfOrAdmin && state.id == Some(id),
+    };
+    if !allowed {
+        return Err(UserError::Forbidden);
+    }
+    let Some(user_id) = state.id else {
+        return Err(UserError::NotFound);
+    };
+    if !state.active {
+        return Err(UserError::Deactivated);
+    }
+    Ok(user_id)
+}
+
+/// A refused user command. Messages are safe to show the caller.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UserError {
+    #[error("user not found")]
+    NotFound,
+    #[error("this account is already registered")]
+    AlreadyRegistered,
+    #[error("this account is deactivated")]
+    Deactivated,
+    #[error("your account is deactivated")]
+    ActorDeactivated,
+    #[error("you are not allowed to do this")]
+    Forbidden,
+}
+
+impl UserError {
+    /// Stable snake_case code; the HTTP layer turns it into the problem `type`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            UserError::NotFound => "not_found",
+            UserError::AlreadyRegistered => "already_registered",
+            UserError::Deactivated => "deactivated",
+            UserError::ActorDeactivated => "actor_deactivated",
+            UserError::Forbidden => "forbidden",
+        }
+    }
+
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            UserError::NotFound => ErrorKind::NotFound,
+            UserError::AlreadyRegistered | UserError::Deactivated => ErrorKind::Conflict,
+            UserError::ActorDeactivated | UserError::Forbidden => ErrorKind::Forbidden,
+        }
+    }
+}

@@ -1,0 +1,12 @@
+//! What every CloudCommerce binary shares: typed settings from the environment, logging, the
+//! PostgreSQL pool, RFC 9457 problem responses, Prometheus metrics and graceful shutdown.
+
+pub mod db;
+pub mod env;
+pub mod http_metrics;
+pub mod problem;
+pub mod prometheus;
+pub mod shutdown;
+pub mod telemetry;
+
+pub use problem::Problem;

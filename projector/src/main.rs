@@ -1,0 +1,3 @@
+//! projector entry point.
+
+fn main() {}

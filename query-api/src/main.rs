@@ -1,0 +1,3 @@
+//! query-api entry point.
+
+fn main() {}

@@ -1,0 +1,19 @@
+//! The write side's PostgreSQL storage: the append-only event log with optimistic concurrency,
+//! the transactional outbox the relay drains, email and SKU reservations, password credentials
+//! and idempotency keys, and the migrations that create them.
+
+pub mod aggregate;
+pub mod credentials;
+pub mod error;
+pub mod events;
+pub mod idempotency;
+pub mod migrations;
+pub mod outbox;
+pub mod reservations;
+
+pub use aggregate::{Loaded, load};
+pub use error::StoreError;
+pub use events::{EventMetadata, NewEvent, RecordedEvent, append, load_stream};
+
+/// Channel the append transaction notifies on commit, so the relay wakes at once.
+pub const OUTBOX_CHANNEL: &str = "es_outbox";
