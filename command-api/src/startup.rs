@@ -171,15 +171,7 @@ impl Application {
     /// Serves until SIGINT/SIGTERM, then stops accepting, lets in-flight requests finish,
     /// stops the relay and flushes the producer.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
-        let handle = self.server.handle();
-        let mut server = tokio::spawn(self.server);
-        tokio::select! {
-            result = &mut server => result??,
-            () = platform::shutdown::signal() => {
-                handle.stop(true).await;
-                server.await??;
-            }
-        }
+        platform::serve::until_stopped(self.server).await?;
         if let Some((stop, task)) = self.relay {
             let _ = stop.send(true);
             let _ = tokio::time::timeout(Duration::from_secs(15), task).await;

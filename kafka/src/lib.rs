@@ -1,6 +1,7 @@
 //! The Kafka side of the write path: topic names, the CloudEvents envelope every event travels
 //! in, the idempotent producer, and the relay that drains the PostgreSQL outbox into the topics.
 
+pub mod contracts;
 pub mod envelope;
 pub mod metrics;
 pub mod producer;

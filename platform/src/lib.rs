@@ -6,6 +6,7 @@ pub mod env;
 pub mod http_metrics;
 pub mod problem;
 pub mod prometheus;
+pub mod serve;
 pub mod shutdown;
 pub mod telemetry;
 

@@ -1,3 +1,11 @@
 //! query-api entry point.
 
-fn main() {}
+use query_api::{settings::Settings, startup::Application};
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    platform::telemetry::init("info");
+    let app = Application::build(Settings::from_env()?).await?;
+    tracing::info!(port = app.port(), "query-api listening");
+    app.run_until_stopped().await
+}

@@ -7,6 +7,7 @@ mod concurrency;
 mod helpers;
 mod idempotency;
 mod operations;
+mod process;
 mod products;
 mod relay;
 mod users;

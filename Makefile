@@ -1,0 +1,19 @@
+# CloudCommerce developer entry point. Two commands set everything up on a fresh machine:
+#   make up     the whole stack on loopback with demo data (.dev/stack.env lists the URLs)
+#   make test   fmt, clippy, every test against real PostgreSQL and Kafka-protocol broker, static checks
+.PHONY: up down test static-checks fmt
+
+up:
+	@bash ci/stack/up.sh
+
+down:
+	@bash ci/stack/down.sh
+
+test:
+	@bash ci/test.sh
+
+static-checks:
+	@bash ci/static-checks.sh
+
+fmt:
+	@cargo fmt --all

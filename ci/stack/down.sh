@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# `make down`: stops everything `make up` and `make test` started. Data stays in .dev/ (delete
+# the folder for a clean slate).
+set -euo pipefail
+source "$(dirname "$0")/common.sh"
+
+for service in query-api projector command-api; do
+  stop_pidfile "$RUN/$service.pid" 30
+done
+bash "$ROOT/ci/stack/broker.sh" stop dev
+bash "$ROOT/ci/stack/broker.sh" stop test
+bash "$ROOT/ci/stack/postgres.sh" stop
+log "stack stopped"

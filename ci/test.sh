@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# `make test`: every check and test, against a real PostgreSQL and a real Kafka-protocol broker
+# that this script starts when they are not running.
+#   1. cargo fmt --check   2. cargo clippy -D warnings   3. cargo test (unit, contract and
+#   integration tests)   4. ci/static-checks.sh (manifests, Dockerfile, workflows, scripts)
+set -euo pipefail
+source "$(dirname "$0")/stack/common.sh"
+cd "$ROOT"
+started=$SECONDS
+
+bash ci/stack/install.sh
+bash ci/stack/postgres.sh start
+bash ci/stack/broker.sh start test
+
+# Databases left behind by earlier runs (each test creates its own).
+psql "$PG_SUPERUSER_URL" -tAc "SELECT datname FROM pg_database WHERE datname LIKE 'cc_test_%'" |
+  while read -r db; do
+    [ -n "$db" ] && psql "$PG_SUPERUSER_URL" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)"
+  done
+
+export CC_TEST_DATABASE_URL="${CC_TEST_DATABASE_URL:-$PG_SUPERUSER_URL}"
+export CC_TEST_KAFKA_BOOTSTRAP="${CC_TEST_KAFKA_BOOTSTRAP:-127.0.0.1:$TEST_BROKER_PORT}"
+
+log "cargo fmt --check"
+cargo fmt --all --check
+log "cargo clippy --all-targets -D warnings"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+log "cargo test"
+cargo test --workspace --locked
+log "static checks"
+bash ci/static-checks.sh
+log "make test passed in $((SECONDS - started)) s"

@@ -1,0 +1,3 @@
+//! HTTP routes of query-api.
+
+pub mod health;
