@@ -10,8 +10,10 @@ use kafka::relay::{Relay, RelayOptions};
 use rdkafka::consumer::BaseConsumer;
 use tokio::{sync::watch, task::JoinHandle};
 
+use platform::token::TokenKeys;
+
 use crate::{
-    auth::{password, token::TokenKeys},
+    auth::password,
     routes::{health, openapi, products, sessions, users},
     settings::Settings,
 };
@@ -56,6 +58,24 @@ pub async fn migrate(settings: &platform::db::DbSettings) -> anyhow::Result<usiz
     drop(client);
     let _ = driver.await;
     Ok(applied)
+}
+
+/// Deletes idempotency records past their 24 hours, hourly. Every replica may run it: the
+/// DELETE is idempotent and cheap on the `created_at` index.
+async fn purge_idempotency_keys(pool: Pool) {
+    let mut every_hour = tokio::time::interval(Duration::from_secs(3600));
+    loop {
+        every_hour.tick().await;
+        let purged = match pool.get().await {
+            Ok(client) => store::idempotency::purge_expired(&**client).await.map_err(anyhow::Error::from),
+            Err(e) => Err(e.into()),
+        };
+        match purged {
+            Ok(count) if count > 0 => tracing::info!(count, "purged expired idempotency keys"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = format!("{e:#}"), "purging idempotency keys failed"),
+        }
+    }
 }
 
 impl Application {
@@ -141,6 +161,7 @@ impl Application {
         }
         let server = server.run();
 
+        tokio::spawn(purge_idempotency_keys(pool.clone()));
         let relay = if settings.relay_enabled {
             let options = RelayOptions {
                 batch_size: settings.relay_batch_size,

@@ -9,5 +9,6 @@ pub mod prometheus;
 pub mod serve;
 pub mod shutdown;
 pub mod telemetry;
+pub mod token;
 
 pub use problem::Problem;

@@ -2,4 +2,3 @@
 
 pub mod password;
 pub mod principal;
-pub mod token;

@@ -6,10 +6,9 @@ use actix_web::{FromRequest, HttpRequest, dev::Payload, http::header, web};
 use domain::{Actor, user::User};
 use tokio_postgres::GenericClient;
 
-use crate::{
-    auth::token::{Claims, TokenKeys},
-    error::ApiError,
-};
+use platform::token::{Claims, TokenKeys};
+
+use crate::error::ApiError;
 
 /// The verified claims of the request's bearer token, if it sent one. A token that is present
 /// but invalid or expired fails the request with 401 rather than silently becoming anonymous.

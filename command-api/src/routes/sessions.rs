@@ -76,7 +76,7 @@ pub async fn sign_in(
     let (Some(user_id), true, true) = (user.id, verified, user.active) else {
         return Err(invalid_credentials());
     };
-    let token = state.tokens.issue(user_id, user.role)?;
+    let token = state.tokens.issue(user_id, user.role.as_str())?;
     Ok(HttpResponse::Ok()
         .insert_header(("cache-control", "no-store"))
         .json(AccessToken {

@@ -1,9 +1,9 @@
-//! Signed access tokens (JWT, HS256): the user id and role, valid for a short time.
+//! Signed access tokens (JWT, HS256): the user id and role, valid for a short time. command-api
+//! issues them; command-api and query-api verify them with the same secret.
 
 use std::time::Duration;
 
 use chrono::Utc;
-use domain::values::Role;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
@@ -16,8 +16,9 @@ pub const AUDIENCE: &str = "cloudcommerce-api";
 pub struct Claims {
     /// The user id.
     pub sub: Uuid,
-    /// The role when the token was issued; commands re-check the current role.
-    pub role: Role,
+    /// The role when the token was issued (`customer`, `seller` or `admin`); commands re-check
+    /// the current role from the user's stream.
+    pub role: String,
     pub iss: String,
     pub aud: String,
     pub iat: i64,
@@ -55,11 +56,11 @@ impl TokenKeys {
         }
     }
 
-    pub fn issue(&self, user_id: Uuid, role: Role) -> anyhow::Result<String> {
+    pub fn issue(&self, user_id: Uuid, role: &str) -> anyhow::Result<String> {
         let now = Utc::now().timestamp();
         let claims = Claims {
             sub: user_id,
-            role,
+            role: role.to_owned(),
             iss: ISSUER.to_owned(),
             aud: AUDIENCE.to_owned(),
             iat: now,

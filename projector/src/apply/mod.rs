@@ -1,0 +1,162 @@
+//! Applying one batch of decoded events to a read schema. One transaction holds everything the
+//! batch changes: the checkpoint moves (first, fenced), the audit rows, the stream versions, and
+//! the product, category and user rows. Either all of it commits or none of it does, which is
+//! what makes a kill at any moment lose and double nothing.
+//!
+//! [`Projection::apply_events`] is the entry point for tests and tools that have events but no
+//! consumer; the consumer loop calls [`Projection::apply`] with the positions it owns.
+
+mod fold;
+mod journal;
+mod products;
+mod users;
+
+use std::{collections::BTreeMap, time::Instant};
+
+use chrono::{DateTime, Utc};
+use kafka::{DecodedEvent, Topics};
+use tokio_postgres::Client;
+use uuid::Uuid;
+
+use crate::{checkpoint, metrics as m, schema::ReadSchema};
+
+pub use checkpoint::CheckpointMove;
+
+/// What one batch did.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct BatchOutcome {
+    /// Events whose version was new for their stream (including unknown types, which are
+    /// recorded in the audit table).
+    pub applied: usize,
+    /// Events at or below their stream's applied version: re-sends, replays.
+    pub duplicates: usize,
+    /// Events more than one version above their stream's applied version.
+    pub gaps: usize,
+    /// Events of a type or schema version this release does not know.
+    pub unknown: usize,
+    /// Events of a stream whose creation event was never seen, so no row could be written.
+    pub not_created: usize,
+    /// Applied events per topic.
+    pub applied_per_topic: BTreeMap<String, u64>,
+    /// Time of the newest applied event per topic, for the projection lag.
+    pub last_event_at: BTreeMap<String, DateTime<Utc>>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApplyError {
+    /// Another consumer (a replica that took over the partition, or a zombie that has not
+    /// noticed it lost it) moved the checkpoint: this batch is stale and was rolled back.
+    #[error("the checkpoint of {topic}/{partition} is no longer at offset {expected}")]
+    Fenced {
+        topic: String,
+        partition: i32,
+        expected: i64,
+    },
+    #[error("{context}: {error}")]
+    Database {
+        context: &'static str,
+        error: tokio_postgres::Error,
+    },
+    /// A stored row that this code could not have written; a bug, never skipped silently.
+    #[error("stored {table} row {id} is not valid: {reason}")]
+    CorruptRow {
+        table: &'static str,
+        id: Uuid,
+        reason: String,
+    },
+}
+
+/// `map_err` adapter naming what failed.
+pub(crate) fn db(context: &'static str) -> impl FnOnce(tokio_postgres::Error) -> ApplyError {
+    move |error| ApplyError::Database { context, error }
+}
+
+/// Applies events to one read schema.
+#[derive(Debug, Clone)]
+pub struct Projection {
+    schema: ReadSchema,
+    topics: Topics,
+}
+
+impl Projection {
+    pub fn new(schema: ReadSchema, topics: Topics) -> Self {
+        Self { schema, topics }
+    }
+
+    pub fn schema(&self) -> &ReadSchema {
+        &self.schema
+    }
+
+    pub fn topics(&self) -> &Topics {
+        &self.topics
+    }
+
+    /// Applies `events` (in the order they were read) and moves the checkpoints in `moves`, in
+    /// one transaction. Fails with [`ApplyError::Fenced`], changing nothing, when a checkpoint
+    /// is not where the caller expected it.
+    pub async fn apply(
+        &self,
+        client: &mut Client,
+        events: &[DecodedEvent],
+        moves: &[CheckpointMove],
+    ) -> Result<BatchOutcome, ApplyError> {
+        let started = Instant::now();
+        let tx = client
+            .transaction()
+            .await
+            .map_err(db("starting the batch"))?;
+        // First, so the checkpoint rows are locked (in a fixed order) before any other row:
+        // a second consumer of the same partition waits here, then finds itself fenced.
+        checkpoint::advance(&tx, &self.schema, moves).await?;
+        let mut outcome = BatchOutcome::default();
+        let fresh = journal::record(&tx, &self.schema, &self.topics, events, &mut outcome).await?;
+        let of_type = |stream_type: &str| -> Vec<journal::Fresh<'_>> {
+            fresh
+                .iter()
+                .filter(|f| f.stream_type == stream_type)
+                .cloned()
+                .collect()
+        };
+        products::apply(&tx, &self.schema, &of_type("product"), &mut outcome).await?;
+        users::apply(&tx, &self.schema, &of_type("user"), &mut outcome).await?;
+        tx.commit().await.map_err(db("committing the batch"))?;
+        outcome.record(events.len(), started);
+        Ok(outcome)
+    }
+
+    /// Applies `events` and moves each partition's checkpoint past them without fencing: for
+    /// tests and tools that hold events but own no partition.
+    pub async fn apply_events(
+        &self,
+        client: &mut Client,
+        events: &[DecodedEvent],
+    ) -> Result<BatchOutcome, ApplyError> {
+        self.apply(client, events, &CheckpointMove::unfenced(events))
+            .await
+    }
+}
+
+impl BatchOutcome {
+    /// Records the batch's metrics; called only after COMMIT, so a rolled-back batch counts
+    /// nothing.
+    fn record(&self, size: usize, started: Instant) {
+        metrics::histogram!(m::BATCH_SIZE).record(size as f64);
+        metrics::histogram!(m::BATCH_DURATION).record(started.elapsed().as_secs_f64());
+        for (topic, count) in &self.applied_per_topic {
+            metrics::counter!(m::EVENTS_APPLIED, "topic" => topic.clone()).increment(*count);
+        }
+        let skipped = [
+            ("duplicate", self.duplicates),
+            ("unknown_type", self.unknown),
+            ("not_created", self.not_created),
+        ];
+        for (reason, count) in skipped {
+            if count > 0 {
+                metrics::counter!(m::EVENTS_SKIPPED, "reason" => reason).increment(count as u64);
+            }
+        }
+        if self.gaps > 0 {
+            metrics::counter!(m::VERSION_GAPS).increment(self.gaps as u64);
+        }
+    }
+}
