@@ -9,6 +9,8 @@ pub const COMMANDS_REJECTED: &str = "commands_rejected_total";
 pub const VERSION_CONFLICTS: &str = "version_conflicts_total";
 /// Failed sign-ins (counter).
 pub const LOGIN_FAILURES: &str = "login_failures_total";
+/// Sign-ins refused with 429 because the address had too many recent failures (counter).
+pub const LOGIN_THROTTLED: &str = "login_throttled_total";
 /// Requests answered from a stored idempotency record (counter).
 pub const IDEMPOTENT_REPLAYS: &str = "idempotent_replays_total";
 /// Connections in use and requests waiting for one (gauges, sampled on scrape).
@@ -20,6 +22,10 @@ pub fn describe() {
     metrics::describe_counter!(COMMANDS_REJECTED, "Commands refused by a business rule");
     metrics::describe_counter!(VERSION_CONFLICTS, "Optimistic concurrency conflicts");
     metrics::describe_counter!(LOGIN_FAILURES, "Failed sign-in attempts");
+    metrics::describe_counter!(
+        LOGIN_THROTTLED,
+        "Sign-ins refused for too many recent failures"
+    );
     metrics::describe_counter!(
         IDEMPOTENT_REPLAYS,
         "Responses replayed for a repeated Idempotency-Key"

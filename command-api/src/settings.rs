@@ -11,6 +11,7 @@
 //! | `CC_KAFKA__*` | see `kafka::settings` | broker and topics |
 //! | `CC_AUTH__JWT_SECRET` | required | HS256 signing key shared with query-api, at least 32 bytes (secret) |
 //! | `CC_AUTH__TOKEN_TTL_SECS` | `900` | access token lifetime |
+//! | `CC_AUTH__LOGIN_MAX_FAILURES` / `CC_AUTH__LOGIN_WINDOW_SECS` | `5` / `900` | failed sign-ins per address before 429, and the window |
 //! | `CC_BOOTSTRAP_ADMIN__EMAIL` / `CC_BOOTSTRAP_ADMIN__PASSWORD` | unset | admin created at start-up when absent (password is secret) |
 //! | `CC_MIGRATE_ON_START` | `false` | apply migrations before serving |
 //! | `CC_RELAY__ENABLED` | `true` | run the outbox relay in this process |
@@ -33,10 +34,18 @@ pub struct Settings {
     pub kafka: kafka::KafkaSettings,
     pub jwt_secret: SecretString,
     pub token_ttl: Duration,
+    pub login_throttle: LoginThrottle,
     pub bootstrap_admin: Option<(String, SecretString)>,
     pub migrate_on_start: bool,
     pub relay_enabled: bool,
     pub relay_batch_size: i64,
+}
+
+/// Failed sign-ins allowed per address within a window.
+#[derive(Debug, Clone, Copy)]
+pub struct LoginThrottle {
+    pub max_failures: i32,
+    pub window_secs: i32,
 }
 
 impl Settings {
@@ -64,6 +73,10 @@ impl Settings {
             kafka: kafka::KafkaSettings::from_env()?,
             jwt_secret,
             token_ttl: Duration::from_secs(env::or("CC_AUTH__TOKEN_TTL_SECS", 900)?),
+            login_throttle: LoginThrottle {
+                max_failures: env::or("CC_AUTH__LOGIN_MAX_FAILURES", 5)?,
+                window_secs: env::or("CC_AUTH__LOGIN_WINDOW_SECS", 900)?,
+            },
             bootstrap_admin,
             migrate_on_start: env::or("CC_MIGRATE_ON_START", false)?,
             relay_enabled: env::or("CC_RELAY__ENABLED", true)?,

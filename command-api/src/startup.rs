@@ -22,6 +22,7 @@ use crate::{
 pub struct AppState {
     pub pool: Pool,
     pub tokens: TokenKeys,
+    pub login_throttle: crate::settings::LoginThrottle,
     /// Verified against when an email is unknown, so sign-in timing reveals nothing.
     pub decoy_hash: String,
     /// A metadata-only client for the readiness check.
@@ -67,7 +68,9 @@ async fn purge_idempotency_keys(pool: Pool) {
     loop {
         every_hour.tick().await;
         let purged = match pool.get().await {
-            Ok(client) => store::idempotency::purge_expired(&**client).await.map_err(anyhow::Error::from),
+            Ok(client) => store::idempotency::purge_expired(&**client)
+                .await
+                .map_err(anyhow::Error::from),
             Err(e) => Err(e.into()),
         };
         match purged {
@@ -98,6 +101,7 @@ impl Application {
         let state = web::Data::new(AppState {
             pool: pool.clone(),
             tokens: TokenKeys::new(&settings.jwt_secret, settings.token_ttl),
+            login_throttle: settings.login_throttle,
             decoy_hash: password::decoy_hash().await?,
             broker_probe: Arc::new(broker_probe),
         });

@@ -7,6 +7,7 @@ pub mod credentials;
 pub mod error;
 pub mod events;
 pub mod idempotency;
+pub mod login_throttle;
 pub mod migrations;
 pub mod outbox;
 pub mod reservations;

@@ -1,7 +1,9 @@
 //! `POST /v1/sessions`: exchanges an email and password for a short-lived access token.
 //!
 //! An unknown email, a wrong password and a deactivated account all get the same 401 after the
-//! same work (one argon2 verification), so the answer tells an attacker nothing. This route
+//! same work (one argon2 verification), so the answer tells an attacker nothing. After
+//! `CC_AUTH__LOGIN_MAX_FAILURES` failures for one address within `CC_AUTH__LOGIN_WINDOW_SECS`,
+//! further attempts get 429 with `Retry-After` until the window ends, on every replica. This route
 //! ignores `Idempotency-Key`: it records nothing, and its response holds a token that must not
 //! be stored.
 
@@ -44,7 +46,8 @@ fn invalid_credentials() -> ApiError {
 /// Signs in.
 #[utoipa::path(post, path = "/v1/sessions", tag = "sessions", request_body = SignInBody,
     responses((status = 200, body = AccessToken),
-              (status = 401, description = "Wrong email or password", body = crate::routes::openapi::ProblemDoc)))]
+              (status = 401, description = "Wrong email or password", body = crate::routes::openapi::ProblemDoc),
+              (status = 429, description = "Too many failed attempts for this address", body = crate::routes::openapi::ProblemDoc)))]
 pub async fn sign_in(
     state: web::Data<AppState>,
     body: JsonBody<SignInBody>,
@@ -53,30 +56,58 @@ pub async fn sign_in(
         email,
         password: candidate,
     } = body.value;
+    let throttle_key: String = email.trim().to_lowercase().chars().take(320).collect();
+    let throttle = &state.login_throttle;
+    // The connection is released before the argon2 verification, which takes tens of
+    // milliseconds that a pooled connection should not sit idle for.
+    let client = state.pool.get().await?;
+    if let Some(seconds) = store::login_throttle::retry_after(
+        &**client,
+        &throttle_key,
+        throttle.max_failures,
+        throttle.window_secs,
+    )
+    .await?
+    {
+        metrics::counter!(m::LOGIN_THROTTLED).increment(1);
+        return Err(Problem::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_attempts",
+            "Too many failed sign-ins for this address",
+        )
+        .with_detail("wait before trying again")
+        .with_retry_after(seconds)
+        .into());
+    }
     let account = match Email::parse(&email) {
-        Ok(email) => {
-            let client = state.pool.get().await?;
-            match store::reservations::user_for_email(&**client, email.as_str()).await? {
-                Some(user_id) => {
-                    let hash = store::credentials::password_hash(&**client, user_id).await?;
-                    let user = store::load::<User>(&**client, user_id).await?;
-                    hash.map(|hash| (user.state, hash))
-                }
-                None => None,
+        Ok(email) => match store::reservations::user_for_email(&**client, email.as_str()).await? {
+            Some(user_id) => {
+                let hash = store::credentials::password_hash(&**client, user_id).await?;
+                let user = store::load::<User>(&**client, user_id).await?;
+                hash.map(|hash| (user.state, hash))
             }
-        }
+            None => None,
+        },
         Err(_) => None,
     };
-    let Some((user, hash)) = account else {
-        // Spend the same time as a real verification before refusing.
-        let _ = password::verify(candidate, state.decoy_hash.clone()).await;
-        return Err(invalid_credentials());
+    drop(client);
+    // Unknown addresses verify against a decoy hash: the same work, the same answer.
+    let (user, hash) = match account {
+        Some((user, hash)) => (Some(user), hash),
+        None => (None, state.decoy_hash.clone()),
     };
     let verified = password::verify(candidate, hash).await?;
-    let (Some(user_id), true, true) = (user.id, verified, user.active) else {
+    let signed_in = user
+        .filter(|u| verified && u.active)
+        .and_then(|u| u.id.map(|id| (id, u.role)));
+    let client = state.pool.get().await?;
+    let Some((user_id, role)) = signed_in else {
+        store::login_throttle::record_failure(&**client, &throttle_key, throttle.window_secs)
+            .await?;
         return Err(invalid_credentials());
     };
-    let token = state.tokens.issue(user_id, user.role.as_str())?;
+    store::login_throttle::clear(&**client, &throttle_key).await?;
+    let token = state.tokens.issue(user_id, role.as_str())?;
     Ok(HttpResponse::Ok()
         .insert_header(("cache-control", "no-store"))
         .json(AccessToken {

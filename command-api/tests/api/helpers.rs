@@ -34,6 +34,10 @@ pub fn test_settings(db: &TestDatabase, topics: &Topics) -> Settings {
         kafka: kafka_settings(topics.clone()),
         jwt_secret: SecretString::from("test-secret-that-is-at-least-32-bytes-long".to_owned()),
         token_ttl: Duration::from_secs(900),
+        login_throttle: command_api::settings::LoginThrottle {
+            max_failures: 5,
+            window_secs: 900,
+        },
         bootstrap_admin: Some((
             ADMIN_EMAIL.to_owned(),
             SecretString::from(ADMIN_PASSWORD.to_owned()),

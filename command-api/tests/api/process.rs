@@ -20,7 +20,11 @@ struct Server {
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 fn start(db: &TestDatabase, topics: &kafka::Topics, port: u16) -> Server {
@@ -34,7 +38,10 @@ fn start(db: &TestDatabase, topics: &kafka::Topics, port: u16) -> Server {
         .env("CC_KAFKA__USER_TOPIC", &topics.user)
         .env("CC_KAFKA__PRODUCT_TOPIC", &topics.product)
         .env("CC_KAFKA__PARTITIONS", "2")
-        .env("CC_AUTH__JWT_SECRET", "process-test-secret-at-least-32-bytes!!")
+        .env(
+            "CC_AUTH__JWT_SECRET",
+            "process-test-secret-at-least-32-bytes!!",
+        )
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -50,7 +57,10 @@ async fn wait_ready(server: &Server) {
     let deadline = Instant::now() + Duration::from_secs(30);
     let http = reqwest::Client::new();
     while Instant::now() < deadline {
-        let ready = http.get(format!("{}/health/ready", server.base)).send().await;
+        let ready = http
+            .get(format!("{}/health/ready", server.base))
+            .send()
+            .await;
         if ready.is_ok_and(|r| r.status() == StatusCode::OK) {
             return;
         }
@@ -73,7 +83,10 @@ fn wait_exit(child: &mut Child, within: Duration) -> std::process::ExitStatus {
         if let Some(status) = child.try_wait().unwrap() {
             return status;
         }
-        assert!(Instant::now() < deadline, "command-api did not exit in {within:?}");
+        assert!(
+            Instant::now() < deadline,
+            "command-api did not exit in {within:?}"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
 }
@@ -91,7 +104,12 @@ async fn sign_ups(base: &str, prefix: &str, n: usize) -> Vec<Option<StatusCode>>
 
 /// The `relay_active` gauge of a running server.
 async fn relay_active(server: &Server) -> f64 {
-    let text = reqwest::get(format!("{}/metrics", server.base)).await.unwrap().text().await.unwrap();
+    let text = reqwest::get(format!("{}/metrics", server.base))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     text.lines()
         .find(|l| l.starts_with("relay_active "))
         .and_then(|l| l.split_whitespace().nth(1))
@@ -101,7 +119,10 @@ async fn relay_active(server: &Server) -> f64 {
 async fn registered_count(db: &TestDatabase) -> usize {
     let client = db.connect().await.unwrap();
     let count: i64 = client
-        .query_one("SELECT count(*) FROM es.events WHERE event_type = 'user.registered'", &[])
+        .query_one(
+            "SELECT count(*) FROM es.events WHERE event_type = 'user.registered'",
+            &[],
+        )
         .await
         .unwrap()
         .get(0);
@@ -123,15 +144,35 @@ async fn sigterm_finishes_in_flight_requests_flushes_the_relay_and_exits_cleanly
     let status = wait_exit(&mut server.child, Duration::from_secs(25));
     assert!(status.success(), "exit status {status}");
     // Every request got a real answer or was never accepted; none was cut off with a 5xx.
-    let created = outcomes.iter().filter(|o| **o == Some(StatusCode::CREATED)).count();
-    assert!(outcomes.iter().all(|o| o.is_none() || *o == Some(StatusCode::CREATED)), "{outcomes:?}");
+    let created = outcomes
+        .iter()
+        .filter(|o| **o == Some(StatusCode::CREATED))
+        .count();
+    assert!(
+        outcomes
+            .iter()
+            .all(|o| o.is_none() || *o == Some(StatusCode::CREATED)),
+        "{outcomes:?}"
+    );
     assert!(created > 0, "some requests were in flight: {outcomes:?}");
     assert_eq!(registered_count(&db).await, created);
     // The relay was flushed before exit: every recorded event is already on the topic.
-    let read = read_events(&[topics.user.as_str()], Duration::from_secs(20), |r| r.len() >= created).await.unwrap();
-    assert!(read.len() >= created, "{} of {created} events published before exit", read.len());
+    let read = read_events(&[topics.user.as_str()], Duration::from_secs(20), |r| {
+        r.len() >= created
+    })
+    .await
+    .unwrap();
+    assert!(
+        read.len() >= created,
+        "{} of {created} events published before exit",
+        read.len()
+    );
     let client = db.connect().await.unwrap();
-    let pending: i64 = client.query_one("SELECT count(*) FROM es.outbox", &[]).await.unwrap().get(0);
+    let pending: i64 = client
+        .query_one("SELECT count(*) FROM es.outbox", &[])
+        .await
+        .unwrap()
+        .get(0);
     assert_eq!(pending, 0, "the outbox was drained before exit");
 }
 
@@ -145,14 +186,21 @@ async fn commands_answered_2xx_survive_a_sigkill_right_after_the_answer() {
     let outcomes = sign_ups(&server.base, "killed", 10).await;
     signal(&server.child, "-KILL");
     wait_exit(&mut server.child, Duration::from_secs(10));
-    let created = outcomes.iter().filter(|o| **o == Some(StatusCode::CREATED)).count();
+    let created = outcomes
+        .iter()
+        .filter(|o| **o == Some(StatusCode::CREATED))
+        .count();
     assert_eq!(created, 10);
     assert_eq!(registered_count(&db).await, created);
     // A new process picks up whatever the dead one had not published yet.
     let mut restarted = start(&db, &topics, free_port());
     wait_ready(&restarted).await;
     let read = read_events(&[topics.user.as_str()], Duration::from_secs(30), |r| {
-        r.iter().map(|e| e.stream_id).collect::<std::collections::HashSet<_>>().len() >= created
+        r.iter()
+            .map(|e| e.stream_id)
+            .collect::<std::collections::HashSet<_>>()
+            .len()
+            >= created
     })
     .await
     .unwrap();
@@ -169,17 +217,32 @@ async fn a_standby_relay_takes_over_when_the_active_one_dies() {
     let mut first = start(&db, &topics, free_port());
     wait_ready(&first).await;
     // Only the active relay publishes, so a published event proves the first one leads.
-    assert_eq!(sign_ups(&first.base, "before", 1).await, [Some(StatusCode::CREATED)]);
-    let read = read_events(&[topics.user.as_str()], Duration::from_secs(30), |r| !r.is_empty()).await.unwrap();
+    assert_eq!(
+        sign_ups(&first.base, "before", 1).await,
+        [Some(StatusCode::CREATED)]
+    );
+    let read = read_events(&[topics.user.as_str()], Duration::from_secs(30), |r| {
+        !r.is_empty()
+    })
+    .await
+    .unwrap();
     assert_eq!(read.len(), 1);
     let mut second = start(&db, &topics, free_port());
     wait_ready(&second).await;
-    assert_eq!(relay_active(&second).await, 0.0, "the second replica stands by");
+    assert_eq!(
+        relay_active(&second).await,
+        0.0,
+        "the second replica stands by"
+    );
     signal(&first.child, "-KILL");
     wait_exit(&mut first.child, Duration::from_secs(10));
     let outcomes = sign_ups(&second.base, "takeover", 5).await;
     assert!(outcomes.iter().all(|o| *o == Some(StatusCode::CREATED)));
-    let read = read_events(&[topics.user.as_str()], Duration::from_secs(30), |r| r.len() >= 6).await.unwrap();
+    let read = read_events(&[topics.user.as_str()], Duration::from_secs(30), |r| {
+        r.len() >= 6
+    })
+    .await
+    .unwrap();
     assert_eq!(read.len(), 6);
     assert_eq!(relay_active(&second).await, 1.0);
     signal(&second.child, "-TERM");

@@ -257,3 +257,23 @@ async fn the_bootstrap_admin_exists_once_and_no_secret_is_stored_in_events() {
         assert!(!payload.contains("password"), "{payload}");
     }
 }
+
+#[tokio::test]
+async fn repeated_failed_sign_ins_are_throttled_with_429_for_known_and_unknown_addresses() {
+    let app = spawn_app().await;
+    app.register("guessed@example.com").await;
+    for email in ["guessed@example.com", "ghost@example.com"] {
+        let wrong = json!({ "email": email, "password": "wrong-password-123" });
+        for _ in 0..5 {
+            let response = app.post("/v1/sessions", None, &wrong).await;
+            assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+        }
+        let right = json!({ "email": email, "password": PASSWORD });
+        let response = app.post("/v1/sessions", None, &right).await;
+        assert!(response.headers().contains_key("retry-after"));
+        assert_problem(response, StatusCode::TOO_MANY_REQUESTS, "too_many_attempts").await;
+    }
+    // Other addresses are unaffected.
+    app.register("fine@example.com").await;
+    app.login("fine@example.com", PASSWORD).await;
+}
