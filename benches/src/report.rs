@@ -1,0 +1,97 @@
+//! Writes a run's results as JSON and as the markdown table that BENCHMARKS.md publishes.
+
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use crate::scenarios::{Outcome, Size};
+
+#[derive(Debug, Serialize)]
+pub struct Report {
+    pub date: String,
+    pub machine: String,
+    pub broker_engine: &'static str,
+    pub size_name: &'static str,
+    pub size: Size,
+    pub commands: Vec<String>,
+    pub outcomes: Vec<Outcome>,
+    pub peak_rss_mib: Vec<(String, f64)>,
+}
+
+/// `model name`, cores and memory, as the kernel reports them.
+pub fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|info| {
+            info.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|m| m.trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown CPU".to_owned());
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let memory_gib = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|info| {
+            let kib: f64 = info.lines().next()?.split_whitespace().nth(1)?.parse().ok()?;
+            Some(kib / 1024.0 / 1024.0)
+        })
+        .unwrap_or(0.0);
+    format!("{cpu}, {cores} cores, {memory_gib:.0} GiB")
+}
+
+fn number(value: &serde_json::Value, key: &str) -> String {
+    value
+        .get(key)
+        .and_then(serde_json::Value::as_f64)
+        .map_or_else(|| "-".to_owned(), |v| format!("{v:.1}"))
+}
+
+pub fn markdown(report: &Report) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "Run of {} ({} size).\n", report.date, report.size_name);
+    let _ = writeln!(out, "- Machine: {}", report.machine);
+    let _ = writeln!(out, "- Broker: Tansu, storage engine `{}`", report.broker_engine);
+    let _ = writeln!(
+        out,
+        "- Size: {} s per measurement, {} clients, {} relay events",
+        report.size.duration.as_secs(),
+        report.size.concurrency,
+        report.size.relay_events
+    );
+    let _ = writeln!(out, "- Commands: `{}`\n", report.commands.join("`, `"));
+    let _ = writeln!(out, "| scenario | ours | ceiling | ratio | goal | p50 ms | p99 ms | p99.9 ms | errors |");
+    let _ = writeln!(out, "|---|---|---|---|---|---|---|---|---|");
+    for o in &report.outcomes {
+        let ours = number(&o.ours, "throughput")
+            .replace('-', &number(&o.ours, "events_per_second"));
+        let ceiling = ["pgbench_tps", "hashes_per_second", "messages_per_second"]
+            .iter()
+            .map(|k| number(&o.ceiling, k))
+            .find(|v| v != "-")
+            .unwrap_or_else(|| "-".to_owned());
+        let _ = writeln!(
+            out,
+            "| {} | {ours}/s | {ceiling}/s | {:.2}x | {} | {} | {} | {} | {} |",
+            o.scenario,
+            o.ratio,
+            o.goal,
+            number(&o.ours, "p50_ms"),
+            number(&o.ours, "p99_ms"),
+            number(&o.ours, "p999_ms"),
+            o.ours.get("errors").map_or("-".to_owned(), ToString::to_string),
+        );
+    }
+    let _ = writeln!(out);
+    for o in &report.outcomes {
+        let _ = writeln!(out, "- **{}**: {}", o.scenario, o.description);
+        for note in &o.notes {
+            let _ = writeln!(out, "  - {note}");
+        }
+    }
+    let _ = writeln!(out);
+    for (service, rss) in &report.peak_rss_mib {
+        let _ = writeln!(out, "- Peak RSS of {service}: {rss:.1} MiB");
+    }
+    out
+}

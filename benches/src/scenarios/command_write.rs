@@ -1,0 +1,152 @@
+//! Command writes: price changes and stock adjustments through command-api at fixed concurrency,
+//! against pgbench running the same append transaction (load the stream, insert the event at the
+//! next version, insert the outbox row, notify) with the same number of clients.
+
+use std::io::Write;
+
+use reqwest::Method;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::{
+    load, pgbench,
+    scenarios::{Outcome, Size},
+};
+
+/// Signs in, makes a seller, and creates one product per client so the clients never contend
+/// (pgbench below does the same with one stream per client).
+async fn prepare(command_api: &str, admin: (&str, &str), clients: usize) -> anyhow::Result<(String, Vec<Uuid>)> {
+    let http = reqwest::Client::new();
+    let call = |method: Method, path: String, token: Option<String>, body: Value| {
+        let mut request = http.request(method, format!("{command_api}{path}")).json(&body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        async move {
+            let response = request.send().await?;
+            let status = response.status();
+            let body: Value = response.json().await.unwrap_or(Value::Null);
+            anyhow::ensure!(status.is_success(), "{status}: {body}");
+            Ok::<Value, anyhow::Error>(body)
+        }
+    };
+    let login = |email: String, password: String| {
+        let call = &call;
+        async move {
+            let body = call(Method::POST, "/v1/sessions".into(), None, json!({ "email": email, "password": password })).await?;
+            Ok::<String, anyhow::Error>(body["access_token"].as_str().unwrap_or_default().to_owned())
+        }
+    };
+    let admin_token = login(admin.0.to_owned(), admin.1.to_owned()).await?;
+    let email = format!("bench-seller-{}@example.com", Uuid::new_v4().simple());
+    let seller = call(Method::POST, "/v1/users".into(), None, json!({ "email": email, "password": "a-long-enough-password", "display_name": "Bench seller" })).await?;
+    let seller_id = seller["id"].as_str().unwrap_or_default().to_owned();
+    call(Method::PUT, format!("/v1/users/{seller_id}/role"), Some(admin_token), json!({ "role": "seller" })).await?;
+    let token = login(email, "a-long-enough-password".to_owned()).await?;
+    let mut products = Vec::new();
+    for i in 0..clients {
+        let body = json!({
+            "sku": format!("BENCH-{}-{i}", &seller_id[..8]), "name": "Bench product", "description": "",
+            "category": "bench", "price": { "amount_minor": 1000, "currency": "EUR" }, "stock": 1000
+        });
+        let created = call(Method::POST, "/v1/products".into(), Some(token.clone()), body).await?;
+        products.push(created["id"].as_str().unwrap_or_default().parse()?);
+    }
+    Ok((token, products))
+}
+
+const PGBENCH_SCRIPT: &str = r#"\set n :client_id + 1
+BEGIN;
+SELECT stream_version, event_type, schema_version, payload FROM es.events WHERE stream_id = (SELECT id FROM bench_streams WHERE n = :n) ORDER BY stream_version;
+WITH s AS (SELECT id FROM bench_streams WHERE n = :n),
+     v AS (SELECT coalesce(max(stream_version), 0) + 1 AS next FROM es.events WHERE stream_id = (SELECT id FROM s)),
+     ins AS (INSERT INTO es.events (event_id, stream_id, stream_type, stream_version, event_type, schema_version, payload, correlation_id, actor)
+             SELECT gen_random_uuid(), s.id, 'product', v.next, 'product.price_changed', 1,
+                    '{"product_id":"00000000-0000-0000-0000-000000000000","previous_price":{"amount_minor":1000,"currency":"EUR"},"price":{"amount_minor":1001,"currency":"EUR"}}',
+                    gen_random_uuid(), 'pgbench' FROM s, v RETURNING position)
+INSERT INTO es.outbox (position) SELECT position FROM ins;
+SELECT pg_notify('es_outbox', '');
+COMMIT;
+"#;
+
+pub async fn run(
+    command_api: &str,
+    ceiling_database_url: &str,
+    admin: (&str, &str),
+    size: Size,
+) -> anyhow::Result<Outcome> {
+    let clients = size.concurrency;
+    let (token, products) = prepare(command_api, admin, clients).await?;
+    let http = reqwest::Client::new();
+    let base = command_api.to_owned();
+    let ours = load::run(clients, size.duration, move |worker, n| {
+        let product = products[worker % products.len()];
+        let request = if n % 2 == 0 {
+            http.put(format!("{base}/v1/products/{product}/price"))
+                .json(&json!({ "amount_minor": 1000 + (n % 500) as i64 + 1, "currency": "EUR" }))
+        } else {
+            http.post(format!("{base}/v1/products/{product}/stock-adjustments"))
+                .json(&json!({ "delta": 1, "reason": "bench" }))
+        };
+        let request = request.bearer_auth(&token).send();
+        async move { request.await.is_ok_and(|r| r.status().is_success()) }
+    })
+    .await;
+
+    // The ceiling runs in its own database with the same schema and no relay attached, so its
+    // rows never reach a topic and the services' database is left as the API wrote it.
+    let (client, connection) = tokio_postgres::connect(ceiling_database_url, tokio_postgres::NoTls).await?;
+    tokio::spawn(connection);
+    client
+        .batch_execute(&format!(
+            "DROP TABLE IF EXISTS bench_streams;
+             CREATE TABLE bench_streams (n int PRIMARY KEY, id uuid NOT NULL);
+             INSERT INTO bench_streams SELECT n, gen_random_uuid() FROM generate_series(1, {clients}) n;"
+        ))
+        .await?;
+    let mut script = tempfile(PGBENCH_SCRIPT)?;
+    script.flush()?;
+    let path = script.path.clone();
+    let url = ceiling_database_url.to_owned();
+    let duration = size.duration;
+    let ceiling = tokio::task::spawn_blocking(move || pgbench::tps(&url, &path, clients, duration)).await??;
+    Ok(Outcome {
+        scenario: "command-write",
+        description: format!(
+            "PUT price / POST stock-adjustments alternating, {clients} clients, one product each; ceiling: pgbench, same append transaction, {clients} clients"
+        ),
+        ratio: ours.throughput / ceiling,
+        ours: serde_json::to_value(&ours)?,
+        ceiling: json!({ "pgbench_tps": ceiling, "clients": clients, "seconds": duration.as_secs() }),
+        goal: ">= 0.6x pgbench",
+        notes: vec![],
+    })
+}
+
+/// A script file that is removed when dropped.
+pub struct TempScript {
+    pub path: std::path::PathBuf,
+    file: std::fs::File,
+}
+
+impl Write for TempScript {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.file.write(buf)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.file.flush()
+    }
+}
+
+impl Drop for TempScript {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+pub fn tempfile(content: &str) -> std::io::Result<TempScript> {
+    let path = std::env::temp_dir().join(format!("cc-bench-{}.sql", Uuid::new_v4().simple()));
+    let mut file = std::fs::File::create(&path)?;
+    file.write_all(content.as_bytes())?;
+    Ok(TempScript { path, file })
+}
