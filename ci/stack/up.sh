@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make up`: the whole stack on loopback with demo data. Idempotent: what runs keeps running.
 #   PostgreSQL (.dev/pg) -> broker (durable sqlite storage) -> migrations -> command-api,
-#   projector, query-api -> demo data -> .dev/stack.env
+#   projector, query-api -> demo data (a few products through the HTTP API, then a catalog of
+#   CC_DEV_SEED_PRODUCTS products, default 10000, through `command-api seed`) -> .dev/stack.env
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 cd "$ROOT"
@@ -78,5 +79,8 @@ DEV_ADMIN_PASSWORD=$DEV_ADMIN_PASSWORD
 ENV
 
 python3 ci/stack/demo_data.py "$DEV/stack.env"
+SEED_PRODUCTS="${CC_DEV_SEED_PRODUCTS:-10000}"
+log "seeding the catalog up to $SEED_PRODUCTS products (command-api seed)"
+"$BIN/command-api" seed "$SEED_PRODUCTS" >>"$LOGS/seed.log" 2>&1
 log "stack is up; settings in .dev/stack.env, logs in .dev/logs/"
 cat "$DEV/stack.env"

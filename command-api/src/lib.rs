@@ -9,6 +9,7 @@ pub mod error;
 pub mod metrics;
 pub mod request;
 pub mod routes;
+pub mod seed;
 pub mod settings;
 pub mod startup;
 pub mod validation;

@@ -8,7 +8,8 @@ use command_api::{
 const USAGE: &str = "usage: command-api [serve | migrate | create-admin]
   serve          run the HTTP API and the outbox relay (default)
   migrate        apply the write-side schema migrations and exit
-  create-admin   create the admin named by CC_BOOTSTRAP_ADMIN__EMAIL/__PASSWORD and exit";
+  create-admin   create the admin named by CC_BOOTSTRAP_ADMIN__EMAIL/__PASSWORD and exit
+  seed [N]       top the demo catalog up to N products (default 10000) through the event store";
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -36,6 +37,18 @@ async fn main() -> anyhow::Result<()> {
             })?;
             let pool = settings.database.pool()?;
             command_api::bootstrap::ensure_admin(&pool, &email, &password).await?;
+            Ok(())
+        }
+        "seed" => {
+            let products = match std::env::args().nth(2) {
+                Some(n) => n
+                    .parse()
+                    .map_err(|_| anyhow::anyhow!("seed takes a product count"))?,
+                None => 10_000,
+            };
+            let database = platform::db::DbSettings::from_env("command-api-seed")?;
+            let added = command_api::seed::seed(&database.pool()?, products).await?;
+            tracing::info!(added, total = products, "catalog seeded");
             Ok(())
         }
         "-h" | "--help" | "help" => {

@@ -10,4 +10,5 @@ mod operations;
 mod process;
 mod products;
 mod relay;
+mod seed;
 mod users;
