@@ -7,12 +7,21 @@
 //! | `CC_HTTP__WORKERS` | number of cores | actix worker threads |
 //! | `CC_DATABASE__URL` | required | read models, through a read-only role (secret) |
 //! | `CC_DATABASE__POOL_SIZE`, `CC_DATABASE__STATEMENT_TIMEOUT_MS` | 16, 5000 | pool and per-statement bound |
+//! | `CC_DATABASE__ACQUIRE_TIMEOUT_MS` | 2000 | wait for a pooled connection before answering 503 |
+//! | `CC_AUTH__JWT_SECRET` | required | HS256 key shared with command-api, at least 32 bytes (secret) |
+//! | `CC_QUERY__CONSISTENCY_WAIT_MS` | 2000 | how long a `Consistency-Token` request waits for the projection |
+//! | `CC_QUERY__SCHEMA_CACHE_MS` | 1000 | how long the active read schema name is cached (at most 1000) |
 //!
 //! query-api never talks to Kafka; `CC_KAFKA__*` variables are ignored.
 
 use std::time::Duration;
 
+use anyhow::ensure;
 use platform::{db::DbSettings, env};
+use secrecy::{ExposeSecret, SecretString};
+
+/// A rebuild flips the active schema; readers must follow within this bound.
+pub const MAX_SCHEMA_CACHE: Duration = Duration::from_secs(1);
 
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -21,10 +30,26 @@ pub struct Settings {
     pub shutdown_timeout: Duration,
     pub workers: Option<usize>,
     pub database: DbSettings,
+    /// Verifies bearer tokens issued by command-api.
+    pub jwt_secret: SecretString,
+    /// Upper bound of a read-your-writes wait before answering 503.
+    pub consistency_wait: Duration,
+    /// How long the name of the active read schema is reused before it is read again.
+    pub schema_cache: Duration,
 }
 
 impl Settings {
     pub fn from_env() -> anyhow::Result<Self> {
+        let jwt_secret = env::secret("CC_AUTH__JWT_SECRET")?;
+        ensure!(
+            jwt_secret.expose_secret().len() >= 32,
+            "CC_AUTH__JWT_SECRET must be at least 32 bytes"
+        );
+        let schema_cache = Duration::from_millis(env::or("CC_QUERY__SCHEMA_CACHE_MS", 1_000)?);
+        ensure!(
+            schema_cache <= MAX_SCHEMA_CACHE,
+            "CC_QUERY__SCHEMA_CACHE_MS must be at most 1000: a schema flip must be followed within a second"
+        );
         Ok(Self {
             host: env::string_or("CC_HTTP__HOST", "0.0.0.0"),
             port: env::or("CC_HTTP__PORT", 8080)?,
@@ -33,6 +58,12 @@ impl Settings {
                 .ok()
                 .and_then(|w| w.parse().ok()),
             database: DbSettings::from_env("query-api")?,
+            jwt_secret,
+            consistency_wait: Duration::from_millis(env::or(
+                "CC_QUERY__CONSISTENCY_WAIT_MS",
+                2_000,
+            )?),
+            schema_cache,
         })
     }
 }

@@ -1,16 +1,29 @@
 //! Building and running query-api: bind first, serve until SIGTERM, drain in-flight requests.
 
-use std::net::TcpListener;
+use std::{net::TcpListener, time::Duration};
 
 use actix_web::{App, HttpServer, dev::Server, middleware, web};
 use anyhow::Context;
 use deadpool_postgres::Pool;
+use platform::token::TokenKeys;
 
-use crate::{routes::health, settings::Settings};
+use crate::{
+    consistency,
+    read_model::ActiveSchema,
+    routes::{audit, categories, health, openapi, products, users},
+    settings::Settings,
+};
+
+/// Only verifies tokens; the lifetime is command-api's business (it is in the token).
+const UNUSED_TOKEN_TTL: Duration = Duration::from_secs(900);
 
 #[derive(Debug)]
 pub struct AppState {
     pub pool: Pool,
+    /// The read schema in use, following `read_meta.active`.
+    pub schema: ActiveSchema,
+    /// Bound of a `Consistency-Token` wait.
+    pub consistency_wait: Duration,
 }
 
 pub struct Application {
@@ -31,7 +44,10 @@ impl Application {
         let prometheus = web::Data::new(platform::prometheus::install());
         let state = web::Data::new(AppState {
             pool: settings.database.pool()?,
+            schema: ActiveSchema::new(settings.schema_cache),
+            consistency_wait: settings.consistency_wait,
         });
+        let keys = web::Data::new(TokenKeys::new(&settings.jwt_secret, UNUSED_TOKEN_TTL));
         let listener = TcpListener::bind((settings.host.as_str(), settings.port))
             .with_context(|| format!("binding {}:{}", settings.host, settings.port))?;
         let port = listener.local_addr()?.port();
@@ -39,10 +55,39 @@ impl Application {
             App::new()
                 .wrap(middleware::from_fn(platform::http_metrics::record))
                 .app_data(state.clone())
+                .app_data(keys.clone())
                 .app_data(prometheus.clone())
+                .app_data(
+                    web::PathConfig::default().error_handler(platform::problem::path_error_handler),
+                )
+                .app_data(
+                    web::QueryConfig::default()
+                        .error_handler(platform::problem::query_error_handler),
+                )
                 .route("/health/live", web::get().to(health::live))
                 .route("/health/ready", web::get().to(health::ready))
                 .route("/metrics", web::get().to(health::metrics))
+                .route("/openapi.json", web::get().to(openapi::document))
+                .service(
+                    web::scope("/v1")
+                        .wrap(middleware::from_fn(consistency::read_your_writes))
+                        .route("/products", web::get().to(products::list))
+                        .route("/products/{id}", web::get().to(products::detail))
+                        .route("/categories", web::get().to(categories::list))
+                        .route("/users/me", web::get().to(users::me))
+                        .route(
+                            "/audit/products/{id}/events",
+                            web::get().to(audit::product_events),
+                        )
+                        .route(
+                            "/audit/products/{id}/state",
+                            web::get().to(audit::product_state),
+                        )
+                        .route(
+                            "/audit/users/{id}/events",
+                            web::get().to(audit::user_events),
+                        ),
+                )
                 .default_service(web::to(platform::problem::not_found))
         })
         .listen(listener)?

@@ -1,3 +1,8 @@
 //! HTTP routes of query-api.
 
+pub mod audit;
+pub mod categories;
 pub mod health;
+pub mod openapi;
+pub mod products;
+pub mod users;

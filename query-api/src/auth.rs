@@ -1,0 +1,99 @@
+//! Who is asking: the bearer token's claims (verified with the key shared with command-api), and
+//! the caller's current role from the `users` read model.
+//!
+//! Why re-read the role: a token lives for minutes, and an admin demoted or deactivated in that
+//! time must lose audit access as soon as the projection knows. When the user is not projected
+//! yet (a brand-new account), the signed claims are the best knowledge we have.
+
+use std::future::{Ready, ready};
+
+use actix_web::{FromRequest, HttpRequest, dev::Payload, http::header, web};
+use platform::token::{Claims, TokenKeys};
+use uuid::Uuid;
+
+use crate::{error::ApiError, read_model::ReadConn};
+
+/// The verified claims of the request's bearer token, if it sent one. A token that is present
+/// but invalid or expired fails the request with 401 rather than silently becoming anonymous.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    claims: Option<Claims>,
+}
+
+impl FromRequest for Caller {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(caller(req))
+    }
+}
+
+fn caller(req: &HttpRequest) -> Result<Caller, ApiError> {
+    let Some(value) = req.headers().get(header::AUTHORIZATION) else {
+        return Ok(Caller { claims: None });
+    };
+    let keys = req
+        .app_data::<web::Data<TokenKeys>>()
+        .ok_or_else(|| anyhow::anyhow!("token keys are not configured"))?;
+    let token = value
+        .to_str()
+        .ok()
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .ok_or(ApiError::Unauthenticated)?;
+    keys.verify(token.trim())
+        .map(|claims| Caller {
+            claims: Some(claims),
+        })
+        .ok_or(ApiError::Unauthenticated)
+}
+
+/// A signed-in caller whose account is active, with their current role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Viewer {
+    pub id: Uuid,
+    pub admin: bool,
+}
+
+impl Caller {
+    pub fn is_anonymous(&self) -> bool {
+        self.claims.is_none()
+    }
+
+    /// The claims, or 401.
+    pub fn require(&self) -> Result<&Claims, ApiError> {
+        self.claims.as_ref().ok_or(ApiError::Unauthenticated)
+    }
+
+    /// The caller as the read model knows them now: `None` when anonymous or deactivated.
+    pub async fn viewer(&self, conn: &ReadConn<'_>) -> Result<Option<Viewer>, ApiError> {
+        let Some(claims) = &self.claims else {
+            return Ok(None);
+        };
+        let row = conn
+            .query_opt(
+                &conn.sql("SELECT role, active FROM {schema}.users WHERE id = $1"),
+                &[&claims.sub],
+            )
+            .await?;
+        let (role, active) = match row {
+            Some(row) => (row.get::<_, String>(0), row.get::<_, bool>(1)),
+            None => (claims.role.clone(), true),
+        };
+        Ok(active.then_some(Viewer {
+            id: claims.sub,
+            admin: role == "admin",
+        }))
+    }
+
+    /// The viewer, or 401 when anonymous and 403 when deactivated.
+    pub async fn require_viewer(&self, conn: &ReadConn<'_>) -> Result<Viewer, ApiError> {
+        self.require()?;
+        self.viewer(conn)
+            .await?
+            .ok_or(ApiError::Forbidden("this account is deactivated"))
+    }
+}

@@ -1,0 +1,28 @@
+//! Every metric query-api records, named and explained once. The HTTP latency histogram
+//! (`http_request_duration_seconds{method, route, status}`) comes from the platform middleware.
+
+/// Counter of read-your-writes waits by `outcome`: `immediate` (already applied), `waited`
+/// (applied during the wait) or `timeout` (answered 503). A rising `timeout` rate means the
+/// projection lags more than `CC_QUERY__CONSISTENCY_WAIT_MS`.
+pub const CONSISTENCY_WAITS: &str = "query_consistency_waits_total";
+
+/// Histogram of how long read-your-writes requests waited for the projection, in seconds.
+pub const CONSISTENCY_WAIT_SECONDS: &str = "query_consistency_wait_seconds";
+
+/// Counter of listing cursors refused (undecodable, or replayed with other filters or sort).
+pub const CURSOR_ERRORS: &str = "query_cursor_errors_total";
+
+/// Counter of `304 Not Modified` answers by `route`: how much the `ETag`s save.
+pub const NOT_MODIFIED: &str = "query_not_modified_total";
+
+/// Counter of active read schema changes seen by this process (a rebuild was swapped in).
+pub const SCHEMA_SWITCHES: &str = "query_read_schema_switches_total";
+
+/// Counter of database failures answered 503, by `kind`: `timeout` (statement timeout),
+/// `pool` (no connection in time, or none could be opened), `connection` (the server is
+/// shutting down, full, or the connection died), `schema` (the read schema vanished under us).
+pub const DB_UNAVAILABLE: &str = "query_db_unavailable_total";
+
+/// Counter of listings that asked for a total, by `bounded` (`true` when the count stopped at
+/// the bound): tells whether the bound is too tight for real catalogs.
+pub const TOTALS: &str = "query_listing_totals_total";

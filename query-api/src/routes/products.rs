@@ -1,0 +1,217 @@
+//! `GET /v1/products` (the catalog listing: filters, search, sorts, keyset pages) and
+//! `GET /v1/products/{id}` (published for everyone; drafts and archived ones for their seller
+//! and admins only).
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use tokio_postgres::Row;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::{
+    auth::Caller,
+    error::ApiError,
+    http_cache::{self, CachePolicy},
+    listing::{Cursor, ListingQuery, sql},
+    metrics as m,
+    params::QueryParams,
+    read_model::ReadConn,
+    startup::AppState,
+};
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Price {
+    /// Amount in the currency's minor unit (cents for EUR).
+    #[schema(example = 1299)]
+    pub amount_minor: i64,
+    #[schema(example = "EUR")]
+    pub currency: String,
+}
+
+/// A product as listings show it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ProductItem {
+    pub id: Uuid,
+    pub sku: String,
+    pub name: String,
+    pub description: String,
+    pub category: String,
+    pub price: Price,
+    pub stock: i64,
+    pub in_stock: bool,
+    pub seller_id: Uuid,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// Stream version of the last event this row reflects.
+    pub version: i64,
+}
+
+impl ProductItem {
+    /// A row of `listing::sql::page` or of the detail query (same leading columns).
+    fn from_row(row: &Row) -> Result<Self, tokio_postgres::Error> {
+        let stock: i64 = row.try_get("stock")?;
+        Ok(Self {
+            id: row.try_get("id")?,
+            sku: row.try_get("sku")?,
+            name: row.try_get("name")?,
+            description: row.try_get("description")?,
+            category: row.try_get("category")?,
+            price: Price {
+                amount_minor: row.try_get("price_minor")?,
+                currency: row.try_get("currency")?,
+            },
+            stock,
+            in_stock: stock > 0,
+            seller_id: row.try_get("seller_id")?,
+            created_at: row.try_get("created_at")?,
+            updated_at: row.try_get("updated_at")?,
+            version: row.try_get("version")?,
+        })
+    }
+}
+
+/// One page of a listing.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProductPage {
+    pub items: Vec<ProductItem>,
+    /// Pass as `cursor` (with the same filters and sort) for the next page; `null` on the last.
+    pub next_cursor: Option<String>,
+    /// With `include_total=true`: matching rows, counted up to 10 000.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total: Option<i64>,
+    /// With `include_total=true`: `true` when more rows match than `total` says.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total_is_lower_bound: Option<bool>,
+}
+
+/// A product page: a listing item plus its lifecycle status.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProductDetail {
+    #[serde(flatten)]
+    pub product: ProductItem,
+    /// `draft`, `published` or `archived`; only sellers and admins ever see the first and last.
+    pub status: String,
+}
+
+#[utoipa::path(
+    get, path = "/v1/products", tag = "catalog",
+    params(
+        ("category" = Option<String>, Query, description = "Category slug"),
+        ("min_price" = Option<i64>, Query, description = "Lowest price, minor units, inclusive"),
+        ("max_price" = Option<i64>, Query, description = "Highest price, minor units, inclusive"),
+        ("in_stock" = Option<bool>, Query, description = "true: stock > 0; false: sold out"),
+        ("seller" = Option<Uuid>, Query, description = "Seller's user id"),
+        ("q" = Option<String>, Query, description = "Full-text search, websearch syntax (\"phrase\", or, -word); at most 200 characters"),
+        ("sort" = Option<String>, Query, description = "newest (default), price_asc, price_desc, name, relevance (needs q; the default with q)"),
+        ("limit" = Option<i64>, Query, description = "Page size, 1-100, default 20"),
+        ("cursor" = Option<String>, Query, description = "next_cursor of the previous page, with the same filters and sort"),
+        ("include_total" = Option<bool>, Query, description = "Count matching rows (up to 10 000)"),
+        ("Consistency-Token" = Option<String>, Header, description = "<stream id>:<version> from a command response: wait until it is applied"),
+    ),
+    responses(
+        (status = 200, description = "One page of published products", body = ProductPage,
+            headers(("ETag" = String), ("Cache-Control" = String))),
+        (status = 304, description = "Unchanged since the ETag in If-None-Match"),
+        (status = 400, description = "A parameter or the cursor is invalid; `errors` names it", body = super::openapi::ProblemDoc),
+        (status = 503, description = "Consistency-Token not applied in time, or the database is busy", body = super::openapi::ProblemDoc),
+    ),
+)]
+pub async fn list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let query = ListingQuery::parse(req.query_string())?;
+    let conn = ReadConn::open(&state.pool, &state.schema).await?;
+    let page = fetch_page(&conn, &query).await?;
+    http_cache::respond(&req, "products", CachePolicy::Public, &page)
+}
+
+/// Runs a listing's page (and total, when asked) on one connection.
+pub async fn fetch_page(
+    conn: &ReadConn<'_>,
+    query: &ListingQuery,
+) -> Result<ProductPage, ApiError> {
+    let statement = sql::page(conn.schema.as_str(), query);
+    let rows = conn
+        .query_typed(&statement.sql, &statement.typed_params())
+        .await?;
+    let limit = usize::try_from(query.limit).unwrap_or(usize::MAX);
+    let next_cursor = match rows.get(limit) {
+        // The extra row exists, so the page's last row has a successor.
+        Some(_) => {
+            let last = &rows[limit - 1];
+            let cursor = Cursor::after_row(query.sort, last).map_err(ApiError::from)?;
+            Some(cursor.encode(&query.filters, query.sort))
+        }
+        None => None,
+    };
+    let items = rows
+        .iter()
+        .take(limit)
+        .map(ProductItem::from_row)
+        .collect::<Result<Vec<_>, _>>()?;
+    let (total, total_is_lower_bound) = if query.include_total {
+        let statement = sql::total(conn.schema.as_str(), &query.filters);
+        let rows = conn
+            .query_typed(&statement.sql, &statement.typed_params())
+            .await?;
+        let counted: i64 = rows.first().map_or(0, |row| row.get(0));
+        let bounded = counted > sql::TOTAL_BOUND;
+        metrics::counter!(m::TOTALS, "bounded" => bounded.to_string()).increment(1);
+        (Some(counted.min(sql::TOTAL_BOUND)), Some(bounded))
+    } else {
+        (None, None)
+    };
+    Ok(ProductPage {
+        items,
+        next_cursor,
+        total,
+        total_is_lower_bound,
+    })
+}
+
+#[utoipa::path(
+    get, path = "/v1/products/{id}", tag = "catalog",
+    params(
+        ("id" = Uuid, Path, description = "Product id"),
+        ("Consistency-Token" = Option<String>, Header, description = "<stream id>:<version>: wait until it is applied"),
+    ),
+    responses(
+        (status = 200, description = "The product", body = ProductDetail, headers(("ETag" = String), ("Cache-Control" = String), ("Vary" = String))),
+        (status = 304, description = "Unchanged since the ETag in If-None-Match"),
+        (status = 401, description = "The bearer token is invalid or expired", body = super::openapi::ProblemDoc),
+        (status = 404, description = "No such product, or not published and not yours", body = super::openapi::ProblemDoc),
+    ),
+    security((), ("bearer" = [])),
+)]
+pub async fn detail(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+    caller: Caller,
+) -> Result<HttpResponse, ApiError> {
+    QueryParams::parse(req.query_string())?.finish()?;
+    let conn = ReadConn::open(&state.pool, &state.schema).await?;
+    let row = conn
+        .query_opt(
+            &conn.sql(
+                "SELECT p.id, p.seller_id, p.sku, p.name, p.description, p.category, p.price_minor,
+                        p.currency, p.stock, p.created_at, p.updated_at, p.version, p.status
+                 FROM {schema}.products p WHERE p.id = $1",
+            ),
+            &[&id.into_inner()],
+        )
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let product = ProductItem::from_row(&row)?;
+    let status: String = row.try_get("status")?;
+    let policy = if status == "published" {
+        CachePolicy::PublicVaryingByToken
+    } else {
+        // Hidden rather than forbidden: whether someone's draft exists is nobody else's business.
+        let viewer = caller.viewer(&conn).await?.ok_or(ApiError::NotFound)?;
+        if !viewer.admin && viewer.id != product.seller_id {
+            return Err(ApiError::NotFound);
+        }
+        CachePolicy::Private
+    };
+    http_cache::respond(&req, "product", policy, &ProductDetail { product, status })
+}

@@ -1,0 +1,119 @@
+//! Read-your-writes: `Consistency-Token` waits for the projection, within a bound.
+
+use std::time::{Duration, Instant};
+
+use reqwest::StatusCode;
+use uuid::Uuid;
+
+use crate::helpers::{ProductRow, problem_fields, set_stream_version, spawn_app, spawn_app_with};
+
+#[tokio::test]
+async fn a_token_already_applied_answers_at_once() {
+    let app = spawn_app().await;
+    let product = ProductRow::published("Ceramic mug");
+    app.insert_product(&product).await;
+    app.set_stream_version(product.id, 3).await;
+
+    let token = format!("{}:2", product.id);
+    let started = Instant::now();
+    let response = app
+        .get_with("/v1/products", None, &[("Consistency-Token", &token)])
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(started.elapsed() < Duration::from_millis(500));
+}
+
+#[tokio::test]
+async fn a_token_waits_until_the_projection_applies_its_version() {
+    let app = spawn_app().await;
+    let product = ProductRow::published("Ceramic mug");
+    app.set_stream_version(product.id, 1).await;
+
+    // The "projector" applies version 2 (row and stream version in one transaction) 200 ms later.
+    let writer = app.db.connect().await.expect("connection");
+    let late = product.clone();
+    let projector = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        writer.batch_execute("BEGIN").await.expect("begin");
+        crate::helpers::insert_product_with(&writer, &late).await;
+        set_stream_version(&writer, late.id, 2).await;
+        writer.batch_execute("COMMIT").await.expect("commit");
+    });
+
+    let started = Instant::now();
+    let response = app
+        .get_with(
+            &format!("/v1/products/{}", product.id),
+            None,
+            &[("Consistency-Token", &format!("{}:2", product.id))],
+        )
+        .await;
+    let waited = started.elapsed();
+    projector.await.expect("projector task");
+    assert_eq!(response.status(), StatusCode::OK, "the write is visible");
+    assert!(
+        waited >= Duration::from_millis(200),
+        "it waited ({waited:?})"
+    );
+    assert!(
+        waited < Duration::from_millis(1_500),
+        "not until the bound ({waited:?})"
+    );
+}
+
+#[tokio::test]
+async fn a_token_not_applied_within_the_bound_is_503_with_retry_after() {
+    let app = spawn_app_with(|s| s.consistency_wait = Duration::from_millis(300)).await;
+    let stream = Uuid::now_v7();
+    app.set_stream_version(stream, 4).await;
+
+    let started = Instant::now();
+    let response = app
+        .get_with(
+            "/v1/categories",
+            None,
+            &[("Consistency-Token", &format!("{stream}:5"))],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(response.headers()["retry-after"], "1");
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/problem+json"
+    );
+    let waited = started.elapsed();
+    assert!(
+        waited >= Duration::from_millis(300) && waited < Duration::from_secs(2),
+        "{waited:?}"
+    );
+    let body: serde_json::Value = response.json().await.expect("problem");
+    assert_eq!(body["code"], "not_yet_consistent");
+
+    // A stream the projection has never seen waits the same way.
+    let unseen = app
+        .get_with(
+            "/v1/categories",
+            None,
+            &[("Consistency-Token", &format!("{}:1", Uuid::now_v7()))],
+        )
+        .await;
+    assert_eq!(unseen.status(), StatusCode::SERVICE_UNAVAILABLE);
+}
+
+#[tokio::test]
+async fn a_malformed_token_is_400() {
+    let app = spawn_app().await;
+    for token in [
+        "garbage",
+        "1234:5",
+        &format!("{}:0", Uuid::now_v7()),
+        &format!("{}:", Uuid::now_v7()),
+    ] {
+        let response = app
+            .get_with("/v1/products", None, &[("Consistency-Token", token)])
+            .await;
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{token}");
+        let body: serde_json::Value = response.json().await.expect("problem");
+        assert_eq!(problem_fields(&body), ["Consistency-Token"], "{token}");
+    }
+}

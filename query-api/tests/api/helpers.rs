@@ -1,0 +1,382 @@
+//! `spawn_app()`: query-api on a free port over a fresh database whose read schema is created
+//! from the projector's own DDL, plus typed fixture helpers that write read-model rows directly
+//! (fast and deterministic: listing semantics do not need Kafka).
+
+use std::time::Duration;
+
+use chrono::{DateTime, TimeZone, Utc};
+use platform::token::TokenKeys;
+use query_api::{settings::Settings, startup::Application};
+use reqwest::{Response, StatusCode};
+use secrecy::SecretString;
+use serde_json::Value;
+use testkit::TestDatabase;
+use uuid::Uuid;
+
+/// The read side's contract, straight from the projector's sources, so the fixtures cannot
+/// drift from the tables the projector really creates.
+pub const READ_META_SQL: &str = include_str!("../../../projector/src/sql/read_meta.sql");
+pub const READ_MODEL_SQL: &str = include_str!("../../../projector/src/sql/read_model.sql");
+pub const SCHEMA: &str = "read_v1";
+const JWT_SECRET: &str = "test-secret-that-is-at-least-32-bytes-long";
+
+#[derive(Debug)]
+pub struct TestApp {
+    pub address: String,
+    pub db: TestDatabase,
+    pub client: tokio_postgres::Client,
+    pub http: reqwest::Client,
+    keys: TokenKeys,
+}
+
+pub fn test_settings(db: &TestDatabase) -> Settings {
+    Settings {
+        host: "127.0.0.1".to_owned(),
+        port: 0,
+        shutdown_timeout: Duration::from_secs(1),
+        workers: Some(2),
+        database: db.settings("query-api-test"),
+        jwt_secret: SecretString::from(JWT_SECRET.to_owned()),
+        consistency_wait: Duration::from_secs(2),
+        schema_cache: Duration::from_millis(200),
+    }
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
+    platform::telemetry::init("warn");
+    let db = TestDatabase::create().await.expect("test database");
+    let client = db.connect().await.expect("fixture connection");
+    client
+        .batch_execute(READ_META_SQL)
+        .await
+        .expect("read_meta DDL");
+    create_read_schema(&client, SCHEMA).await;
+    client
+        .batch_execute(&format!(
+            "INSERT INTO read_meta.schemas (schema, generation, state, activated_at)
+             VALUES ('{SCHEMA}', 1, 'active', now());
+             INSERT INTO read_meta.active (schema) VALUES ('{SCHEMA}');"
+        ))
+        .await
+        .expect("activating the read schema");
+    let mut settings = test_settings(&db);
+    configure(&mut settings);
+    let app = Application::build(settings)
+        .await
+        .expect("application builds");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
+    TestApp {
+        address,
+        db,
+        client,
+        http: reqwest::Client::new(),
+        keys: TokenKeys::new(
+            &SecretString::from(JWT_SECRET.to_owned()),
+            Duration::from_secs(900),
+        ),
+    }
+}
+
+pub async fn create_read_schema(client: &tokio_postgres::Client, schema: &str) {
+    client
+        .batch_execute(&READ_MODEL_SQL.replace("{schema}", schema))
+        .await
+        .expect("read model DDL");
+}
+
+/// A point in time `seconds` after a fixed origin, so orders are deterministic.
+pub fn at(seconds: i64) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0)
+        .single()
+        .expect("valid origin")
+        + chrono::Duration::seconds(seconds)
+}
+
+/// One `products` row.
+#[derive(Debug, Clone)]
+pub struct ProductRow {
+    pub id: Uuid,
+    pub seller_id: Uuid,
+    pub sku: String,
+    pub name: String,
+    pub description: String,
+    pub category: String,
+    pub price_minor: i64,
+    pub currency: String,
+    pub stock: i64,
+    pub status: &'static str,
+    pub created_at: DateTime<Utc>,
+    pub version: i64,
+}
+
+impl ProductRow {
+    /// A published product with plain defaults; tests override what they care about.
+    pub fn published(name: &str) -> Self {
+        let id = Uuid::now_v7();
+        Self {
+            id,
+            seller_id: Uuid::now_v7(),
+            sku: format!("SKU-{}", id.simple()),
+            name: name.to_owned(),
+            description: String::new(),
+            category: "misc".to_owned(),
+            price_minor: 1000,
+            currency: "EUR".to_owned(),
+            stock: 10,
+            status: "published",
+            created_at: at(0),
+            version: 2,
+        }
+    }
+}
+
+/// One `users` row.
+#[derive(Debug, Clone)]
+pub struct UserRow {
+    pub id: Uuid,
+    pub email: String,
+    pub role: &'static str,
+    pub active: bool,
+}
+
+impl UserRow {
+    pub fn new(role: &'static str) -> Self {
+        let id = Uuid::now_v7();
+        Self {
+            id,
+            email: format!("{}@example.test", id.simple()),
+            role,
+            active: true,
+        }
+    }
+}
+
+/// One `audit_events` row.
+#[derive(Debug, Clone)]
+pub struct AuditRow {
+    pub stream_id: Uuid,
+    pub stream_type: &'static str,
+    pub version: i64,
+    pub event_type: &'static str,
+    pub payload: Value,
+    pub actor: Option<String>,
+    pub recorded_at: DateTime<Utc>,
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        self.get_with(path, None, &[]).await
+    }
+
+    pub async fn get_as(&self, path: &str, token: &str) -> Response {
+        self.get_with(path, Some(token), &[]).await
+    }
+
+    pub async fn get_with(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        headers: &[(&str, &str)],
+    ) -> Response {
+        let mut request = self.http.get(self.url(path));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        request.send().await.expect("request sent")
+    }
+
+    /// GET that must answer 200; returns the JSON body.
+    pub async fn get_json(&self, path: &str) -> Value {
+        let response = self.get(path).await;
+        assert_eq!(response.status(), StatusCode::OK, "GET {path}");
+        response.json().await.expect("JSON body")
+    }
+
+    /// A bearer token as command-api would issue it.
+    pub fn token(&self, user_id: Uuid, role: &str) -> String {
+        self.keys.issue(user_id, role).expect("token")
+    }
+
+    pub async fn insert_product(&self, p: &ProductRow) {
+        insert_product_with(&self.client, p).await;
+    }
+
+    pub async fn insert_products(&self, products: &[ProductRow]) {
+        for product in products {
+            self.insert_product(product).await;
+        }
+    }
+
+    pub async fn set_price(&self, id: Uuid, price_minor: i64) {
+        self.client
+            .execute(
+                &format!(
+                    "UPDATE {SCHEMA}.products SET price_minor = $2, version = version + 1,
+                        updated_at = updated_at + interval '1 second' WHERE id = $1"
+                ),
+                &[&id, &price_minor],
+            )
+            .await
+            .expect("changing a price");
+    }
+
+    pub async fn insert_user(&self, user: &UserRow) {
+        self.client
+            .execute(
+                &format!(
+                    "INSERT INTO {SCHEMA}.users (id, email, display_name, role, active, created_at, updated_at, version)
+                     VALUES ($1, $2, 'Test User', $3, $4, $5, $5, 1)"
+                ),
+                &[&user.id, &user.email, &user.role, &user.active, &at(0)],
+            )
+            .await
+            .expect("inserting a user");
+    }
+
+    pub async fn insert_category(&self, slug: &str, published_count: i64) {
+        self.client
+            .execute(
+                &format!("INSERT INTO {SCHEMA}.categories (slug, published_count) VALUES ($1, $2)"),
+                &[&slug, &published_count],
+            )
+            .await
+            .expect("inserting a category");
+    }
+
+    pub async fn insert_audit_event(&self, e: &AuditRow) {
+        self.client
+            .execute(
+                &format!(
+                    "INSERT INTO {SCHEMA}.audit_events (stream_id, version, stream_type, event_id,
+                        event_type, schema_version, payload, actor, recorded_at)
+                     VALUES ($1, $2, $3, $4, $5, 1, $6, $7, $8)"
+                ),
+                &[
+                    &e.stream_id,
+                    &e.version,
+                    &e.stream_type,
+                    &Uuid::now_v7(),
+                    &e.event_type,
+                    &e.payload,
+                    &e.actor,
+                    &e.recorded_at,
+                ],
+            )
+            .await
+            .expect("inserting an audit event");
+    }
+
+    /// What the projector writes after applying `version` of a stream.
+    pub async fn set_stream_version(&self, stream_id: Uuid, version: i64) {
+        set_stream_version(&self.client, stream_id, version).await;
+    }
+}
+
+/// Writes one `products` row through `client` (a test's own connection or transaction).
+pub async fn insert_product_with(client: &tokio_postgres::Client, p: &ProductRow) {
+    insert_product_into(client, SCHEMA, p).await;
+}
+
+pub async fn insert_product_into(client: &tokio_postgres::Client, schema: &str, p: &ProductRow) {
+    client
+        .execute(
+            &format!(
+                "INSERT INTO {schema}.products (id, seller_id, sku, name, description, category,
+                        price_minor, currency, stock, status, created_at, updated_at, version)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12)"
+            ),
+            &[
+                &p.id,
+                &p.seller_id,
+                &p.sku,
+                &p.name,
+                &p.description,
+                &p.category,
+                &p.price_minor,
+                &p.currency,
+                &p.stock,
+                &p.status,
+                &p.created_at,
+                &p.version,
+            ],
+        )
+        .await
+        .expect("inserting a product");
+}
+
+pub async fn set_stream_version(client: &tokio_postgres::Client, stream_id: Uuid, version: i64) {
+    client
+        .execute(
+            &format!(
+                "INSERT INTO {SCHEMA}.stream_versions (stream_id, stream_type, version, last_event_at)
+                 VALUES ($1, 'product', $2, now())
+                 ON CONFLICT (stream_id) DO UPDATE SET version = EXCLUDED.version"
+            ),
+            &[&stream_id, &version],
+        )
+        .await
+        .expect("setting a stream version");
+}
+
+/// The `id`s of a listing body, in order.
+pub fn ids(body: &Value) -> Vec<Uuid> {
+    body["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|item| item["id"].as_str().expect("id").parse().expect("uuid"))
+        .collect()
+}
+
+/// The `field`s named by a problem body.
+pub fn problem_fields(body: &Value) -> Vec<String> {
+    body["errors"]
+        .as_array()
+        .map(|errors| {
+            errors
+                .iter()
+                .map(|e| e["field"].as_str().unwrap_or_default().to_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Follows `next_cursor` from `path` (which has no cursor) to the end; returns every id seen
+/// and the number of pages.
+pub async fn walk(app: &TestApp, path: &str) -> (Vec<Uuid>, usize) {
+    walk_from(app, path, None).await
+}
+
+/// Like `walk`, starting at `cursor` when given.
+pub async fn walk_from(app: &TestApp, path: &str, cursor: Option<String>) -> (Vec<Uuid>, usize) {
+    let separator = if path.contains('?') { '&' } else { '?' };
+    let mut seen = Vec::new();
+    let mut pages = 0;
+    let mut next = cursor;
+    loop {
+        let url = match &next {
+            Some(cursor) => format!("{path}{separator}cursor={cursor}"),
+            None => path.to_owned(),
+        };
+        let body = app.get_json(&url).await;
+        pages += 1;
+        seen.extend(ids(&body));
+        match body["next_cursor"].as_str() {
+            Some(cursor) => next = Some(cursor.to_owned()),
+            None => return (seen, pages),
+        }
+        assert!(pages < 1000, "the walk does not end");
+    }
+}
