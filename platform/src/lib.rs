@@ -4,6 +4,7 @@
 pub mod db;
 pub mod env;
 pub mod http_metrics;
+pub mod openapi;
 pub mod problem;
 pub mod prometheus;
 pub mod serve;

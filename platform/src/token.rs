@@ -78,3 +78,28 @@ impl TokenKeys {
             .map(|data| data.claims)
     }
 }
+
+/// A bearer token that is present but not valid (malformed, wrongly signed or expired).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InvalidToken;
+
+/// The verified claims of `req`'s `Authorization: Bearer` token: `Ok(None)` when it sent none,
+/// `Err` when it sent one that does not verify, so a bad token is refused, never treated as
+/// anonymous. Needs `web::Data<TokenKeys>` in the app data.
+pub fn bearer_claims(req: &actix_web::HttpRequest) -> Result<Option<Claims>, InvalidToken> {
+    let Some(value) = req.headers().get(actix_web::http::header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let keys = req
+        .app_data::<actix_web::web::Data<TokenKeys>>()
+        .ok_or(InvalidToken)?;
+    let token = value
+        .to_str()
+        .ok()
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .ok_or(InvalidToken)?;
+    keys.verify(token.trim()).map(Some).ok_or(InvalidToken)
+}

@@ -77,7 +77,12 @@ pub async fn advance(
         let moved = tx
             .execute(
                 &statement,
-                &[&step.topic, &step.partition, &step.next_offset, &step.expected],
+                &[
+                    &step.topic,
+                    &step.partition,
+                    &step.next_offset,
+                    &step.expected,
+                ],
             )
             .await
             .map_err(db("moving the checkpoint"))?;

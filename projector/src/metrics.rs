@@ -6,7 +6,8 @@ pub const EVENTS_APPLIED: &str = "projector_events_applied_total";
 /// Events read but not applied (counter, by reason): `duplicate` (version already applied, e.g.
 /// a relay re-send), `unknown_type` (type or schema version this release does not know; still
 /// recorded in the audit table), `undecodable` (no valid CloudEvents envelope; only the offset
-/// moves past it), `not_created` (a product or user event whose stream has no creation event).
+/// moves past it), `not_created` (a stream of the batch whose creation event was never seen, so
+/// no row could be written; counted once per stream and batch).
 pub const EVENTS_SKIPPED: &str = "projector_events_skipped_total";
 /// Events whose version was more than one above the stream's applied version (counter, by
 /// topic). Applied anyway: the relay publishes in order, so a gap means an event was lost

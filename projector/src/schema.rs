@@ -228,10 +228,15 @@ pub async fn drop_schema(client: &mut Client, schema: &ReadSchema) -> anyhow::Re
     tx.commit().await.context("committing the drop")
 }
 
+/// Takes the DDL lock for the rest of the transaction, and silences the NOTICEs of
+/// `IF NOT EXISTS` (every start-up would log one per table otherwise).
 async fn lock(tx: &impl GenericClient) -> anyhow::Result<()> {
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&DDL_LOCK])
         .await
         .context("taking the read-side DDL lock")?;
+    tx.batch_execute("SET LOCAL client_min_messages = warning")
+        .await
+        .context("silencing DDL notices")?;
     Ok(())
 }
 
@@ -249,4 +254,34 @@ async fn register(
     .await
     .with_context(|| format!("recording {schema} in read_meta.schemas"))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ReadSchema;
+
+    #[test]
+    fn only_plain_lowercase_identifiers_are_schema_names() {
+        for good in ["read_v1", "read_v12", "read_verify_3", "_x"] {
+            assert_eq!(ReadSchema::parse(good).unwrap().as_str(), good);
+        }
+        let too_long = "a".repeat(64);
+        for bad in [
+            "",
+            "Read_v1",
+            "read-v1",
+            "1read",
+            "read_v1; DROP",
+            "\"x\"",
+            &too_long,
+        ] {
+            assert!(ReadSchema::parse(bad).is_err(), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn templates_name_the_schema_everywhere() {
+        let sql = ReadSchema::generation(2).sql("SELECT 1 FROM {schema}.a JOIN {schema}.b");
+        assert_eq!(sql, "SELECT 1 FROM read_v2.a JOIN read_v2.b");
+    }
 }

@@ -7,8 +7,8 @@
 
 use std::future::{Ready, ready};
 
-use actix_web::{FromRequest, HttpRequest, dev::Payload, http::header, web};
-use platform::token::{Claims, TokenKeys};
+use actix_web::{FromRequest, HttpRequest, dev::Payload};
+use platform::token::Claims;
 use uuid::Uuid;
 
 use crate::{error::ApiError, read_model::ReadConn};
@@ -30,25 +30,8 @@ impl FromRequest for Caller {
 }
 
 fn caller(req: &HttpRequest) -> Result<Caller, ApiError> {
-    let Some(value) = req.headers().get(header::AUTHORIZATION) else {
-        return Ok(Caller { claims: None });
-    };
-    let keys = req
-        .app_data::<web::Data<TokenKeys>>()
-        .ok_or_else(|| anyhow::anyhow!("token keys are not configured"))?;
-    let token = value
-        .to_str()
-        .ok()
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        })
-        .ok_or(ApiError::Unauthenticated)?;
-    keys.verify(token.trim())
-        .map(|claims| Caller {
-            claims: Some(claims),
-        })
-        .ok_or(ApiError::Unauthenticated)
+    let claims = platform::token::bearer_claims(req).map_err(|_| ApiError::Unauthenticated)?;
+    Ok(Caller { claims })
 }
 
 /// A signed-in caller whose account is active, with their current role.

@@ -2,11 +2,11 @@
 
 use std::future::{Ready, ready};
 
-use actix_web::{FromRequest, HttpRequest, dev::Payload, http::header, web};
+use actix_web::{FromRequest, HttpRequest, dev::Payload};
 use domain::{Actor, user::User};
 use tokio_postgres::GenericClient;
 
-use platform::token::{Claims, TokenKeys};
+use platform::token::Claims;
 
 use crate::error::ApiError;
 
@@ -28,26 +28,11 @@ impl FromRequest for Caller {
 }
 
 fn caller(req: &HttpRequest) -> Result<Caller, ApiError> {
-    let Some(value) = req.headers().get(header::AUTHORIZATION) else {
-        return Ok(Caller::anonymous());
-    };
-    let keys = req
-        .app_data::<web::Data<TokenKeys>>()
-        .ok_or_else(|| anyhow::anyhow!("token keys are not configured"))?;
-    let token = value
-        .to_str()
-        .ok()
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        })
-        .ok_or(ApiError::Unauthenticated)?;
-    keys.verify(token.trim())
-        .map(|claims| Caller {
-            claims: Some(claims),
-            system: false,
-        })
-        .ok_or(ApiError::Unauthenticated)
+    let claims = platform::token::bearer_claims(req).map_err(|_| ApiError::Unauthenticated)?;
+    Ok(Caller {
+        claims,
+        system: false,
+    })
 }
 
 impl Caller {

@@ -1,11 +1,9 @@
 //! The OpenAPI 3.1 document of command-api, generated from the route annotations.
 
 use actix_web::HttpResponse;
+use platform::openapi::{BearerAuth, FieldErrorDoc, ProblemDoc};
 use serde::Serialize;
-use utoipa::{
-    Modify, OpenApi, ToSchema,
-    openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
-};
+use utoipa::{OpenApi, ToSchema};
 use uuid::Uuid;
 
 use crate::routes::{products, sessions, users};
@@ -15,44 +13,6 @@ use crate::routes::{products, sessions, users};
 pub struct Accepted {
     pub id: Uuid,
     pub version: i64,
-}
-
-/// RFC 9457 problem document (`application/problem+json`).
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ProblemDoc {
-    #[serde(rename = "type")]
-    #[schema(example = "urn:cloudcommerce:problem:validation_failed")]
-    pub type_uri: String,
-    pub title: String,
-    pub status: u16,
-    pub detail: Option<String>,
-    /// Stable machine-readable code.
-    pub code: String,
-    pub errors: Option<Vec<FieldErrorDoc>>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct FieldErrorDoc {
-    pub field: String,
-    pub message: String,
-}
-
-#[derive(Debug)]
-struct BearerAuth;
-
-impl Modify for BearerAuth {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
-            "bearer",
-            SecurityScheme::Http(
-                HttpBuilder::new()
-                    .scheme(HttpAuthScheme::Bearer)
-                    .bearer_format("JWT")
-                    .build(),
-            ),
-        );
-    }
 }
 
 #[derive(Debug, OpenApi)]

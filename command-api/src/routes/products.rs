@@ -106,10 +106,10 @@ fn single(command: ProductCommand) -> Result<Decision<ProductCommand>, ApiError>
 #[utoipa::path(post, path = "/v1/products", tag = "products", request_body = CreateProductBody,
     params(("Idempotency-Key" = Option<String>, Header)),
     responses((status = 201, body = crate::routes::openapi::Accepted),
-              (status = 400, body = crate::routes::openapi::ProblemDoc),
-              (status = 401, body = crate::routes::openapi::ProblemDoc),
-              (status = 403, body = crate::routes::openapi::ProblemDoc),
-              (status = 409, description = "SKU in use", body = crate::routes::openapi::ProblemDoc)),
+              (status = 400, body = platform::openapi::ProblemDoc),
+              (status = 401, body = platform::openapi::ProblemDoc),
+              (status = 403, body = platform::openapi::ProblemDoc),
+              (status = 409, description = "SKU in use", body = platform::openapi::ProblemDoc)),
     security(("bearer" = [])))]
 pub async fn create(
     state: web::Data<AppState>,
@@ -171,9 +171,9 @@ pub async fn create(
 #[utoipa::path(patch, path = "/v1/products/{id}", tag = "products", request_body = UpdateProductBody,
     params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header), ("Idempotency-Key" = Option<String>, Header)),
     responses((status = 200, body = crate::routes::openapi::Accepted),
-              (status = 400, body = crate::routes::openapi::ProblemDoc),
-              (status = 404, body = crate::routes::openapi::ProblemDoc),
-              (status = 412, body = crate::routes::openapi::ProblemDoc)),
+              (status = 400, body = platform::openapi::ProblemDoc),
+              (status = 404, body = platform::openapi::ProblemDoc),
+              (status = 412, body = platform::openapi::ProblemDoc)),
     security(("bearer" = [])))]
 pub async fn update_details(
     state: web::Data<AppState>,
@@ -216,10 +216,10 @@ pub async fn update_details(
 #[utoipa::path(put, path = "/v1/products/{id}/price", tag = "products", request_body = PriceBody,
     params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header), ("Idempotency-Key" = Option<String>, Header)),
     responses((status = 200, body = crate::routes::openapi::Accepted),
-              (status = 400, body = crate::routes::openapi::ProblemDoc),
-              (status = 404, body = crate::routes::openapi::ProblemDoc),
-              (status = 409, body = crate::routes::openapi::ProblemDoc),
-              (status = 412, body = crate::routes::openapi::ProblemDoc)),
+              (status = 400, body = platform::openapi::ProblemDoc),
+              (status = 404, body = platform::openapi::ProblemDoc),
+              (status = 409, body = platform::openapi::ProblemDoc),
+              (status = 412, body = platform::openapi::ProblemDoc)),
     security(("bearer" = [])))]
 pub async fn change_price(
     state: web::Data<AppState>,
@@ -248,8 +248,8 @@ pub async fn change_price(
 #[utoipa::path(post, path = "/v1/products/{id}/stock-adjustments", tag = "products", request_body = StockAdjustmentBody,
     params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header), ("Idempotency-Key" = Option<String>, Header)),
     responses((status = 200, body = crate::routes::openapi::Accepted),
-              (status = 400, body = crate::routes::openapi::ProblemDoc),
-              (status = 409, description = "Not enough stock", body = crate::routes::openapi::ProblemDoc)),
+              (status = 400, body = platform::openapi::ProblemDoc),
+              (status = 409, description = "Not enough stock", body = platform::openapi::ProblemDoc)),
     security(("bearer" = [])))]
 pub async fn adjust_stock(
     state: web::Data<AppState>,
@@ -285,9 +285,9 @@ macro_rules! bodiless_command {
         #[utoipa::path($method, path = $path, tag = "products",
             params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header), ("Idempotency-Key" = Option<String>, Header)),
             responses((status = 200, body = crate::routes::openapi::Accepted),
-                      (status = 404, body = crate::routes::openapi::ProblemDoc),
-                      (status = 409, body = crate::routes::openapi::ProblemDoc),
-                      (status = 412, body = crate::routes::openapi::ProblemDoc)),
+                      (status = 404, body = platform::openapi::ProblemDoc),
+                      (status = 409, body = platform::openapi::ProblemDoc),
+                      (status = 412, body = platform::openapi::ProblemDoc)),
             security(("bearer" = [])))]
         pub async fn $name(
             state: web::Data<AppState>,

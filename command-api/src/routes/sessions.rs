@@ -46,8 +46,8 @@ fn invalid_credentials() -> ApiError {
 /// Signs in.
 #[utoipa::path(post, path = "/v1/sessions", tag = "sessions", request_body = SignInBody,
     responses((status = 200, body = AccessToken),
-              (status = 401, description = "Wrong email or password", body = crate::routes::openapi::ProblemDoc),
-              (status = 429, description = "Too many failed attempts for this address", body = crate::routes::openapi::ProblemDoc)))]
+              (status = 401, description = "Wrong email or password", body = platform::openapi::ProblemDoc),
+              (status = 429, description = "Too many failed attempts for this address", body = platform::openapi::ProblemDoc)))]
 pub async fn sign_in(
     state: web::Data<AppState>,
     body: JsonBody<SignInBody>,

@@ -52,8 +52,8 @@ pub struct AssignRoleBody {
 #[utoipa::path(post, path = "/v1/users", tag = "users", request_body = RegisterUserBody,
     params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first response for 24 h")),
     responses((status = 201, description = "Registered", body = crate::routes::openapi::Accepted),
-              (status = 400, description = "Invalid fields", body = crate::routes::openapi::ProblemDoc),
-              (status = 409, description = "Email already registered", body = crate::routes::openapi::ProblemDoc)))]
+              (status = 400, description = "Invalid fields", body = platform::openapi::ProblemDoc),
+              (status = 409, description = "Email already registered", body = platform::openapi::ProblemDoc)))]
 pub async fn register(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -106,11 +106,11 @@ pub async fn register(
 #[utoipa::path(patch, path = "/v1/users/{id}", tag = "users", request_body = UpdateUserBody,
     params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header), ("Idempotency-Key" = Option<String>, Header)),
     responses((status = 200, body = crate::routes::openapi::Accepted),
-              (status = 400, body = crate::routes::openapi::ProblemDoc),
-              (status = 401, body = crate::routes::openapi::ProblemDoc),
-              (status = 403, body = crate::routes::openapi::ProblemDoc),
-              (status = 404, body = crate::routes::openapi::ProblemDoc),
-              (status = 412, body = crate::routes::openapi::ProblemDoc)),
+              (status = 400, body = platform::openapi::ProblemDoc),
+              (status = 401, body = platform::openapi::ProblemDoc),
+              (status = 403, body = platform::openapi::ProblemDoc),
+              (status = 404, body = platform::openapi::ProblemDoc),
+              (status = 412, body = platform::openapi::ProblemDoc)),
     security(("bearer" = [])))]
 pub async fn update(
     state: web::Data<AppState>,
@@ -178,9 +178,9 @@ pub async fn update(
 #[utoipa::path(put, path = "/v1/users/{id}/role", tag = "users", request_body = AssignRoleBody,
     params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header), ("Idempotency-Key" = Option<String>, Header)),
     responses((status = 200, body = crate::routes::openapi::Accepted),
-              (status = 401, body = crate::routes::openapi::ProblemDoc),
-              (status = 403, body = crate::routes::openapi::ProblemDoc),
-              (status = 404, body = crate::routes::openapi::ProblemDoc)),
+              (status = 401, body = platform::openapi::ProblemDoc),
+              (status = 403, body = platform::openapi::ProblemDoc),
+              (status = 404, body = platform::openapi::ProblemDoc)),
     security(("bearer" = [])))]
 pub async fn assign_role(
     state: web::Data<AppState>,
@@ -213,8 +213,8 @@ pub async fn assign_role(
 #[utoipa::path(delete, path = "/v1/users/{id}", tag = "users",
     params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header), ("Idempotency-Key" = Option<String>, Header)),
     responses((status = 200, body = crate::routes::openapi::Accepted),
-              (status = 401, body = crate::routes::openapi::ProblemDoc),
-              (status = 403, body = crate::routes::openapi::ProblemDoc)),
+              (status = 401, body = platform::openapi::ProblemDoc),
+              (status = 403, body = platform::openapi::ProblemDoc)),
     security(("bearer" = [])))]
 pub async fn deactivate(
     state: web::Data<AppState>,

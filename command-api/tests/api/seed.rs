@@ -13,7 +13,10 @@ async fn seeding_records_decodable_histories_and_a_second_run_adds_nothing() {
     assert_eq!(command_api::seed::seed(&pool, 320).await.unwrap(), 20);
     let client = app.db.connect().await.unwrap();
     let ids: Vec<uuid::Uuid> = client
-        .query("SELECT product_id FROM es.sku_reservations WHERE sku LIKE 'SEED-%'", &[])
+        .query(
+            "SELECT product_id FROM es.sku_reservations WHERE sku LIKE 'SEED-%'",
+            &[],
+        )
         .await
         .unwrap()
         .iter()
@@ -30,5 +33,8 @@ async fn seeding_records_decodable_histories_and_a_second_run_adds_nothing() {
             published += 1;
         }
     }
-    assert!(published > 250, "most seeded products are published: {published}");
+    assert!(
+        published > 250,
+        "most seeded products are published: {published}"
+    );
 }

@@ -6,9 +6,10 @@ use std::collections::{BTreeSet, HashMap};
 
 use chrono::{DateTime, Utc};
 use domain::{Aggregate, DomainEvent};
+use tokio_postgres::{GenericClient, Row};
 use uuid::Uuid;
 
-use super::{BatchOutcome, journal::Fresh};
+use super::{ApplyError, BatchOutcome, db, journal::Fresh};
 
 /// An aggregate with a read table of one row per stream.
 pub(super) trait ReadModel: Aggregate {
@@ -40,6 +41,30 @@ pub(super) struct Folded<S> {
     pub version: i64,
 }
 
+/// The stored rows of the streams in `events` (`sql` takes their ids as `$1` and returns the
+/// id first), each back as the state it was written from.
+pub(super) async fn load<S>(
+    tx: &impl GenericClient,
+    sql: &str,
+    table: &'static str,
+    events: &[Fresh<'_>],
+    from_row: fn(&Row) -> Result<Folded<S>, String>,
+) -> Result<HashMap<Uuid, Folded<S>>, ApplyError> {
+    let ids: Vec<Uuid> = events.iter().map(|f| f.event.stream_id).collect();
+    let rows = tx
+        .query(sql, &[&ids])
+        .await
+        .map_err(db("loading stored rows"))?;
+    let mut loaded = HashMap::with_capacity(rows.len());
+    for row in rows {
+        let id: Uuid = row.get(0);
+        let folded =
+            from_row(&row).map_err(|reason| ApplyError::CorruptRow { table, id, reason })?;
+        loaded.insert(id, folded);
+    }
+    Ok(loaded)
+}
+
 /// Folds `events` (already past the idempotency gate, in stream order) into `rows`, adding rows
 /// for streams seen for the first time. Returns the ids of the rows that changed, sorted, so
 /// they are written (and locked) in one order.
@@ -55,26 +80,26 @@ pub(super) fn fold<A: ReadModel>(
     let mut changed = BTreeSet::new();
     for fresh in events {
         let e = fresh.event;
-        let event =
-            match A::Event::from_stored(&e.event_type, e.schema_version, e.payload.clone()) {
-                Ok(event) => event,
-                Err(error) => {
-                    outcome.unknown += 1;
-                    tracing::warn!(
-                        stream = %e.stream_id,
-                        version = e.stream_version,
-                        event_type = %e.event_type,
-                        schema_version = e.schema_version,
-                        %error,
-                        "event not understood by this release: audited, not projected"
-                    );
-                    if let Some(row) = rows.get_mut(&e.stream_id) {
-                        row.version = e.stream_version;
-                        changed.insert(e.stream_id);
-                    }
-                    continue;
+        let event = match A::Event::from_stored(&e.event_type, e.schema_version, e.payload.clone())
+        {
+            Ok(event) => event,
+            Err(error) => {
+                outcome.unknown += 1;
+                tracing::warn!(
+                    stream = %e.stream_id,
+                    version = e.stream_version,
+                    event_type = %e.event_type,
+                    schema_version = e.schema_version,
+                    %error,
+                    "event not understood by this release: audited, not projected"
+                );
+                if let Some(row) = rows.get_mut(&e.stream_id) {
+                    row.version = e.stream_version;
+                    changed.insert(e.stream_id);
                 }
-            };
+                continue;
+            }
+        };
         let row = rows.entry(e.stream_id).or_insert_with(|| Folded {
             state: A::State::default(),
             created_at: e.time,

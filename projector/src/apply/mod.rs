@@ -34,7 +34,8 @@ pub struct BatchOutcome {
     pub gaps: usize,
     /// Events of a type or schema version this release does not know.
     pub unknown: usize,
-    /// Events of a stream whose creation event was never seen, so no row could be written.
+    /// Streams with events in this batch but no creation event ever seen, so no row could be
+    /// written (their events are still audited).
     pub not_created: usize,
     /// Applied events per topic.
     pub applied_per_topic: BTreeMap<String, u64>,

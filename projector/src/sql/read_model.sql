@@ -50,11 +50,11 @@ CREATE INDEX IF NOT EXISTS products_seller_idx
     ON {schema}.products (seller_id, created_at DESC, id DESC);
 
 -- Published products per category, kept in step with publish, unpublish, archive and category
--- changes. A category whose count fell to zero keeps its row (with 0): listings filter it.
+-- changes. Exactly the categories with at least one published product: a row whose count falls
+-- to zero is deleted, so the table does not depend on how events were split into batches.
 CREATE TABLE IF NOT EXISTS {schema}.categories (
-    slug            text        PRIMARY KEY,
-    published_count bigint      NOT NULL DEFAULT 0,
-    updated_at      timestamptz NOT NULL
+    slug            text   PRIMARY KEY,
+    published_count bigint NOT NULL
 );
 
 -- Accounts, without anything secret (events carry none).

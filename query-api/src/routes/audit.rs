@@ -80,10 +80,10 @@ pub struct ProductAsOf {
     ),
     responses(
         (status = 200, description = "The product's events, oldest first", body = AuditPage),
-        (status = 400, description = "Bad parameter", body = super::openapi::ProblemDoc),
-        (status = 401, description = "No valid bearer token", body = super::openapi::ProblemDoc),
-        (status = 403, description = "Neither an admin nor the product's seller", body = super::openapi::ProblemDoc),
-        (status = 404, description = "No such product", body = super::openapi::ProblemDoc),
+        (status = 400, description = "Bad parameter", body = platform::openapi::ProblemDoc),
+        (status = 401, description = "No valid bearer token", body = platform::openapi::ProblemDoc),
+        (status = 403, description = "Neither an admin nor the product's seller", body = platform::openapi::ProblemDoc),
+        (status = 404, description = "No such product", body = platform::openapi::ProblemDoc),
     ),
     security(("bearer" = [])),
 )]
@@ -110,10 +110,10 @@ pub async fn product_events(
     ),
     responses(
         (status = 200, description = "The account's events, oldest first", body = AuditPage),
-        (status = 400, description = "Bad parameter", body = super::openapi::ProblemDoc),
-        (status = 401, description = "No valid bearer token", body = super::openapi::ProblemDoc),
-        (status = 403, description = "Neither an admin nor this user", body = super::openapi::ProblemDoc),
-        (status = 404, description = "No such account", body = super::openapi::ProblemDoc),
+        (status = 400, description = "Bad parameter", body = platform::openapi::ProblemDoc),
+        (status = 401, description = "No valid bearer token", body = platform::openapi::ProblemDoc),
+        (status = 403, description = "Neither an admin nor this user", body = platform::openapi::ProblemDoc),
+        (status = 404, description = "No such account", body = platform::openapi::ProblemDoc),
     ),
     security(("bearer" = [])),
 )]
@@ -144,10 +144,10 @@ pub async fn user_events(
     ),
     responses(
         (status = 200, description = "The product as it was at as_of", body = ProductAsOf),
-        (status = 400, description = "as_of is missing or not RFC 3339", body = super::openapi::ProblemDoc),
-        (status = 401, description = "No valid bearer token", body = super::openapi::ProblemDoc),
-        (status = 403, description = "Neither an admin nor the product's seller", body = super::openapi::ProblemDoc),
-        (status = 404, description = "No such product, or no event recorded by as_of", body = super::openapi::ProblemDoc),
+        (status = 400, description = "as_of is missing or not RFC 3339", body = platform::openapi::ProblemDoc),
+        (status = 401, description = "No valid bearer token", body = platform::openapi::ProblemDoc),
+        (status = 403, description = "Neither an admin nor the product's seller", body = platform::openapi::ProblemDoc),
+        (status = 404, description = "No such product, or no event recorded by as_of", body = platform::openapi::ProblemDoc),
     ),
     security(("bearer" = [])),
 )]

@@ -113,8 +113,8 @@ pub struct ProductDetail {
         (status = 200, description = "One page of published products", body = ProductPage,
             headers(("ETag" = String), ("Cache-Control" = String))),
         (status = 304, description = "Unchanged since the ETag in If-None-Match"),
-        (status = 400, description = "A parameter or the cursor is invalid; `errors` names it", body = super::openapi::ProblemDoc),
-        (status = 503, description = "Consistency-Token not applied in time, or the database is busy", body = super::openapi::ProblemDoc),
+        (status = 400, description = "A parameter or the cursor is invalid; `errors` names it", body = platform::openapi::ProblemDoc),
+        (status = 503, description = "Consistency-Token not applied in time, or the database is busy", body = platform::openapi::ProblemDoc),
     ),
 )]
 pub async fn list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
@@ -177,8 +177,8 @@ pub async fn fetch_page(
     responses(
         (status = 200, description = "The product", body = ProductDetail, headers(("ETag" = String), ("Cache-Control" = String), ("Vary" = String))),
         (status = 304, description = "Unchanged since the ETag in If-None-Match"),
-        (status = 401, description = "The bearer token is invalid or expired", body = super::openapi::ProblemDoc),
-        (status = 404, description = "No such product, or not published and not yours", body = super::openapi::ProblemDoc),
+        (status = 401, description = "The bearer token is invalid or expired", body = platform::openapi::ProblemDoc),
+        (status = 404, description = "No such product, or not published and not yours", body = platform::openapi::ProblemDoc),
     ),
     security((), ("bearer" = [])),
 )]

@@ -35,8 +35,8 @@ pub struct Me {
     responses(
         (status = 200, description = "The caller's account", body = Me, headers(("ETag" = String), ("Cache-Control" = String), ("Vary" = String))),
         (status = 304, description = "Unchanged since the ETag in If-None-Match"),
-        (status = 401, description = "No valid bearer token", body = super::openapi::ProblemDoc),
-        (status = 404, description = "The account is not projected yet (retry with the Consistency-Token of the sign-up)", body = super::openapi::ProblemDoc),
+        (status = 401, description = "No valid bearer token", body = platform::openapi::ProblemDoc),
+        (status = 404, description = "The account is not projected yet (retry with the Consistency-Token of the sign-up)", body = platform::openapi::ProblemDoc),
     ),
     security(("bearer" = [])),
 )]

@@ -1,0 +1,128 @@
+//! The `users` table: one row per account, folded with `User::evolve` from the stored row.
+//! Nothing secret reaches it, because no event carries a password or a hash.
+
+use chrono::{DateTime, Utc};
+use domain::{
+    User, UserState,
+    values::{DisplayName, Email, Role},
+};
+use tokio_postgres::{GenericClient, Row};
+use uuid::Uuid;
+
+use super::{
+    ApplyError, BatchOutcome, db,
+    fold::{self, Folded},
+    journal::Fresh,
+};
+use crate::schema::ReadSchema;
+
+const LOAD: &str = "
+    SELECT id, email, display_name, role, active, created_at, updated_at, version
+    FROM {schema}.users WHERE id = ANY($1)";
+
+/// Rows arrive sorted by id, so concurrent batches lock user rows in one order.
+const UPSERT: &str = "
+    INSERT INTO {schema}.users (id, email, display_name, role, active, created_at, updated_at,
+                                version)
+    SELECT * FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::text[], $5::boolean[],
+                         $6::timestamptz[], $7::timestamptz[], $8::bigint[])
+    ON CONFLICT (id) DO UPDATE SET
+        email = EXCLUDED.email, display_name = EXCLUDED.display_name, role = EXCLUDED.role,
+        active = EXCLUDED.active, created_at = EXCLUDED.created_at,
+        updated_at = EXCLUDED.updated_at, version = EXCLUDED.version";
+
+pub(super) async fn apply(
+    tx: &impl GenericClient,
+    schema: &ReadSchema,
+    events: &[Fresh<'_>],
+    outcome: &mut BatchOutcome,
+) -> Result<(), ApplyError> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let mut rows = fold::load(tx, &schema.sql(LOAD), "users", events, from_row).await?;
+    let changed = fold::fold::<User>(&mut rows, events, outcome);
+
+    let mut columns = Columns::default();
+    for id in changed {
+        let Some(row) = rows.get(&id) else { continue };
+        if !columns.push(id, row) {
+            fold::not_created("users", id, outcome);
+        }
+    }
+    columns.write(tx, schema).await
+}
+
+/// The stored row back as the aggregate state it was written from.
+fn from_row(row: &Row) -> Result<Folded<UserState>, String> {
+    let state = UserState {
+        id: Some(row.get(0)),
+        email: Some(Email::parse(row.get(1)).map_err(|e| e.to_string())?),
+        display_name: Some(DisplayName::parse(row.get(2)).map_err(|e| e.to_string())?),
+        role: row
+            .get::<_, &str>(3)
+            .parse::<Role>()
+            .map_err(|e| e.to_string())?,
+        active: row.get(4),
+    };
+    Ok(Folded {
+        state,
+        created_at: row.get(5),
+        updated_at: row.get(6),
+        version: row.get(7),
+    })
+}
+
+/// The UNNEST arrays of one upsert.
+#[derive(Default)]
+struct Columns {
+    id: Vec<Uuid>,
+    email: Vec<String>,
+    display_name: Vec<String>,
+    role: Vec<&'static str>,
+    active: Vec<bool>,
+    created_at: Vec<DateTime<Utc>>,
+    updated_at: Vec<DateTime<Utc>>,
+    version: Vec<i64>,
+}
+
+impl Columns {
+    /// Adds the row; false if the user was never registered, in which case nothing is added.
+    fn push(&mut self, id: Uuid, row: &Folded<UserState>) -> bool {
+        let s = &row.state;
+        let (Some(email), Some(display_name)) = (&s.email, &s.display_name) else {
+            return false;
+        };
+        self.id.push(id);
+        self.email.push(email.to_string());
+        self.display_name.push(display_name.to_string());
+        self.role.push(s.role.as_str());
+        self.active.push(s.active);
+        self.created_at.push(row.created_at);
+        self.updated_at.push(row.updated_at);
+        self.version.push(row.version);
+        true
+    }
+
+    async fn write(&self, tx: &impl GenericClient, schema: &ReadSchema) -> Result<(), ApplyError> {
+        if self.id.is_empty() {
+            return Ok(());
+        }
+        tx.execute(
+            &schema.sql(UPSERT),
+            &[
+                &self.id,
+                &self.email,
+                &self.display_name,
+                &self.role,
+                &self.active,
+                &self.created_at,
+                &self.updated_at,
+                &self.version,
+            ],
+        )
+        .await
+        .map_err(db("writing users"))?;
+        Ok(())
+    }
+}

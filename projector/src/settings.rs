@@ -1,0 +1,83 @@
+//! projector settings, read once from the environment at start-up.
+//!
+//! | variable | default | meaning |
+//! |---|---|---|
+//! | `CC_HTTP__HOST` / `CC_HTTP__PORT` | `0.0.0.0` / `9090` | admin listener: `/health/live`, `/health/ready`, `/metrics` (port 0 picks a free one) |
+//! | `CC_DATABASE__URL` | required | read-side PostgreSQL, as a role that owns the read schemas (secret) |
+//! | `CC_DATABASE__POOL_SIZE`, `CC_DATABASE__STATEMENT_TIMEOUT_MS`, `CC_DATABASE__ACQUIRE_TIMEOUT_MS` | 16, 5000, 2000 | pool (batches run one at a time: 4 is plenty) |
+//! | `CC_KAFKA__*` | see `kafka::settings` | broker, topics (`CC_KAFKA__USER_TOPIC`, `CC_KAFKA__PRODUCT_TOPIC`) and credentials |
+//! | `CC_PROJECTOR__GROUP_ID` | `cloudcommerce-projector` | consumer group of `run`; `rebuild` uses `<group>-rebuild-<generation>`, `verify` `<group>-rebuild-verify-<generation>` (one ACL prefix covers both) |
+//! | `CC_PROJECTOR__BATCH_SIZE` | `500` | most events applied in one transaction |
+//! | `CC_PROJECTOR__BATCH_MAX_WAIT_MS` | `50` | longest a batch waits for more events after its first one |
+//! | `CC_PROJECTOR__RESUME_REWIND` | `1000` | an assigned partition is fetched from this many messages before its checkpoint, the rest skipped (see `consumer::resume`) |
+//! | `CC_PROJECTOR__SESSION_TIMEOUT_MS` | `10000` | Kafka session timeout: how soon a crashed replica's partitions move to the others |
+//! | `CC_PROJECTOR__LAG_SAMPLE_INTERVAL_MS` | `5000` | how often consumer and projection lag are sampled |
+//! | `CC_PROJECTOR__ACTIVE_CHECK_INTERVAL_MS` | `2000` | how often `run` checks `read_meta.active` to follow a rebuild's flip |
+//! | `CC_PROJECTOR__SHUTDOWN_TIMEOUT_SECS` | `25` | after SIGTERM, longest wait for the batch to commit and the group to be left |
+//! | `CC_PROJECTOR__REBUILD_GRACE_SECS` | `300` | how long a retired read schema is kept after a flip, for queries still running on it |
+//! | `CC_PROJECTOR__CREATE_TOPICS` | `true` | create missing topics at start-up (needs the Create ACL; off in production) |
+//! | `CC_LOG_FORMAT` | text | `json` for JSON lines; `RUST_LOG` filters |
+
+use std::time::Duration;
+
+use kafka::KafkaSettings;
+use platform::{db::DbSettings, env};
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub host: String,
+    pub port: u16,
+    pub database: DbSettings,
+    pub kafka: KafkaSettings,
+    pub consumer: ConsumerSettings,
+    pub active_check_interval: Duration,
+    pub shutdown_timeout: Duration,
+    pub rebuild_grace: Duration,
+    pub create_topics: bool,
+}
+
+/// What the consumer loop needs, shared by `run`, `rebuild` and `verify`.
+#[derive(Debug, Clone)]
+pub struct ConsumerSettings {
+    pub group_id: String,
+    pub batch_size: usize,
+    pub batch_max_wait: Duration,
+    pub session_timeout: Duration,
+    pub lag_sample_interval: Duration,
+    /// Messages re-fetched (and skipped) before a checkpoint when a partition is assigned.
+    pub resume_rewind: i64,
+}
+
+impl Settings {
+    pub fn from_env() -> anyhow::Result<Self> {
+        let millis = |name: &str, default: u64| -> anyhow::Result<Duration> {
+            Ok(Duration::from_millis(env::or(name, default)?))
+        };
+        let batch_size: usize = env::or("CC_PROJECTOR__BATCH_SIZE", 500)?;
+        anyhow::ensure!(
+            batch_size > 0,
+            "CC_PROJECTOR__BATCH_SIZE must be at least 1"
+        );
+        Ok(Self {
+            host: env::string_or("CC_HTTP__HOST", "0.0.0.0"),
+            port: env::or("CC_HTTP__PORT", 9090)?,
+            database: DbSettings::from_env("projector")?,
+            kafka: KafkaSettings::from_env()?,
+            consumer: ConsumerSettings {
+                group_id: env::string_or("CC_PROJECTOR__GROUP_ID", "cloudcommerce-projector"),
+                batch_size,
+                batch_max_wait: millis("CC_PROJECTOR__BATCH_MAX_WAIT_MS", 50)?,
+                session_timeout: millis("CC_PROJECTOR__SESSION_TIMEOUT_MS", 10_000)?,
+                lag_sample_interval: millis("CC_PROJECTOR__LAG_SAMPLE_INTERVAL_MS", 5_000)?,
+                resume_rewind: env::or("CC_PROJECTOR__RESUME_REWIND", 1000)?,
+            },
+            active_check_interval: millis("CC_PROJECTOR__ACTIVE_CHECK_INTERVAL_MS", 2_000)?,
+            shutdown_timeout: Duration::from_secs(env::or(
+                "CC_PROJECTOR__SHUTDOWN_TIMEOUT_SECS",
+                25,
+            )?),
+            rebuild_grace: Duration::from_secs(env::or("CC_PROJECTOR__REBUILD_GRACE_SECS", 300)?),
+            create_topics: env::or("CC_PROJECTOR__CREATE_TOPICS", true)?,
+        })
+    }
+}
