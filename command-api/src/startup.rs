@@ -1,13 +1,12 @@
 //! Building and running command-api: bind first (port 0 in tests), then serve until SIGTERM,
 //! then drain requests, stop the relay and flush the producer.
 
-use std::{net::TcpListener, sync::Arc, time::Duration};
+use std::{net::TcpListener, time::Duration};
 
 use actix_web::{App, HttpServer, dev::Server, middleware, web};
 use anyhow::Context;
 use deadpool_postgres::Pool;
 use kafka::relay::{Relay, RelayOptions};
-use rdkafka::consumer::BaseConsumer;
 use tokio::{sync::watch, task::JoinHandle};
 
 use platform::token::TokenKeys;
@@ -26,7 +25,7 @@ pub struct AppState {
     /// Verified against when an email is unknown, so sign-in timing reveals nothing.
     pub decoy_hash: String,
     /// A metadata-only client for the readiness check.
-    pub broker_probe: Arc<BaseConsumer>,
+    pub broker_probe: kafka::probe::BrokerProbe,
 }
 
 impl std::fmt::Debug for AppState {
@@ -93,17 +92,13 @@ impl Application {
         if let Some((email, password)) = &settings.bootstrap_admin {
             crate::bootstrap::ensure_admin(&pool, email, password).await?;
         }
-        let broker_probe: BaseConsumer = settings
-            .kafka
-            .client_config()
-            .create()
-            .context("creating the broker probe")?;
+        let broker_probe = kafka::probe::BrokerProbe::new(&settings.kafka)?;
         let state = web::Data::new(AppState {
             pool: pool.clone(),
             tokens: TokenKeys::new(&settings.jwt_secret, settings.token_ttl),
             login_throttle: settings.login_throttle,
             decoy_hash: password::decoy_hash().await?,
-            broker_probe: Arc::new(broker_probe),
+            broker_probe,
         });
         let tokens = web::Data::new(TokenKeys::new(&settings.jwt_secret, settings.token_ttl));
         let prometheus = web::Data::new(prometheus);

@@ -4,6 +4,7 @@
 pub mod contracts;
 pub mod envelope;
 pub mod metrics;
+pub mod probe;
 pub mod producer;
 pub mod relay;
 pub mod settings;

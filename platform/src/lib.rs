@@ -3,6 +3,7 @@
 
 pub mod db;
 pub mod env;
+pub mod health;
 pub mod http_metrics;
 pub mod openapi;
 pub mod problem;
