@@ -12,11 +12,11 @@ bash ci/stack/install.sh
 bash ci/stack/postgres.sh start
 bash ci/stack/broker.sh start test
 
-# Databases left behind by earlier runs (each test creates its own).
-psql "$PG_SUPERUSER_URL" -tAc "SELECT datname FROM pg_database WHERE datname LIKE 'cc_test_%'" |
-  while read -r db; do
-    [ -n "$db" ] && psql "$PG_SUPERUSER_URL" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)"
-  done
+# Databases left behind by earlier runs (each test creates its own), dropped in one session.
+psql "$PG_SUPERUSER_URL" -q <<'SQL'
+SELECT format('DROP DATABASE IF EXISTS %I WITH (FORCE)', datname)
+FROM pg_database WHERE datname LIKE 'cc\_test\_%' \gexec
+SQL
 
 export CC_TEST_DATABASE_URL="${CC_TEST_DATABASE_URL:-$PG_SUPERUSER_URL}"
 export CC_TEST_KAFKA_BOOTSTRAP="${CC_TEST_KAFKA_BOOTSTRAP:-127.0.0.1:$TEST_BROKER_PORT}"
