@@ -10,7 +10,11 @@ use uuid::Uuid;
 
 fn created_product() -> (Actor, Vec<domain::product::ProductEvent>) {
     let seller = Uuid::now_v7();
-    let actor = Actor::User { id: seller, role: Role::Seller, active: true };
+    let actor = Actor::User {
+        id: seller,
+        role: Role::Seller,
+        active: true,
+    };
     let create = ProductCommand::Create {
         product_id: Uuid::now_v7(),
         seller_id: seller,
@@ -32,7 +36,11 @@ fn domain(c: &mut Criterion) {
     c.bench_function("decide ChangePrice", |b| {
         b.iter(|| {
             let price = Money::new(2799, eur).expect("money");
-            Product::decide(black_box(&state), &actor, ProductCommand::ChangePrice { price })
+            Product::decide(
+                black_box(&state),
+                &actor,
+                ProductCommand::ChangePrice { price },
+            )
         })
     });
     let history: Vec<_> = (0..100)
@@ -42,7 +50,9 @@ fn domain(c: &mut Criterion) {
         })
         .collect();
     let all: Vec<_> = created.iter().chain(&history).cloned().collect();
-    c.bench_function("fold 101 events", |b| b.iter(|| Product::fold(black_box(&all))));
+    c.bench_function("fold 101 events", |b| {
+        b.iter(|| Product::fold(black_box(&all)))
+    });
     let event = &history[0];
     c.bench_function("event to_payload + from_stored", |b| {
         b.iter(|| {
@@ -70,7 +80,9 @@ fn envelope(c: &mut Criterion) {
         traceparent: Some("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".to_owned()),
         recorded_at: chrono::Utc::now(),
     };
-    c.bench_function("envelope encode", |b| b.iter(|| kafka::envelope::encode(black_box(&recorded))));
+    c.bench_function("envelope encode", |b| {
+        b.iter(|| kafka::envelope::encode(black_box(&recorded)))
+    });
     let (key, headers, value) = kafka::envelope::encode(&recorded);
     let message = rdkafka::message::OwnedMessage::new(
         Some(value),
@@ -81,7 +93,9 @@ fn envelope(c: &mut Criterion) {
         0,
         Some(headers),
     );
-    c.bench_function("envelope decode", |b| b.iter(|| kafka::envelope::decode(black_box(&message))));
+    c.bench_function("envelope decode", |b| {
+        b.iter(|| kafka::envelope::decode(black_box(&message)))
+    });
 }
 
 criterion_group!(benches, domain, envelope);

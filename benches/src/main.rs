@@ -33,7 +33,9 @@ async fn create_database(admin_url: &str, name: &str) -> anyhow::Result<String> 
         .context("connecting to PostgreSQL (is the stack running? `make bench` starts it)")?;
     tokio::spawn(connection);
     client
-        .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE); CREATE DATABASE {name}"))
+        .batch_execute(&format!(
+            "DROP DATABASE IF EXISTS {name} WITH (FORCE); CREATE DATABASE {name}"
+        ))
         .await?;
     let url = match admin_url.rsplit_once('/') {
         Some((base, _)) => format!("{base}/{name}"),
@@ -61,11 +63,14 @@ async fn main() -> anyhow::Result<()> {
     let size = if quick { Size::quick() } else { Size::full() };
     let admin_url = std::env::var("CC_BENCH_DATABASE_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:54329/postgres".to_owned());
-    let bootstrap = std::env::var("CC_BENCH_KAFKA_BOOTSTRAP")
-        .unwrap_or_else(|_| "127.0.0.1:19192".to_owned());
+    let bootstrap =
+        std::env::var("CC_BENCH_KAFKA_BOOTSTRAP").unwrap_or_else(|_| "127.0.0.1:19192".to_owned());
 
     let run_id = Uuid::new_v4().simple().to_string()[..8].to_owned();
-    let (db_name, ceiling_db_name) = (format!("cc_bench_{run_id}"), format!("cc_bench_{run_id}_ceiling"));
+    let (db_name, ceiling_db_name) = (
+        format!("cc_bench_{run_id}"),
+        format!("cc_bench_{run_id}_ceiling"),
+    );
     let database_url = create_database(&admin_url, &db_name).await?;
     let ceiling_url = create_database(&admin_url, &ceiling_db_name).await?;
     let topics = kafka::Topics {
@@ -80,7 +85,10 @@ async fn main() -> anyhow::Result<()> {
         ("CC_KAFKA__USER_TOPIC", topics.user.as_str()),
         ("CC_KAFKA__PRODUCT_TOPIC", topics.product.as_str()),
         ("CC_KAFKA__PARTITIONS", "6"),
-        ("CC_AUTH__JWT_SECRET", "bench-secret-that-is-at-least-32-bytes-long"),
+        (
+            "CC_AUTH__JWT_SECRET",
+            "bench-secret-that-is-at-least-32-bytes-long",
+        ),
         ("CC_BOOTSTRAP_ADMIN__EMAIL", ADMIN.0),
         ("CC_BOOTSTRAP_ADMIN__PASSWORD", ADMIN.1),
     ]
@@ -96,7 +104,10 @@ async fn main() -> anyhow::Result<()> {
     outcomes.push(
         scenarios::command_write::run(&command_api.base_url, &ceiling_url, ADMIN, size).await?,
     );
-    let metrics = reqwest::get(format!("{}/metrics", command_api.base_url)).await?.text().await?;
+    let metrics = reqwest::get(format!("{}/metrics", command_api.base_url))
+        .await?
+        .text()
+        .await?;
     let commit_to_ack = serde_json::json!({
         "p50_le_seconds": prometheus::quantile(&metrics, "relay_commit_to_ack_seconds", 0.5),
         "p99_le_seconds": prometheus::quantile(&metrics, "relay_commit_to_ack_seconds", 0.99),
@@ -116,7 +127,11 @@ async fn main() -> anyhow::Result<()> {
         broker_engine: "memory://tansu/",
         size_name: if quick { "quick" } else { "full" },
         size,
-        commands: vec![if quick { "make bench-quick".to_owned() } else { "make bench".to_owned() }],
+        commands: vec![if quick {
+            "make bench-quick".to_owned()
+        } else {
+            "make bench".to_owned()
+        }],
         outcomes,
         peak_rss_mib,
     };

@@ -6,7 +6,11 @@ pub fn quantile(text: &str, name: &str, q: f64) -> Option<f64> {
     let mut buckets: Vec<(f64, f64)> = Vec::new();
     for line in text.lines().filter(|l| l.starts_with(&prefix)) {
         let le = line.split("le=\"").nth(1)?.split('"').next()?;
-        let bound = if le == "+Inf" { f64::INFINITY } else { le.parse().ok()? };
+        let bound = if le == "+Inf" {
+            f64::INFINITY
+        } else {
+            le.parse().ok()?
+        };
         let count: f64 = line.split_whitespace().last()?.parse().ok()?;
         match buckets.iter_mut().find(|(b, _)| *b == bound) {
             Some(entry) => entry.1 += count,
@@ -18,7 +22,10 @@ pub fn quantile(text: &str, name: &str, q: f64) -> Option<f64> {
     if total == 0.0 {
         return None;
     }
-    buckets.iter().find(|(_, count)| *count >= q * total).map(|(bound, _)| *bound)
+    buckets
+        .iter()
+        .find(|(_, count)| *count >= q * total)
+        .map(|(bound, _)| *bound)
 }
 
 #[cfg(test)]

@@ -33,7 +33,13 @@ pub fn machine() -> String {
     let memory_gib = std::fs::read_to_string("/proc/meminfo")
         .ok()
         .and_then(|info| {
-            let kib: f64 = info.lines().next()?.split_whitespace().nth(1)?.parse().ok()?;
+            let kib: f64 = info
+                .lines()
+                .next()?
+                .split_whitespace()
+                .nth(1)?
+                .parse()
+                .ok()?;
             Some(kib / 1024.0 / 1024.0)
         })
         .unwrap_or(0.0);
@@ -51,7 +57,11 @@ pub fn markdown(report: &Report) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "Run of {} ({} size).\n", report.date, report.size_name);
     let _ = writeln!(out, "- Machine: {}", report.machine);
-    let _ = writeln!(out, "- Broker: Tansu, storage engine `{}`", report.broker_engine);
+    let _ = writeln!(
+        out,
+        "- Broker: Tansu, storage engine `{}`",
+        report.broker_engine
+    );
     let _ = writeln!(
         out,
         "- Size: {} s per measurement, {} clients, {} relay events",
@@ -60,11 +70,14 @@ pub fn markdown(report: &Report) -> String {
         report.size.relay_events
     );
     let _ = writeln!(out, "- Commands: `{}`\n", report.commands.join("`, `"));
-    let _ = writeln!(out, "| scenario | ours | ceiling | ratio | goal | p50 ms | p99 ms | p99.9 ms | errors |");
+    let _ = writeln!(
+        out,
+        "| scenario | ours | ceiling | ratio | goal | p50 ms | p99 ms | p99.9 ms | errors |"
+    );
     let _ = writeln!(out, "|---|---|---|---|---|---|---|---|---|");
     for o in &report.outcomes {
-        let ours = number(&o.ours, "throughput")
-            .replace('-', &number(&o.ours, "events_per_second"));
+        let ours =
+            number(&o.ours, "throughput").replace('-', &number(&o.ours, "events_per_second"));
         let ceiling = ["pgbench_tps", "hashes_per_second", "messages_per_second"]
             .iter()
             .map(|k| number(&o.ceiling, k))
@@ -79,7 +92,9 @@ pub fn markdown(report: &Report) -> String {
             number(&o.ours, "p50_ms"),
             number(&o.ours, "p99_ms"),
             number(&o.ours, "p999_ms"),
-            o.ours.get("errors").map_or("-".to_owned(), ToString::to_string),
+            o.ours
+                .get("errors")
+                .map_or("-".to_owned(), ToString::to_string),
         );
     }
     let _ = writeln!(out);

@@ -62,7 +62,10 @@ impl Service {
         let deadline = Instant::now() + within;
         let url = format!("{}/health/ready", self.base_url);
         while Instant::now() < deadline {
-            if reqwest::get(&url).await.is_ok_and(|r| r.status().is_success()) {
+            if reqwest::get(&url)
+                .await
+                .is_ok_and(|r| r.status().is_success())
+            {
                 return Ok(());
             }
             tokio::time::sleep(Duration::from_millis(100)).await;

@@ -15,10 +15,16 @@ use crate::{
 
 /// Signs in, makes a seller, and creates one product per client so the clients never contend
 /// (pgbench below does the same with one stream per client).
-async fn prepare(command_api: &str, admin: (&str, &str), clients: usize) -> anyhow::Result<(String, Vec<Uuid>)> {
+async fn prepare(
+    command_api: &str,
+    admin: (&str, &str),
+    clients: usize,
+) -> anyhow::Result<(String, Vec<Uuid>)> {
     let http = reqwest::Client::new();
     let call = |method: Method, path: String, token: Option<String>, body: Value| {
-        let mut request = http.request(method, format!("{command_api}{path}")).json(&body);
+        let mut request = http
+            .request(method, format!("{command_api}{path}"))
+            .json(&body);
         if let Some(token) = token {
             request = request.bearer_auth(token);
         }
@@ -33,15 +39,29 @@ async fn prepare(command_api: &str, admin: (&str, &str), clients: usize) -> anyh
     let login = |email: String, password: String| {
         let call = &call;
         async move {
-            let body = call(Method::POST, "/v1/sessions".into(), None, json!({ "email": email, "password": password })).await?;
-            Ok::<String, anyhow::Error>(body["access_token"].as_str().unwrap_or_default().to_owned())
+            let body = call(
+                Method::POST,
+                "/v1/sessions".into(),
+                None,
+                json!({ "email": email, "password": password }),
+            )
+            .await?;
+            Ok::<String, anyhow::Error>(
+                body["access_token"].as_str().unwrap_or_default().to_owned(),
+            )
         }
     };
     let admin_token = login(admin.0.to_owned(), admin.1.to_owned()).await?;
     let email = format!("bench-seller-{}@example.com", Uuid::new_v4().simple());
     let seller = call(Method::POST, "/v1/users".into(), None, json!({ "email": email, "password": "a-long-enough-password", "display_name": "Bench seller" })).await?;
     let seller_id = seller["id"].as_str().unwrap_or_default().to_owned();
-    call(Method::PUT, format!("/v1/users/{seller_id}/role"), Some(admin_token), json!({ "role": "seller" })).await?;
+    call(
+        Method::PUT,
+        format!("/v1/users/{seller_id}/role"),
+        Some(admin_token),
+        json!({ "role": "seller" }),
+    )
+    .await?;
     let token = login(email, "a-long-enough-password".to_owned()).await?;
     let mut products = Vec::new();
     for i in 0..clients {
@@ -49,7 +69,13 @@ async fn prepare(command_api: &str, admin: (&str, &str), clients: usize) -> anyh
             "sku": format!("BENCH-{}-{i}", &seller_id[..8]), "name": "Bench product", "description": "",
             "category": "bench", "price": { "amount_minor": 1000, "currency": "EUR" }, "stock": 1000
         });
-        let created = call(Method::POST, "/v1/products".into(), Some(token.clone()), body).await?;
+        let created = call(
+            Method::POST,
+            "/v1/products".into(),
+            Some(token.clone()),
+            body,
+        )
+        .await?;
         products.push(created["id"].as_str().unwrap_or_default().parse()?);
     }
     Ok((token, products))
@@ -95,7 +121,8 @@ pub async fn run(
 
     // The ceiling runs in its own database with the same schema and no relay attached, so its
     // rows never reach a topic and the services' database is left as the API wrote it.
-    let (client, connection) = tokio_postgres::connect(ceiling_database_url, tokio_postgres::NoTls).await?;
+    let (client, connection) =
+        tokio_postgres::connect(ceiling_database_url, tokio_postgres::NoTls).await?;
     tokio::spawn(connection);
     client
         .batch_execute(&format!(
@@ -109,7 +136,8 @@ pub async fn run(
     let path = script.path.clone();
     let url = ceiling_database_url.to_owned();
     let duration = size.duration;
-    let ceiling = tokio::task::spawn_blocking(move || pgbench::tps(&url, &path, clients, duration)).await??;
+    let ceiling =
+        tokio::task::spawn_blocking(move || pgbench::tps(&url, &path, clients, duration)).await??;
     Ok(Outcome {
         scenario: "command-write",
         description: format!(

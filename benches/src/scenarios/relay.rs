@@ -37,11 +37,17 @@ async fn drain_backlog(database_url: &str, events: usize) -> anyhow::Result<f64>
     let inserted = started.elapsed();
     let deadline = Instant::now() + Duration::from_secs(600);
     loop {
-        let pending: i64 = client.query_one("SELECT count(*) FROM es.outbox", &[]).await?.get(0);
+        let pending: i64 = client
+            .query_one("SELECT count(*) FROM es.outbox", &[])
+            .await?
+            .get(0);
         if pending == 0 {
             break;
         }
-        anyhow::ensure!(Instant::now() < deadline, "relay did not drain {pending} events in time");
+        anyhow::ensure!(
+            Instant::now() < deadline,
+            "relay did not drain {pending} events in time"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let total = events.div_ceil(1000) * 1000;
@@ -49,7 +55,11 @@ async fn drain_backlog(database_url: &str, events: usize) -> anyhow::Result<f64>
 }
 
 /// Messages per second an idempotent, acks=all producer gets acknowledged, sending `count`.
-async fn bare_producer_rate(settings: &kafka::KafkaSettings, topic: &str, count: usize) -> anyhow::Result<f64> {
+async fn bare_producer_rate(
+    settings: &kafka::KafkaSettings,
+    topic: &str,
+    count: usize,
+) -> anyhow::Result<f64> {
     let producer: FutureProducer = kafka::producer::idempotent_producer(settings)?;
     let started = Instant::now();
     let mut acks = Vec::with_capacity(count);
