@@ -7,8 +7,9 @@ source "$(dirname "$0")/common.sh"
 
 action="${1:-start}" name="${2:-dev}"
 case "$name" in
-  dev)  port="$DEV_BROKER_PORT"; mkdir -p "$DEV/broker"; engine="sqlite://$DEV/broker/tansu.db" ;;
-  test) port="$TEST_BROKER_PORT"; engine="memory://tansu/" ;;
+  # Tansu resolves a sqlite path relative to its working directory, so it starts in the folder.
+  dev)  port="$DEV_BROKER_PORT"; workdir="$DEV/broker"; engine="sqlite://tansu.db" ;;
+  test) port="$TEST_BROKER_PORT"; workdir="$DEV"; engine="memory://tansu/" ;;
   *) echo "unknown broker $name" >&2; exit 2 ;;
 esac
 pidfile="$RUN/broker-$name.pid"
@@ -17,11 +18,12 @@ case "$action" in
   start)
     if running "$pidfile" && port_open "$port"; then exit 0; fi
     log "starting broker '$name' ($engine) on 127.0.0.1:$port"
-    nohup tansu broker \
+    mkdir -p "$workdir"
+    (cd "$workdir" && exec nohup tansu broker \
       --listener-url "tcp://127.0.0.1:$port" \
       --advertised-listener-url "tcp://127.0.0.1:$port" \
       --storage-engine "$engine" \
-      >"$LOGS/broker-$name.log" 2>&1 &
+      >"$LOGS/broker-$name.log" 2>&1) &
     echo $! >"$pidfile"
     wait_for "broker $name" port_open "$port"
     ;;

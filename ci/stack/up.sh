@@ -82,5 +82,19 @@ python3 ci/stack/demo_data.py "$DEV/stack.env"
 SEED_PRODUCTS="${CC_DEV_SEED_PRODUCTS:-10000}"
 log "seeding the catalog up to $SEED_PRODUCTS products (command-api seed)"
 "$BIN/command-api" seed "$SEED_PRODUCTS" >>"$LOGS/seed.log" 2>&1
+# The durable sqlite engine takes writes slowly (about 70 events/s seen here), so a fresh seed
+# takes minutes to reach the topics. Wait for the outbox to drain, so that what follows
+# `make up` (the README walk-through) is not queued behind the seed.
+deadline=$((SECONDS + 1800))
+while :; do
+  pending=$(psql "$DATABASE_URL" -tAc "SELECT count(*) FROM es.outbox")
+  [ "$pending" -eq 0 ] && break
+  if [ "$SECONDS" -ge "$deadline" ]; then
+    log "still $pending events in the outbox after 30 minutes; the stack is up, publishing goes on"
+    break
+  fi
+  log "publishing the seeded events to the broker: $pending to go"
+  sleep 10
+done
 log "stack is up; settings in .dev/stack.env, logs in .dev/logs/"
 cat "$DEV/stack.env"
