@@ -163,3 +163,11 @@ pub fn path_error_handler(err: PathError, _req: &HttpRequest) -> actix_web::Erro
 pub async fn not_found() -> HttpResponse {
     Problem::new(StatusCode::NOT_FOUND, "not_found", "No such resource").to_response()
 }
+
+/// Registers the problem-producing error handlers for path and query extractors; every service
+/// calls it with `App::configure` so no extractor error escapes as plain text.
+pub fn extractor_configs(config: &mut actix_web::web::ServiceConfig) {
+    config
+        .app_data(actix_web::web::PathConfig::default().error_handler(path_error_handler))
+        .app_data(actix_web::web::QueryConfig::default().error_handler(query_error_handler));
+}

@@ -57,13 +57,7 @@ impl Application {
                 .app_data(state.clone())
                 .app_data(keys.clone())
                 .app_data(prometheus.clone())
-                .app_data(
-                    web::PathConfig::default().error_handler(platform::problem::path_error_handler),
-                )
-                .app_data(
-                    web::QueryConfig::default()
-                        .error_handler(platform::problem::query_error_handler),
-                )
+                .configure(platform::problem::extractor_configs)
                 .route("/health/live", web::get().to(health::live))
                 .route("/health/ready", web::get().to(health::ready))
                 .route("/metrics", web::get().to(health::metrics))
