@@ -30,14 +30,14 @@ async fn main() -> anyhow::Result<()> {
         }
         "rebuild" => {
             let settings = Settings::from_env()?;
-            projector::metrics::describe();
+            let _admin = projector::startup::serve_admin(&settings)?;
             let rebuilt = rebuild::rebuild(&settings, rebuild::shutdown_on_signal()).await?;
             tracing::info!(?rebuilt, "rebuild finished");
             Ok(())
         }
         "verify" => {
             let settings = Settings::from_env()?;
-            projector::metrics::describe();
+            let _admin = projector::startup::serve_admin(&settings)?;
             let report = verify::verify(&settings, rebuild::shutdown_on_signal()).await?;
             println!("{:#}", report.to_json());
             if report.differences.is_empty() {

@@ -47,6 +47,24 @@ pub async fn prepare(settings: &Settings, pool: &Pool) -> anyhow::Result<ReadSch
     Ok(active)
 }
 
+/// Serves the admin listener (health and `/metrics`) for the one-shot `rebuild` and `verify`
+/// commands, so their progress (`projector_rebuild_progress`) can be scraped while they run.
+pub fn serve_admin(settings: &Settings) -> anyhow::Result<actix_web::dev::ServerHandle> {
+    let prometheus = platform::prometheus::install();
+    crate::metrics::describe();
+    let listener = TcpListener::bind((settings.host.as_str(), settings.port))
+        .with_context(|| format!("binding {}:{}", settings.host, settings.port))?;
+    let server = crate::admin::server(
+        listener,
+        settings.database.pool()?,
+        &settings.kafka,
+        prometheus,
+    )?;
+    let handle = server.handle();
+    tokio::spawn(server);
+    Ok(handle)
+}
+
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let prometheus = platform::prometheus::install();
