@@ -3,6 +3,7 @@
 # (a few minutes, prints only). Starts PostgreSQL and the in-memory broker when they are not
 # running, builds the release binaries, then runs the criterion micro-benchmarks and `loadgen`.
 set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=stack/common.sh
 source "$(dirname "$0")/stack/common.sh"
 cd "$ROOT"
 

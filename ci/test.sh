@@ -4,6 +4,7 @@
 #   1. cargo fmt --check   2. cargo clippy -D warnings   3. cargo test (unit, contract and
 #   integration tests)   4. ci/static-checks.sh (manifests, Dockerfile, workflows, scripts)
 set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=stack/common.sh
 source "$(dirname "$0")/stack/common.sh"
 cd "$ROOT"
 started=$SECONDS

@@ -3,6 +3,7 @@
 # usage: broker.sh start dev|test   (dev: durable sqlite storage; test: fast in-memory storage)
 #        broker.sh stop dev|test
 set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=common.sh
 source "$(dirname "$0")/common.sh"
 
 action="${1:-start}" name="${2:-dev}"

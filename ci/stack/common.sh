@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Shared settings of the local stack: where things live and which loopback ports they use.
 # Sourced by the other scripts; every path is inside the checkout (.dev/), nothing is global.
+# The settings below are used by the scripts that source this file, not here:
+# shellcheck disable=SC2034
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 DEV="$ROOT/.dev"

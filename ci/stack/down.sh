@@ -2,6 +2,7 @@
 # `make down`: stops everything `make up` and `make test` started. Data stays in .dev/ (delete
 # the folder for a clean slate).
 set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=common.sh
 source "$(dirname "$0")/common.sh"
 
 for service in query-api projector command-api; do

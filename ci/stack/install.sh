@@ -2,6 +2,7 @@
 # Installs what the stack needs and is missing: PostgreSQL server binaries (Debian package)
 # and the Kafka-compatible broker Tansu (crates.io). Quick when both are present.
 set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=common.sh
 source "$(dirname "$0")/common.sh"
 
 if [ -z "$(pg_bin)" ] || [ ! -x "$(pg_bin)/initdb" ]; then

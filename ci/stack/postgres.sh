@@ -2,6 +2,7 @@
 # Starts or stops the project-local PostgreSQL cluster in .dev/pg on 127.0.0.1:$PG_PORT.
 # usage: postgres.sh start|stop
 set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=common.sh
 source "$(dirname "$0")/common.sh"
 
 BIN="$(pg_bin)"

@@ -4,6 +4,7 @@
 #   projector, query-api -> demo data (a few products through the HTTP API, then a catalog of
 #   CC_DEV_SEED_PRODUCTS products, default 10000, through `command-api seed`) -> .dev/stack.env
 set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=common.sh
 source "$(dirname "$0")/common.sh"
 cd "$ROOT"
 
