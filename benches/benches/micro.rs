@@ -1,4 +1,5 @@
-//! Criterion micro-benchmarks: the domain's decide/evolve and the event envelope's encode/decode.
+//! Criterion micro-benchmarks: the domain's decide/evolve, the event envelope's encode/decode and
+//! the listing cursor's encode/decode (every next page pays one of each).
 
 use criterion::{Criterion, black_box, criterion_group, criterion_main};
 use domain::{
@@ -98,5 +99,26 @@ fn envelope(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, domain, envelope);
+fn cursor(c: &mut Criterion) {
+    use query_api::listing::{Cursor, Filters, Sort, SortKey};
+    let filters = Filters {
+        category: Some("kitchen".to_owned()),
+        min_price: Some(1_000),
+        in_stock: Some(true),
+        ..Filters::default()
+    };
+    let cursor = Cursor {
+        key: SortKey::Price(2_599),
+        id: Uuid::now_v7(),
+    };
+    c.bench_function("cursor encode", |b| {
+        b.iter(|| black_box(&cursor).encode(&filters, Sort::PriceAsc))
+    });
+    let encoded = cursor.encode(&filters, Sort::PriceAsc);
+    c.bench_function("cursor decode", |b| {
+        b.iter(|| Cursor::decode(black_box(&encoded), &filters, Sort::PriceAsc))
+    });
+}
+
+criterion_group!(benches, domain, envelope, cursor);
 criterion_main!(benches);

@@ -9,16 +9,13 @@ mod load;
 mod pgbench;
 mod prometheus;
 mod report;
+mod run;
 mod scenarios;
 mod services;
 
-use anyhow::Context;
+use run::BenchRun;
 use scenarios::Size;
 use services::Service;
-use tokio_postgres::NoTls;
-use uuid::Uuid;
-
-const ADMIN: (&str, &str) = ("bench-admin@cloudcommerce.dev", "bench-admin-password");
 
 fn arg_value(args: &[String], flag: &str) -> Option<String> {
     args.iter()
@@ -26,83 +23,23 @@ fn arg_value(args: &[String], flag: &str) -> Option<String> {
         .and_then(|i| args.get(i + 1).cloned())
 }
 
-/// Creates a fresh database with the write-side schema and returns its URL.
-async fn create_database(admin_url: &str, name: &str) -> anyhow::Result<String> {
-    let (client, connection) = tokio_postgres::connect(admin_url, NoTls)
-        .await
-        .context("connecting to PostgreSQL (is the stack running? `make bench` starts it)")?;
-    tokio::spawn(connection);
-    client
-        .batch_execute(&format!(
-            "DROP DATABASE IF EXISTS {name} WITH (FORCE); CREATE DATABASE {name}"
-        ))
-        .await?;
-    let url = match admin_url.rsplit_once('/') {
-        Some((base, _)) => format!("{base}/{name}"),
-        None => anyhow::bail!("CC_BENCH_DATABASE_URL has no database name"),
-    };
-    let (mut client, connection) = tokio_postgres::connect(&url, NoTls).await?;
-    tokio::spawn(connection);
-    store::migrations::run(&mut client).await?;
-    Ok(url)
-}
-
-async fn drop_database(admin_url: &str, name: &str) {
-    if let Ok((client, connection)) = tokio_postgres::connect(admin_url, NoTls).await {
-        tokio::spawn(connection);
-        let _ = client
-            .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-            .await;
-    }
-}
-
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    let args: Vec<String> = std::env::args().collect();
-    let quick = args.iter().any(|a| a == "--quick");
-    let size = if quick { Size::quick() } else { Size::full() };
-    let admin_url = std::env::var("CC_BENCH_DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:54329/postgres".to_owned());
-    let bootstrap =
-        std::env::var("CC_BENCH_KAFKA_BOOTSTRAP").unwrap_or_else(|_| "127.0.0.1:19192".to_owned());
-
-    let run_id = Uuid::new_v4().simple().to_string()[..8].to_owned();
-    let (db_name, ceiling_db_name) = (
-        format!("cc_bench_{run_id}"),
-        format!("cc_bench_{run_id}_ceiling"),
-    );
-    let database_url = create_database(&admin_url, &db_name).await?;
-    let ceiling_url = create_database(&admin_url, &ceiling_db_name).await?;
-    let topics = kafka::Topics {
-        user: format!("bench.user-events.{run_id}"),
-        product: format!("bench.product-events.{run_id}"),
-    };
-    let kafka = kafka::KafkaSettings::local(&bootstrap, topics.clone());
-    let env: Vec<(String, String)> = [
-        ("CC_DATABASE__URL", database_url.as_str()),
-        ("CC_DATABASE__POOL_SIZE", "32"),
-        ("CC_KAFKA__BOOTSTRAP_SERVERS", bootstrap.as_str()),
-        ("CC_KAFKA__USER_TOPIC", topics.user.as_str()),
-        ("CC_KAFKA__PRODUCT_TOPIC", topics.product.as_str()),
-        ("CC_KAFKA__PARTITIONS", "6"),
-        (
-            "CC_AUTH__JWT_SECRET",
-            "bench-secret-that-is-at-least-32-bytes-long",
-        ),
-        ("CC_BOOTSTRAP_ADMIN__EMAIL", ADMIN.0),
-        ("CC_BOOTSTRAP_ADMIN__PASSWORD", ADMIN.1),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_owned(), v.to_owned()))
-    .collect();
-
-    let command_api = Service::start("command-api", &["serve"], &env).await?;
-    let mut outcomes = Vec::new();
+/// sign-up, command-write and relay against one command-api.
+async fn write_side(
+    bench: &mut BenchRun,
+    size: Size,
+    outcomes: &mut Vec<scenarios::Outcome>,
+    rss: &mut Vec<(String, f64)>,
+) -> anyhow::Result<()> {
+    let (database_url, kafka) = bench.write_database("write").await?;
+    let ceiling_url = bench.write_database("write_ceiling").await?.0;
+    let command_api =
+        Service::start("command-api", &["serve"], &bench.env(&database_url, &kafka)).await?;
     eprintln!("==> sign-up");
     outcomes.push(scenarios::signup::run(&command_api.base_url, size).await?);
     eprintln!("==> command-write");
     outcomes.push(
-        scenarios::command_write::run(&command_api.base_url, &ceiling_url, ADMIN, size).await?,
+        scenarios::command_write::run(&command_api.base_url, &ceiling_url, run::ADMIN, size)
+            .await?,
     );
     let metrics = reqwest::get(format!("{}/metrics", command_api.base_url))
         .await?
@@ -114,16 +51,124 @@ async fn main() -> anyhow::Result<()> {
     });
     eprintln!("==> relay");
     outcomes.push(scenarios::relay::run(&database_url, &kafka, commit_to_ack, size).await?);
-    let mut peak_rss_mib = Vec::new();
-    if let Some(rss) = command_api.stop() {
-        peak_rss_mib.push(("command-api".to_owned(), rss));
+    if let Some(peak) = command_api.stop() {
+        rss.push((
+            "command-api (sign-up, command-write, relay)".to_owned(),
+            peak,
+        ));
     }
-    drop_database(&admin_url, &db_name).await;
-    drop_database(&admin_url, &ceiling_db_name).await;
+    Ok(())
+}
+
+/// catalog-read against query-api over a generated catalog.
+async fn read_side(
+    bench: &mut BenchRun,
+    size: Size,
+    outcomes: &mut Vec<scenarios::Outcome>,
+    rss: &mut Vec<(String, f64)>,
+) -> anyhow::Result<()> {
+    let (database_url, kafka) = bench.write_database("catalog").await?;
+    let (client, schema) = bench.read_schema(&database_url).await?;
+    eprintln!(
+        "==> generating a catalog of {} products",
+        size.catalog_products
+    );
+    let loaded = testkit::catalog::load_generated(
+        &client,
+        schema.as_str(),
+        projector::schema::READ_MODEL_SQL,
+        size.catalog_products,
+    )
+    .await?;
+    eprintln!("    loaded in {:.0} s", loaded.as_secs_f64());
+    let query_api = Service::start("query-api", &[], &bench.env(&database_url, &kafka)).await?;
+    eprintln!("==> catalog-read");
+    outcomes.extend(
+        scenarios::catalog_read::run(
+            &query_api.base_url,
+            &database_url,
+            &client,
+            schema.as_str(),
+            size,
+        )
+        .await?,
+    );
+    if let Some(peak) = query_api.stop() {
+        rss.push(("query-api (catalog-read)".to_owned(), peak));
+    }
+    Ok(())
+}
+
+/// projector replay of a topic from offset 0.
+async fn replay(
+    bench: &mut BenchRun,
+    size: Size,
+    outcomes: &mut Vec<scenarios::Outcome>,
+    rss: &mut Vec<(String, f64)>,
+) -> anyhow::Result<()> {
+    let (database_url, kafka) = bench.write_database("replay").await?;
+    let (client, schema) = bench.read_schema(&database_url).await?;
+    kafka::topics::ensure_topics(&kafka).await?;
+    eprintln!("==> projector replay of {} events", size.replay_events);
+    let env = bench.env(&database_url, &kafka);
+    let (outcome, peak) =
+        scenarios::projector_replay::run(&env, &kafka, &client, schema.as_str(), size).await?;
+    outcomes.push(outcome);
+    if let Some(peak) = peak {
+        rss.push(("projector (replay)".to_owned(), peak));
+    }
+    Ok(())
+}
+
+/// freshness through the whole pipeline: command-api, projector and query-api on one database.
+async fn freshness(
+    bench: &mut BenchRun,
+    size: Size,
+    outcomes: &mut Vec<scenarios::Outcome>,
+    rss: &mut Vec<(String, f64)>,
+) -> anyhow::Result<()> {
+    let (database_url, kafka) = bench.write_database("freshness").await?;
+    bench.read_schema(&database_url).await?;
+    let env = bench.env(&database_url, &kafka);
+    let command_api = Service::start("command-api", &["serve"], &env).await?;
+    let projector = Service::start("projector", &["run"], &env).await?;
+    let query_api = Service::start("query-api", &[], &env).await?;
+    eprintln!("==> freshness");
+    outcomes.push(
+        scenarios::freshness::run(&command_api.base_url, &query_api.base_url, run::ADMIN, size)
+            .await?,
+    );
+    for service in [query_api, projector, command_api] {
+        let name = service.name;
+        if let Some(peak) = service.stop() {
+            rss.push((format!("{name} (freshness)"), peak));
+        }
+    }
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().collect();
+    let quick = args.iter().any(|a| a == "--quick");
+    let size = if quick { Size::quick() } else { Size::full() };
+    let mut bench = BenchRun::from_env();
+    let (mut outcomes, mut rss) = (Vec::new(), Vec::new());
+    let result = async {
+        write_side(&mut bench, size, &mut outcomes, &mut rss).await?;
+        read_side(&mut bench, size, &mut outcomes, &mut rss).await?;
+        replay(&mut bench, size, &mut outcomes, &mut rss).await?;
+        freshness(&mut bench, size, &mut outcomes, &mut rss).await
+    }
+    .await;
+    let postgres = bench.server_version().await;
+    bench.drop_databases().await;
+    result?;
 
     let report = report::Report {
         date: chrono::Utc::now().format("%Y-%m-%d %H:%M UTC").to_string(),
         machine: report::machine(),
+        postgres,
         broker_engine: "memory://tansu/",
         size_name: if quick { "quick" } else { "full" },
         size,
@@ -133,7 +178,7 @@ async fn main() -> anyhow::Result<()> {
             "make bench".to_owned()
         }],
         outcomes,
-        peak_rss_mib,
+        peak_rss_mib: rss,
     };
     let markdown = report::markdown(&report);
     println!("{markdown}");

@@ -10,11 +10,13 @@ use crate::scenarios::{Outcome, Size};
 pub struct Report {
     pub date: String,
     pub machine: String,
+    pub postgres: String,
     pub broker_engine: &'static str,
     pub size_name: &'static str,
     pub size: Size,
     pub commands: Vec<String>,
     pub outcomes: Vec<Outcome>,
+    /// Service (and the scenario it served) with its peak resident set size in MiB.
     pub peak_rss_mib: Vec<(String, f64)>,
 }
 
@@ -53,41 +55,73 @@ fn number(value: &serde_json::Value, key: &str) -> String {
         .map_or_else(|| "-".to_owned(), |v| format!("{v:.1}"))
 }
 
+/// `12345.6` as `12 346`, `12.3` as `12.3`: rates are read at a glance.
+fn rate(value: f64) -> String {
+    if value < 100.0 {
+        return format!("{value:.1}");
+    }
+    let digits = format!("{value:.0}");
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(' ');
+        }
+        out.push(c);
+    }
+    out
+}
+
 pub fn markdown(report: &Report) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "Run of {} ({} size).\n", report.date, report.size_name);
     let _ = writeln!(out, "- Machine: {}", report.machine);
+    let _ = writeln!(out, "- PostgreSQL: {}", report.postgres);
     let _ = writeln!(
         out,
         "- Broker: Tansu, storage engine `{}`",
         report.broker_engine
     );
+    let s = &report.size;
     let _ = writeln!(
         out,
-        "- Size: {} s per measurement, {} clients, {} relay events",
-        report.size.duration.as_secs(),
-        report.size.concurrency,
-        report.size.relay_events
+        "- Size: {} s per measurement, {} clients, {} relay events, {} catalog products, {} replay events, {} commands/s for freshness",
+        s.duration.as_secs(),
+        s.concurrency,
+        s.relay_events,
+        s.catalog_products,
+        s.replay_events,
+        s.freshness_rate
     );
     let _ = writeln!(out, "- Commands: `{}`\n", report.commands.join("`, `"));
     let _ = writeln!(
         out,
-        "| scenario | ours | ceiling | ratio | goal | p50 ms | p99 ms | p99.9 ms | errors |"
+        "| scenario | ours /s | ceiling /s | ratio | goal | p50 ms | p99 ms | p99.9 ms | errors |"
     );
     let _ = writeln!(out, "|---|---|---|---|---|---|---|---|---|");
     for o in &report.outcomes {
-        let ours =
-            number(&o.ours, "throughput").replace('-', &number(&o.ours, "events_per_second"));
-        let ceiling = ["pgbench_tps", "hashes_per_second", "messages_per_second"]
-            .iter()
-            .map(|k| number(&o.ceiling, k))
-            .find(|v| v != "-")
-            .unwrap_or_else(|| "-".to_owned());
+        let ceilings = if o.ceilings.is_empty() {
+            "-".to_owned()
+        } else {
+            o.ceilings
+                .iter()
+                .map(|c| format!("{}: {}", c.name, rate(c.per_second)))
+                .collect::<Vec<_>>()
+                .join("<br>")
+        };
+        let ratios = if o.ceilings.is_empty() {
+            "-".to_owned()
+        } else {
+            o.ceilings
+                .iter()
+                .map(|c| format!("{:.2}x", c.ratio))
+                .collect::<Vec<_>>()
+                .join("<br>")
+        };
         let _ = writeln!(
             out,
-            "| {} | {ours}/s | {ceiling}/s | {:.2}x | {} | {} | {} | {} | {} |",
+            "| {} | {} | {ceilings} | {ratios} | {} | {} | {} | {} | {} |",
             o.scenario,
-            o.ratio,
+            rate(o.ours_per_second),
             o.goal,
             number(&o.ours, "p50_ms"),
             number(&o.ours, "p99_ms"),
@@ -109,4 +143,16 @@ pub fn markdown(report: &Report) -> String {
         let _ = writeln!(out, "- Peak RSS of {service}: {rss:.1} MiB");
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rate;
+
+    #[test]
+    fn rates_are_grouped_in_thousands() {
+        assert_eq!(rate(12.34), "12.3");
+        assert_eq!(rate(999.6), "1 000");
+        assert_eq!(rate(1_234_567.0), "1 234 567");
+    }
 }

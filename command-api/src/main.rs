@@ -13,7 +13,8 @@ const USAGE: &str = "usage: command-api [serve | migrate | create-admin]
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    platform::telemetry::init("info");
+    // Held to the end: dropping it flushes spans still waiting for OTLP export.
+    let _telemetry = platform::telemetry::init("info");
     let command = std::env::args()
         .nth(1)
         .unwrap_or_else(|| "serve".to_owned());

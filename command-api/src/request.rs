@@ -9,16 +9,19 @@ use actix_web::{
     http::{StatusCode, header},
     web,
 };
-use platform::Problem;
+use platform::{
+    Problem,
+    request_span::RequestContext,
+    trace_context::{TRACEPARENT, TraceParent},
+};
 use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::error::ApiError;
 
-pub const CORRELATION_ID: &str = "x-correlation-id";
+pub use platform::request_span::CORRELATION_ID;
 pub const CAUSATION_ID: &str = "x-causation-id";
-pub const TRACEPARENT: &str = "traceparent";
 pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
 pub const CONSISTENCY_TOKEN: &str = "consistency-token";
 const MAX_IDEMPOTENCY_KEY_LEN: usize = 255;
@@ -26,8 +29,10 @@ const MAX_IDEMPOTENCY_KEY_LEN: usize = 255;
 /// Request headers that shape how a command is recorded.
 #[derive(Debug, Clone)]
 pub struct CommandHeaders {
+    /// `X-Correlation-Id`, else the one the request span generated: logs and events agree.
     pub correlation_id: Uuid,
     pub causation_id: Option<Uuid>,
+    /// The caller's valid `traceparent` as sent, else the one of the trace the request started.
     pub traceparent: Option<String>,
     pub idempotency_key: Option<String>,
     /// The version named by `If-Match`, if sent.
@@ -81,11 +86,19 @@ impl CommandHeaders {
                     })
             })
             .transpose()?;
-        let traceparent = text(TRACEPARENT)
-            .filter(|v| is_valid_traceparent(v))
-            .map(str::to_owned);
+        let context = RequestContext::of(req);
+        let traceparent = match &context {
+            Some(context) => Some(context.trace.to_string()),
+            None => text(TRACEPARENT)
+                .and_then(TraceParent::parse)
+                .map(|t| t.to_string()),
+        };
+        let correlation_id = match uuid_header(CORRELATION_ID)? {
+            Some(id) => id,
+            None => context.map_or_else(Uuid::now_v7, |c| c.correlation_id),
+        };
         Ok(Self {
-            correlation_id: uuid_header(CORRELATION_ID)?.unwrap_or_else(Uuid::now_v7),
+            correlation_id,
             causation_id: uuid_header(CAUSATION_ID)?,
             traceparent,
             idempotency_key,
@@ -102,16 +115,6 @@ impl CommandHeaders {
         hasher.update(body);
         hasher.finalize().to_vec()
     }
-}
-
-/// `00-<32 hex>-<16 hex>-<2 hex>`, the W3C trace-context shape; anything else is dropped.
-fn is_valid_traceparent(value: &str) -> bool {
-    let parts: Vec<&str> = value.split('-').collect();
-    parts.len() == 4
-        && [2, 32, 16, 2]
-            .iter()
-            .zip(&parts)
-            .all(|(len, part)| part.len() == *len && part.chars().all(|c| c.is_ascii_hexdigit()))
 }
 
 /// A JSON body parsed into `T`, with the raw bytes kept for the idempotency hash. Errors are

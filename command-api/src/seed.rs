@@ -209,8 +209,9 @@ async fn ensure_sellers(pool: &Pool) -> anyhow::Result<Vec<Uuid>> {
 }
 
 /// The events of seed product `n`: created, then (mostly) published, sometimes repriced or
-/// restocked, the way a real catalog's history looks.
-fn product_history(
+/// restocked, the way a real catalog's history looks. Public so the benchmark harness can
+/// publish the same histories straight to a topic for the projector-replay scenario.
+pub fn product_history(
     n: usize,
     seller: Uuid,
     rng: &mut StdRng,

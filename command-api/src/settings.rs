@@ -16,7 +16,8 @@
 //! | `CC_MIGRATE_ON_START` | `false` | apply migrations before serving |
 //! | `CC_RELAY__ENABLED` | `true` | run the outbox relay in this process |
 //! | `CC_RELAY__BATCH_SIZE` | `500` | events per relay round trip |
-//! | `CC_LOG_FORMAT` | text | `json` for JSON lines; `RUST_LOG` filters |
+//! | `CC_LOG_FORMAT` | text | `json` for JSON lines (fields in `platform/src/telemetry.rs`); `RUST_LOG` filters |
+//! | `CC_OTLP__ENDPOINT` / `CC_OTLP__SERVICE_NAME` | unset / executable name | with the `otlp` cargo feature only: export spans over OTLP/HTTP to `<endpoint>/v1/traces` (see `platform/src/otlp.rs`) |
 
 use std::time::Duration;
 

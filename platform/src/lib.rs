@@ -1,16 +1,21 @@
 //! What every CloudCommerce binary shares: typed settings from the environment, logging, the
-//! PostgreSQL pool, RFC 9457 problem responses, Prometheus metrics and graceful shutdown.
+//! PostgreSQL pool, RFC 9457 problem responses, Prometheus metrics, request spans and W3C trace
+//! context, and graceful shutdown.
 
 pub mod db;
 pub mod env;
 pub mod health;
 pub mod http_metrics;
 pub mod openapi;
+#[cfg(feature = "otlp")]
+mod otlp;
 pub mod problem;
 pub mod prometheus;
+pub mod request_span;
 pub mod serve;
 pub mod shutdown;
 pub mod telemetry;
 pub mod token;
+pub mod trace_context;
 
 pub use problem::Problem;

@@ -12,7 +12,8 @@ const USAGE: &str = "usage: projector [run | migrate | rebuild | verify]
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    platform::telemetry::init("info");
+    // Held to the end: dropping it flushes spans still waiting for OTLP export.
+    let _telemetry = platform::telemetry::init("info");
     let command = std::env::args().nth(1).unwrap_or_else(|| "run".to_owned());
     match command.as_str() {
         "run" => {

@@ -14,7 +14,9 @@ use tokio_postgres::{Client, GenericClient};
 pub const META_SCHEMA: &str = "read_meta";
 
 const READ_META_SQL: &str = include_str!("sql/read_meta.sql");
-const READ_MODEL_SQL: &str = include_str!("sql/read_model.sql");
+/// The DDL of one read schema, `{schema}` as placeholder; idempotent. Public for tools that
+/// fill a schema in bulk (the benchmark harness).
+pub const READ_MODEL_SQL: &str = include_str!("sql/read_model.sql");
 
 /// Serialises DDL runs of every projector process (replicas, rebuilds, verifies).
 const DDL_LOCK: i64 = 0x4343_5245_4144_0001;

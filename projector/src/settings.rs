@@ -16,7 +16,8 @@
 //! | `CC_PROJECTOR__SHUTDOWN_TIMEOUT_SECS` | `25` | after SIGTERM, longest wait for the batch to commit and the group to be left |
 //! | `CC_PROJECTOR__REBUILD_GRACE_SECS` | `300` | how long a retired read schema is kept after a flip, for queries still running on it |
 //! | `CC_PROJECTOR__CREATE_TOPICS` | `true` | create missing topics at start-up (needs the Create ACL; off in production) |
-//! | `CC_LOG_FORMAT` | text | `json` for JSON lines; `RUST_LOG` filters |
+//! | `CC_LOG_FORMAT` | text | `json` for JSON lines (fields in `platform/src/telemetry.rs`); `RUST_LOG` filters |
+//! | `CC_OTLP__ENDPOINT` / `CC_OTLP__SERVICE_NAME` | unset / executable name | with the `otlp` cargo feature only: export spans over OTLP/HTTP to `<endpoint>/v1/traces` (see `platform/src/otlp.rs`) |
 
 use std::time::Duration;
 

@@ -54,6 +54,8 @@ impl Application {
         let mut server = HttpServer::new(move || {
             App::new()
                 .wrap(middleware::from_fn(platform::http_metrics::record))
+                // Outermost, so everything below (metrics, extractors, handlers) logs inside it.
+                .wrap(middleware::from_fn(platform::request_span::instrument))
                 .app_data(state.clone())
                 .app_data(keys.clone())
                 .app_data(prometheus.clone())

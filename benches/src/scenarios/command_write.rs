@@ -2,20 +2,18 @@
 //! against pgbench running the same append transaction (load the stream, insert the event at the
 //! next version, insert the outbox row, notify) with the same number of clients.
 
-use std::io::Write;
-
 use reqwest::Method;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::{
     load, pgbench,
-    scenarios::{Outcome, Size},
+    scenarios::{Ceiling, Outcome, Size},
 };
 
 /// Signs in, makes a seller, and creates one product per client so the clients never contend
 /// (pgbench below does the same with one stream per client).
-async fn prepare(
+pub async fn prepare(
     command_api: &str,
     admin: (&str, &str),
     clients: usize,
@@ -131,50 +129,29 @@ pub async fn run(
              INSERT INTO bench_streams SELECT n, gen_random_uuid() FROM generate_series(1, {clients}) n;"
         ))
         .await?;
-    let mut script = tempfile(PGBENCH_SCRIPT)?;
-    script.flush()?;
-    let path = script.path.clone();
-    let url = ceiling_database_url.to_owned();
     let duration = size.duration;
-    let ceiling =
-        tokio::task::spawn_blocking(move || pgbench::tps(&url, &path, clients, duration)).await??;
+    let ceiling = pgbench::tps_async(
+        ceiling_database_url,
+        PGBENCH_SCRIPT.to_owned(),
+        clients,
+        duration,
+        pgbench::Protocol::Prepared,
+    )
+    .await?;
     Ok(Outcome {
-        scenario: "command-write",
+        scenario: "command-write".to_owned(),
         description: format!(
             "PUT price / POST stock-adjustments alternating, {clients} clients, one product each; ceiling: pgbench, same append transaction, {clients} clients"
         ),
-        ratio: ours.throughput / ceiling,
+        ours_per_second: ours.throughput,
+        ceilings: vec![Ceiling::new(
+            "pgbench, same append transaction",
+            ceiling,
+            ours.throughput,
+            json!({ "clients": clients, "seconds": duration.as_secs(), "protocol": "prepared" }),
+        )],
         ours: serde_json::to_value(&ours)?,
-        ceiling: json!({ "pgbench_tps": ceiling, "clients": clients, "seconds": duration.as_secs() }),
         goal: ">= 0.6x pgbench",
         notes: vec![],
     })
-}
-
-/// A script file that is removed when dropped.
-pub struct TempScript {
-    pub path: std::path::PathBuf,
-    file: std::fs::File,
-}
-
-impl Write for TempScript {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.file.write(buf)
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.file.flush()
-    }
-}
-
-impl Drop for TempScript {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.path);
-    }
-}
-
-pub fn tempfile(content: &str) -> std::io::Result<TempScript> {
-    let path = std::env::temp_dir().join(format!("cc-bench-{}.sql", Uuid::new_v4().simple()));
-    let mut file = std::fs::File::create(&path)?;
-    file.write_all(content.as_bytes())?;
-    Ok(TempScript { path, file })
 }

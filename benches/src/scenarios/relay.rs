@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use serde_json::json;
 
-use crate::scenarios::{Outcome, Size};
+use crate::scenarios::{Ceiling, Outcome, Size};
 
 /// A realistic payload, the size of a `product.price_changed` event.
 const PAYLOAD: &str = r#"{"product_id":"0191d3a0-0000-7000-8000-000000000000","previous_price":{"amount_minor":1000,"currency":"EUR"},"price":{"amount_minor":1001,"currency":"EUR"}}"#;
@@ -88,14 +88,19 @@ pub async fn run(
     kafka::topics::ensure_topics(&ceiling_settings).await?;
     let ceiling = bare_producer_rate(kafka, &ceiling_topic, size.relay_events).await?;
     Ok(Outcome {
-        scenario: "relay",
+        scenario: "relay".to_owned(),
         description: format!(
             "{} committed events drained from the outbox to Kafka acknowledgements; ceiling: bare idempotent acks=all producer, same count and payload",
             size.relay_events
         ),
-        ratio: ours / ceiling,
-        ours: json!({ "events_per_second": ours, "commit_to_ack_during_command_write": commit_to_ack }),
-        ceiling: json!({ "messages_per_second": ceiling }),
+        ours_per_second: ours,
+        ceilings: vec![Ceiling::new(
+            "bare idempotent producer",
+            ceiling,
+            ours,
+            json!({ "messages": size.relay_events }),
+        )],
+        ours: json!({ "commit_to_ack_during_command_write": commit_to_ack }),
         goal: "report only",
         notes: vec![],
     })

@@ -139,7 +139,18 @@ impl TestApp {
     /// A signed-in seller: registered, promoted by the admin, logged in again for a fresh role.
     pub async fn seller(&self) -> (Uuid, String) {
         let email = format!("seller-{}@example.com", Uuid::new_v4().simple());
-        let id = self.register(&email).await;
+        self.seller_named(&email).await
+    }
+
+    /// [`Self::seller`], returning the seller's email instead of their id.
+    pub async fn seller_with_email(&self) -> (String, String) {
+        let email = format!("seller-{}@example.com", Uuid::new_v4().simple());
+        let (_, token) = self.seller_named(&email).await;
+        (email, token)
+    }
+
+    async fn seller_named(&self, email: &str) -> (Uuid, String) {
+        let id = self.register(email).await;
         let admin = self.admin_token().await;
         let response = self
             .send(
@@ -151,7 +162,7 @@ impl TestApp {
             )
             .await;
         assert_eq!(response.status(), StatusCode::OK);
-        (id, self.login(&email, PASSWORD).await)
+        (id, self.login(email, PASSWORD).await)
     }
 
     pub async fn create_product(&self, token: &str, sku: &str) -> Uuid {

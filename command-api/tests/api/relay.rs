@@ -144,10 +144,16 @@ async fn traceparent_and_correlation_id_travel_from_http_to_kafka_headers() {
         )
         .await;
     let id = crate::helpers::id_of(response).await;
+    // Without trace headers the request starts a trace of its own, and its events carry it.
+    let untraced = app.create_product(&seller, "TRACE-002").await;
     let read = read_events(
         &[app.topics.product.as_str()],
         Duration::from_secs(30),
-        |r| r.iter().any(|e| e.stream_id == id),
+        |r| {
+            [id, untraced]
+                .iter()
+                .all(|id| r.iter().any(|e| e.stream_id == *id))
+        },
     )
     .await
     .unwrap();
@@ -160,6 +166,14 @@ async fn traceparent_and_correlation_id_travel_from_http_to_kafka_headers() {
         event.correlation_id.map(|c| c.to_string()),
         Some(correlation)
     );
+    let started = read
+        .iter()
+        .find(|e| e.stream_id == untraced)
+        .and_then(|e| e.traceparent.as_deref())
+        .and_then(platform::trace_context::TraceParent::parse)
+        .expect("a valid traceparent on the untraced request's event");
+    assert_ne!(started.trace_id(), "4bf92f3577b34da6a3ce929d0e0e4736");
+    assert!(!started.sampled(), "nothing recorded the started trace");
 }
 
 #[tokio::test]

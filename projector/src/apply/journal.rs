@@ -71,6 +71,8 @@ pub(super) async fn record<'a>(
                 stream_type,
                 expected = current + 1,
                 got = event.stream_version,
+                traceparent = event.traceparent.as_deref(),
+                correlation_id = event.correlation_id.map(tracing::field::display),
                 "version gap: an event is missing upstream; applying this one anyway"
             );
         }

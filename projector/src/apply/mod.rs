@@ -122,6 +122,7 @@ impl Projection {
         users::apply(&tx, &self.schema, &of_type("user"), &mut outcome).await?;
         tx.commit().await.map_err(db("committing the batch"))?;
         outcome.record(events.len(), started);
+        log_applied(&fresh);
         Ok(outcome)
     }
 
@@ -134,6 +135,34 @@ impl Projection {
     ) -> Result<BatchOutcome, ApplyError> {
         self.apply(client, events, &CheckpointMove::unfenced(events))
             .await
+    }
+}
+
+/// One debug line per applied event, after COMMIT, with the trace and correlation ids it
+/// carries: how a request's trace is followed from HTTP through the event's metadata and Kafka
+/// headers into this process (`RUST_LOG=info,projector::apply=debug`). Debug rather than info
+/// because a replay applies millions; duplicates are logged by the gate, also at debug.
+fn log_applied(fresh: &[journal::Fresh<'_>]) {
+    if !tracing::enabled!(tracing::Level::DEBUG) {
+        return;
+    }
+    for applied in fresh {
+        let event = applied.event;
+        let traceparent = event.traceparent.as_deref();
+        tracing::debug!(
+            trace_id = traceparent.and_then(platform::trace_context::trace_id_of),
+            traceparent,
+            correlation_id = event.correlation_id.map(tracing::field::display),
+            causation_id = event.causation_id.map(tracing::field::display),
+            event_id = %event.event_id,
+            event_type = event.event_type,
+            stream = %event.stream_id,
+            version = event.stream_version,
+            topic = event.topic,
+            partition = event.partition,
+            offset = event.offset,
+            "event applied"
+        );
     }
 }
 

@@ -1,10 +1,12 @@
 //! `spawn_projector()`: the projector in this process, on a fresh database and fresh topics;
-//! `ProjectorProcess`: the real binary as a child (for kill -9 and SIGTERM); and the queries
-//! the tests assert with.
+//! `ProjectorProcess`: the real binary as a child (for kill -9, SIGTERM, its own `/metrics` and
+//! its log lines); and the queries the tests assert with.
 
 use std::{
     future::Future,
+    io::{BufRead, BufReader},
     process::{Child, Command, Stdio},
+    sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
 
@@ -173,6 +175,8 @@ pub async fn checkpointed(client: &tokio_postgres::Client, schema: &ReadSchema) 
 pub struct ProjectorProcess {
     pub child: Child,
     pub admin: String,
+    /// Its stdout lines so far, when started with [`Self::start_capturing_logs`].
+    logs: Option<Arc<Mutex<Vec<String>>>>,
 }
 
 impl ProjectorProcess {
@@ -189,13 +193,42 @@ impl ProjectorProcess {
         batch_size: usize,
         env: &[(&str, &str)],
     ) -> Self {
+        Self::spawn(db, topics, group, batch_size, env, false)
+    }
+
+    /// [`Self::start_with`], keeping every line the process logs for [`Self::log_lines`].
+    pub fn start_capturing_logs(
+        db: &TestDatabase,
+        topics: &Topics,
+        group: &str,
+        env: &[(&str, &str)],
+    ) -> Self {
+        Self::spawn(db, topics, group, 100, env, true)
+    }
+
+    /// The lines logged so far (empty unless started with [`Self::start_capturing_logs`]).
+    pub fn log_lines(&self) -> Vec<String> {
+        self.logs
+            .as_ref()
+            .map(|logs| logs.lock().unwrap().clone())
+            .unwrap_or_default()
+    }
+
+    fn spawn(
+        db: &TestDatabase,
+        topics: &Topics,
+        group: &str,
+        batch_size: usize,
+        env: &[(&str, &str)],
+        capture: bool,
+    ) -> Self {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
             .unwrap()
             .port();
         let log = std::env::var("CC_TEST_PROJECTOR_LOG").ok();
-        let child = Command::new(env!("CARGO_BIN_EXE_projector"))
+        let mut child = Command::new(env!("CARGO_BIN_EXE_projector"))
             .arg("run")
             .env("CC_DATABASE__URL", &db.url)
             .env("CC_DATABASE__POOL_SIZE", "4")
@@ -208,10 +241,12 @@ impl ProjectorProcess {
             .env("CC_PROJECTOR__LAG_SAMPLE_INTERVAL_MS", "500")
             .env("CC_HTTP__HOST", "127.0.0.1")
             .env("CC_HTTP__PORT", port.to_string())
-            .envs(env.iter().copied())
             .env("RUST_LOG", log.as_deref().unwrap_or("warn"))
+            .envs(env.iter().copied())
             // Quiet unless CC_TEST_PROJECTOR_LOG (a RUST_LOG filter) asks for the children's logs.
-            .stdout(if log.is_some() {
+            .stdout(if capture {
+                Stdio::piped()
+            } else if log.is_some() {
                 Stdio::inherit()
             } else {
                 Stdio::null()
@@ -219,10 +254,32 @@ impl ProjectorProcess {
             .stderr(Stdio::inherit())
             .spawn()
             .expect("projector binary starts");
+        // Read on a thread of its own, so a full pipe never blocks the child's logging.
+        let logs = child.stdout.take().map(|stdout| {
+            let lines = Arc::new(Mutex::new(Vec::new()));
+            let sink = Arc::clone(&lines);
+            std::thread::spawn(move || {
+                for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                    sink.lock().unwrap().push(line);
+                }
+            });
+            lines
+        });
         Self {
             child,
             admin: format!("http://127.0.0.1:{port}"),
+            logs,
         }
+    }
+
+    /// Its `/metrics` text, if it answers.
+    pub async fn scrape(&self) -> Option<String> {
+        reqwest::get(format!("{}/metrics", self.admin))
+            .await
+            .ok()?
+            .text()
+            .await
+            .ok()
     }
 
     /// SIGKILL: no batch finishes, no group is left, nothing is flushed.
@@ -254,12 +311,7 @@ impl ProjectorProcess {
 
     /// The value of an unlabelled gauge on its `/metrics`, if it answers and has it.
     pub async fn gauge(&self, name: &str) -> Option<f64> {
-        let body = reqwest::get(format!("{}/metrics", self.admin))
-            .await
-            .ok()?
-            .text()
-            .await
-            .ok()?;
+        let body = self.scrape().await?;
         body.lines().find_map(|line| {
             line.strip_prefix(name)?
                 .strip_prefix(' ')?

@@ -15,6 +15,7 @@ mod end_to_end;
 mod harness;
 mod helpers;
 mod history;
+mod observability;
 mod rebuild;
 mod replicas;
 mod schema;

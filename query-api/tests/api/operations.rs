@@ -1,10 +1,11 @@
 //! Operating the read side: following a read schema flip without a restart, readiness, the
-//! OpenAPI document and the metrics endpoint.
+//! OpenAPI document, the metrics endpoint and request ids.
 
 use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
 use serde_json::Value;
+use uuid::Uuid;
 
 use crate::helpers::{ProductRow, SCHEMA, create_read_schema, ids, insert_product_into, spawn_app};
 
@@ -133,12 +134,91 @@ async fn openapi_lists_every_route() {
 }
 
 #[tokio::test]
-async fn metrics_name_the_query_api_counters() {
+async fn metrics_expose_every_documented_series_after_traffic() {
     let app = spawn_app().await;
-    let _ = app.get("/v1/products?cursor=bad").await;
+    let product = ProductRow::published("Scraped mug");
+    app.insert_product(&product).await;
+    let path = format!("/v1/products/{}", product.id);
+    let first = app.get(&path).await;
+    let etag = first.headers()["etag"].to_str().expect("etag").to_owned();
+    let again = app.get_with(&path, None, &[("If-None-Match", &etag)]).await;
+    assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
+    assert_eq!(
+        app.get("/v1/products?cursor=bad").await.status(),
+        StatusCode::BAD_REQUEST
+    );
+    let counted = app.get("/v1/products?include_total=true").await;
+    assert_eq!(counted.status(), StatusCode::OK);
+    app.set_stream_version(product.id, 1).await;
+    let token = format!("{}:1", product.id);
+    let waited = app
+        .get_with(&path, None, &[("Consistency-Token", &token)])
+        .await;
+    assert_eq!(waited.status(), StatusCode::OK);
+
+    // A rebuild's flip is a schema switch; then the active schema vanishing under its name is
+    // the `schema` kind of database unavailability.
+    create_read_schema(&app.client, "read_v2").await;
+    let rebuilt = ProductRow::published("Rebuilt mug");
+    insert_product_into(&app.client, "read_v2", &rebuilt).await;
+    app.client
+        .batch_execute("UPDATE read_meta.active SET schema = 'read_v2', activated_at = now()")
+        .await
+        .expect("flip");
+    let started = Instant::now();
+    while ids(&app.get_json("/v1/products").await) != [rebuilt.id] {
+        assert!(started.elapsed() < Duration::from_secs(5), "flip followed");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    app.client
+        .batch_execute("DROP SCHEMA read_v2 CASCADE")
+        .await
+        .expect("drop the active schema");
+    assert_eq!(
+        app.get("/v1/products").await.status(),
+        StatusCode::SERVICE_UNAVAILABLE
+    );
+
+    let mut expected = testkit::metrics::documented(include_str!("../../src/metrics.rs"));
+    expected.extend(testkit::metrics::documented(include_str!(
+        "../../../platform/src/http_metrics.rs"
+    )));
+    assert!(expected.len() >= 8, "documented: {expected:?}");
     let response = app.get("/metrics").await;
     assert_eq!(response.status(), StatusCode::OK);
     let text = response.text().await.expect("text");
-    assert!(text.contains("query_cursor_errors_total"), "{text}");
-    assert!(text.contains("http_request_duration_seconds"));
+    let missing = testkit::metrics::missing(&text, &expected);
+    assert!(missing.is_empty(), "/metrics lacks {missing:?}:\n{text}");
+    assert!(text.contains("query_db_unavailable_total{kind=\"schema\"}"));
+}
+
+#[tokio::test]
+async fn every_response_carries_a_request_id_taken_from_the_caller_when_valid() {
+    let app = spawn_app().await;
+    let request_id = |response: reqwest::Response| {
+        response.headers()["x-request-id"]
+            .to_str()
+            .expect("ascii")
+            .to_owned()
+    };
+    let given = app
+        .get_with("/v1/products", None, &[("X-Request-Id", "edge-7f3a")])
+        .await;
+    assert_eq!(request_id(given), "edge-7f3a");
+    let generated = request_id(app.get("/v1/products").await);
+    assert!(Uuid::parse_str(&generated).is_ok(), "{generated}");
+    let too_long = "x".repeat(129);
+    let replaced = app
+        .get_with("/v1/products", None, &[("X-Request-Id", &too_long)])
+        .await;
+    assert!(Uuid::parse_str(&request_id(replaced)).is_ok());
+    let problem = app.get("/v1/products?cursor=bad").await;
+    assert_eq!(problem.status(), StatusCode::BAD_REQUEST);
+    assert!(problem.headers().contains_key("x-request-id"));
+    // Refused by the read-your-writes middleware rather than by a handler.
+    let refused = app
+        .get_with("/v1/products", None, &[("Consistency-Token", "garbage")])
+        .await;
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    assert!(refused.headers().contains_key("x-request-id"));
 }

@@ -7,7 +7,7 @@
 
 mod report;
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use query_api::listing::{
     Cursor, Filters, ListingQuery, Sort, SortKey,
@@ -27,42 +27,6 @@ const CATEGORY: &str = "category-8";
 const MIN_PRICE: i64 = 20_000;
 const MAX_PRICE: i64 = 30_000;
 const SEARCH: &str = "kettle";
-
-/// A catalog shaped like a real one: 50 categories (2 % each), 2 000 sellers (100 products
-/// each), prices spread over 1-1 000 EUR, 5 % sold out, 10 % drafts and 3 % archived, names
-/// from 20 x 15 x 40 words (so a noun such as "kettle" is in 2.5 % of names). Each attribute
-/// comes from its own hash of the row number, so no two are correlated by construction (a
-/// correlation, say every sold-out product being a draft, would make a plan look better or
-/// worse than it would be on real data).
-const LOAD: &str = "
-INSERT INTO {schema}.products (id, seller_id, sku, name, description, category, price_minor,
-    currency, stock, status, created_at, updated_at, version)
-SELECT md5('p' || g)::uuid,
-       md5('s' || (g % 2000))::uuid,
-       'SKU-' || g,
-       (ARRAY['Classic','Modern','Rustic','Compact','Deluxe','Vintage','Smart','Portable','Heavy-duty',
-              'Minimal','Elegant','Sturdy','Soft','Bright','Quiet','Slim','Large','Tiny','Premium',
-              'Everyday'])[1 + abs(hashint8(g * 3)) % 20]
-         || ' ' || (ARRAY['oak','walnut','steel','brass','ceramic','glass','linen','wool','cotton',
-              'bamboo','copper','marble','leather','rattan','granite'])[1 + abs(hashint8(g * 5)) % 15]
-         || ' ' || (ARRAY['chair','table','lamp','mug','kettle','desk','shelf','rug','vase','bowl',
-              'plate','stool','sofa','bench','mirror','clock','basket','pillow','blanket','curtain',
-              'jar','pan','pot','knife','spoon','fork','tumbler','bottle','tray','frame','candle',
-              'planter','hook','rack','cabinet','drawer','bed','crib','lantern','teapot'])[1 + abs(hashint8(g * 7)) % 40],
-       'Made of ' || (ARRAY['oak','walnut','steel','brass','ceramic','glass','linen','wool','cotton',
-              'bamboo','copper','marble','leather','rattan','granite'])[1 + (g / 7) % 15]
-         || ' for ' || (ARRAY['kitchens','living rooms','offices','gardens','bedrooms','bathrooms',
-              'patios','studios'])[1 + g % 8]
-         || '. Item ' || g || ' of a catalog that ships worldwide.',
-       'category-' || (1 + abs(hashint8(g * 11)) % 50),
-       100 + abs(hashint8(g)) % 100000,
-       'EUR',
-       CASE WHEN abs(hashint8(g * 13)) % 20 = 0 THEN 0 ELSE 1 + abs(hashint8(g + 1)) % 200 END,
-       CASE WHEN abs(hashint8(g * 17)) % 10 = 0 THEN 'draft' WHEN abs(hashint8(g * 17)) % 33 = 1 THEN 'archived' ELSE 'published' END,
-       timestamptz '2023-01-01' + g * interval '1 minute',
-       timestamptz '2023-01-01' + g * interval '1 minute',
-       1 + g % 5
-FROM generate_series(1, $1::bigint) AS g";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum PriceFilter {
@@ -166,43 +130,6 @@ fn seq_scans_on_products(planned: &Planned) -> bool {
         .any(|(node, relation, _)| node == "Seq Scan" && relation == "products")
 }
 
-/// Loads `rows` products the fast way: without the secondary indexes, then the contract DDL
-/// again (it is idempotent) builds them in bulk, then statistics.
-async fn load_catalog(client: &Client, rows: i64) -> Duration {
-    let started = Instant::now();
-    let ddl = READ_MODEL_SQL.replace("{schema}", SCHEMA);
-    client.batch_execute(&ddl).await.expect("read model DDL");
-    let indexes = client
-        .query(
-            "SELECT indexname FROM pg_indexes
-             WHERE schemaname = $1 AND tablename = 'products' AND indexname <> 'products_pkey'",
-            &[&SCHEMA],
-        )
-        .await
-        .expect("listing indexes");
-    for index in indexes {
-        let name: String = index.get(0);
-        client
-            .batch_execute(&format!("DROP INDEX {SCHEMA}.{name}"))
-            .await
-            .expect("dropping an index for the bulk load");
-    }
-    client
-        .execute(&LOAD.replace("{schema}", SCHEMA), &[&rows])
-        .await
-        .expect("loading the catalog");
-    client
-        .batch_execute(&format!("SET maintenance_work_mem = '256MB'; {ddl}"))
-        .await
-        .expect("building the indexes");
-    // Its own statement: VACUUM refuses to run inside the implicit transaction of a batch.
-    client
-        .batch_execute(&format!("VACUUM ANALYZE {SCHEMA}.products"))
-        .await
-        .expect("statistics");
-    started.elapsed()
-}
-
 /// When page 1 has no successor, a plausible position in the middle of the order.
 fn synthetic_cursor(sort: Sort) -> Cursor {
     let key = match sort {
@@ -225,7 +152,9 @@ async fn every_listing_page_is_planned_on_an_index_over_a_large_catalog() {
         .unwrap_or(DEFAULT_ROWS);
     let db = TestDatabase::create().await.expect("test database");
     let client = db.connect().await.expect("connection");
-    let load_time = load_catalog(&client, rows).await;
+    let load_time = testkit::catalog::load_generated(&client, SCHEMA, READ_MODEL_SQL, rows)
+        .await
+        .expect("loading the generated catalog");
     let seller: Uuid = client
         .query_one("SELECT md5('s42')::uuid", &[])
         .await
