@@ -179,6 +179,7 @@ async fn main() -> anyhow::Result<()> {
         }],
         outcomes,
         peak_rss_mib: rss,
+        micro_ns: report::criterion_means(&services::target_dir().join("criterion")),
     };
     let markdown = report::markdown(&report);
     println!("{markdown}");

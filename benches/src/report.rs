@@ -18,6 +18,26 @@ pub struct Report {
     pub outcomes: Vec<Outcome>,
     /// Service (and the scenario it served) with its peak resident set size in MiB.
     pub peak_rss_mib: Vec<(String, f64)>,
+    /// Criterion's mean estimate of each micro-benchmark of this run, in nanoseconds.
+    pub micro_ns: Vec<(String, f64)>,
+}
+
+/// The mean of every criterion benchmark under `dir` (`target/criterion`), as criterion wrote
+/// it to `<name>/new/estimates.json`; `make bench` runs them just before the load scenarios.
+pub fn criterion_means(dir: &std::path::Path) -> Vec<(String, f64)> {
+    let mut means: Vec<(String, f64)> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|entry| {
+            let estimates = std::fs::read_to_string(entry.path().join("new/estimates.json")).ok()?;
+            let json: serde_json::Value = serde_json::from_str(&estimates).ok()?;
+            let mean = json["mean"]["point_estimate"].as_f64()?;
+            Some((entry.file_name().to_string_lossy().replace('_', " "), mean))
+        })
+        .collect();
+    means.sort_by(|a, b| a.0.cmp(&b.0));
+    means
 }
 
 /// `model name`, cores and memory, as the kernel reports them.
@@ -141,6 +161,17 @@ pub fn markdown(report: &Report) -> String {
     let _ = writeln!(out);
     for (service, rss) in &report.peak_rss_mib {
         let _ = writeln!(out, "- Peak RSS of {service}: {rss:.1} MiB");
+    }
+    if !report.micro_ns.is_empty() {
+        let _ = writeln!(out, "\n| micro-benchmark (criterion) | mean |\n|---|---|");
+        for (name, ns) in &report.micro_ns {
+            let shown = if *ns >= 1_000.0 {
+                format!("{:.2} µs", ns / 1_000.0)
+            } else {
+                format!("{ns:.0} ns")
+            };
+            let _ = writeln!(out, "| {name} | {shown} |");
+        }
     }
     out
 }

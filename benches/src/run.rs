@@ -47,11 +47,13 @@ impl BenchRun {
         purpose: &str,
     ) -> anyhow::Result<(String, kafka::KafkaSettings)> {
         let name = format!("cc_bench_{}_{purpose}", self.id);
-        connect(&self.admin_url)
-            .await?
-            .batch_execute(&format!(
-                "DROP DATABASE IF EXISTS {name} WITH (FORCE); CREATE DATABASE {name}"
-            ))
+        let admin = connect(&self.admin_url).await?;
+        // Two statements: neither may run inside the implicit transaction of a batch.
+        admin
+            .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .await?;
+        admin
+            .batch_execute(&format!("CREATE DATABASE {name}"))
             .await?;
         self.databases.push(name.clone());
         let url = match self.admin_url.rsplit_once('/') {

@@ -10,10 +10,14 @@ use std::{
 
 use anyhow::Context;
 
+/// Cargo's target directory (`CARGO_TARGET_DIR`, else `target`).
+pub fn target_dir() -> PathBuf {
+    PathBuf::from(std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| "target".to_owned()))
+}
+
 /// Where `cargo build --release` put the binaries.
 pub fn binary(name: &str) -> PathBuf {
-    let root = std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| "target".to_owned());
-    PathBuf::from(root).join("release").join(name)
+    target_dir().join("release").join(name)
 }
 
 pub fn free_port() -> anyhow::Result<u16> {

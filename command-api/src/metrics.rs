@@ -1,5 +1,5 @@
 //! Names and meanings of command-api's own metrics (the relay's are in `kafka::metrics`, HTTP
-//! durations in `platform::http_metrics`).
+//! durations in `platform::http_metrics`, pool gauges in `platform::pool_metrics`).
 
 /// Events appended to the event store (counter, by event type).
 pub const EVENTS_APPENDED: &str = "events_appended_total";
@@ -13,9 +13,6 @@ pub const LOGIN_FAILURES: &str = "login_failures_total";
 pub const LOGIN_THROTTLED: &str = "login_throttled_total";
 /// Requests answered from a stored idempotency record (counter).
 pub const IDEMPOTENT_REPLAYS: &str = "idempotent_replays_total";
-/// Connections in use and requests waiting for one (gauges, sampled on scrape).
-pub const DB_POOL_IN_USE: &str = "db_pool_connections_in_use";
-pub const DB_POOL_WAITING: &str = "db_pool_waiting";
 
 pub fn describe() {
     metrics::describe_counter!(EVENTS_APPENDED, "Events appended to the event store");
@@ -30,18 +27,6 @@ pub fn describe() {
         IDEMPOTENT_REPLAYS,
         "Responses replayed for a repeated Idempotency-Key"
     );
-    metrics::describe_gauge!(DB_POOL_IN_USE, "PostgreSQL connections in use");
-    metrics::describe_gauge!(
-        DB_POOL_WAITING,
-        "Requests waiting for a PostgreSQL connection"
-    );
+    platform::pool_metrics::describe();
     kafka::metrics::describe();
-}
-
-/// Samples the pool gauges; called on every `/metrics` scrape.
-pub fn sample_pool(pool: &deadpool_postgres::Pool) {
-    let status = pool.status();
-    let in_use = status.size.saturating_sub(status.available);
-    metrics::gauge!(DB_POOL_IN_USE).set(in_use as f64);
-    metrics::gauge!(DB_POOL_WAITING).set(status.waiting as f64);
 }

@@ -9,6 +9,7 @@ pub mod http_metrics;
 pub mod openapi;
 #[cfg(feature = "otlp")]
 mod otlp;
+pub mod pool_metrics;
 pub mod problem;
 pub mod prometheus;
 pub mod request_span;

@@ -39,7 +39,7 @@ pub fn server(
             .app_data(prometheus.clone())
             .route("/health/live", web::get().to(platform::health::live))
             .route("/health/ready", web::get().to(ready))
-            .route("/metrics", web::get().to(platform::prometheus::render))
+            .route("/metrics", web::get().to(metrics))
             .default_service(web::to(platform::problem::not_found))
     })
     .listen(listener)?
@@ -49,6 +49,15 @@ pub fn server(
     .shutdown_timeout(5)
     .run();
     Ok(server)
+}
+
+/// `GET /metrics`, with the pool gauges sampled at scrape time.
+async fn metrics(
+    state: web::Data<AdminState>,
+    handle: web::Data<PrometheusHandle>,
+) -> HttpResponse {
+    platform::pool_metrics::sample(&state.pool);
+    platform::prometheus::render(handle).await
 }
 
 /// The read database answers and the broker's metadata can be fetched. Deliberately not tied

@@ -44,6 +44,7 @@ pub fn projection_of(stream_type: &str) -> &'static str {
 
 /// Registers descriptions so `/metrics` explains each series.
 pub fn describe() {
+    platform::pool_metrics::describe();
     metrics::describe_counter!(EVENTS_APPLIED, "Events applied to the read model");
     metrics::describe_counter!(
         EVENTS_SKIPPED,

@@ -42,6 +42,7 @@ impl std::fmt::Debug for Application {
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let prometheus = web::Data::new(platform::prometheus::install());
+        platform::pool_metrics::describe();
         let state = web::Data::new(AppState {
             pool: settings.database.pool()?,
             schema: ActiveSchema::new(settings.schema_cache),

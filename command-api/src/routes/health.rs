@@ -20,6 +20,6 @@ pub async fn metrics(
     state: web::Data<AppState>,
     handle: web::Data<PrometheusHandle>,
 ) -> HttpResponse {
-    crate::metrics::sample_pool(&state.pool);
+    platform::pool_metrics::sample(&state.pool);
     platform::prometheus::render(handle).await
 }

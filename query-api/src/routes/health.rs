@@ -67,6 +67,10 @@ async fn read_model(state: &AppState) -> Result<serde_json::Value, ApiError> {
 
 #[utoipa::path(get, path = "/metrics", tag = "operations",
     responses((status = 200, description = "Prometheus text format")))]
-pub async fn metrics(handle: web::Data<PrometheusHandle>) -> HttpResponse {
+pub async fn metrics(
+    state: web::Data<AppState>,
+    handle: web::Data<PrometheusHandle>,
+) -> HttpResponse {
+    platform::pool_metrics::sample(&state.pool);
     platform::prometheus::render(handle).await
 }
