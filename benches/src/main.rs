@@ -81,20 +81,24 @@ async fn read_side(
     )
     .await?;
     eprintln!("    loaded in {:.0} s", loaded.as_secs_f64());
-    let query_api = Service::start("query-api", &[], &bench.env(&database_url, &kafka)).await?;
+    let env = bench.env(&database_url, &kafka);
+    let cached = Service::start("query-api", &[], &env).await?;
+    let mut uncached_env = env.clone();
+    uncached_env.push(("CC_QUERY__LISTING_CACHE_MS".to_owned(), "0".to_owned()));
+    let uncached = Service::start("query-api", &[], &uncached_env).await?;
     eprintln!("==> catalog-read");
+    let servers = scenarios::catalog_read::Servers {
+        cached: &cached.base_url,
+        uncached: &uncached.base_url,
+    };
     outcomes.extend(
-        scenarios::catalog_read::run(
-            &query_api.base_url,
-            &database_url,
-            &client,
-            schema.as_str(),
-            size,
-        )
-        .await?,
+        scenarios::catalog_read::run(servers, &database_url, &client, schema.as_str(), size)
+            .await?,
     );
-    if let Some(peak) = query_api.stop() {
-        rss.push(("query-api (catalog-read)".to_owned(), peak));
+    for (service, label) in [(uncached, "cache off"), (cached, "listing cache on")] {
+        if let Some(peak) = service.stop() {
+            rss.push((format!("query-api (catalog-read, {label})"), peak));
+        }
     }
     Ok(())
 }

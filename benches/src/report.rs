@@ -30,7 +30,8 @@ pub fn criterion_means(dir: &std::path::Path) -> Vec<(String, f64)> {
         .flatten()
         .flatten()
         .filter_map(|entry| {
-            let estimates = std::fs::read_to_string(entry.path().join("new/estimates.json")).ok()?;
+            let estimates =
+                std::fs::read_to_string(entry.path().join("new/estimates.json")).ok()?;
             let json: serde_json::Value = serde_json::from_str(&estimates).ok()?;
             let mean = json["mean"]["point_estimate"].as_f64()?;
             Some((entry.file_name().to_string_lossy().replace('_', " "), mean))

@@ -201,18 +201,23 @@ impl Relay {
                 .key(&key)
                 .headers(headers)
                 .payload(&value);
-            // `send` only waits when librdkafka's local queue is full; the acknowledgement
-            // arrives through the delivery future.
+            // Enqueue only: every event of the batch is in flight at once and the acks are
+            // awaited below, in order. Awaiting each send here capped the relay at one broker
+            // round trip (plus linger) per event. The idempotent producer keeps per-partition
+            // order with up to five requests in flight; a batch (500) never fills the local queue.
             let delivery = self
                 .producer
-                .send(record, Duration::from_secs(30))
-                .await
+                .send_result(record)
                 .map_err(|(error, _)| error)
-                .with_context(|| format!("publishing event {}", event.event_id));
+                .with_context(|| format!("queueing event {}", event.event_id))?;
             acks.push_back(async move { (delivery, event) });
         }
         while let Some((delivery, event)) = acks.next().await {
-            delivery?;
+            delivery
+                .await
+                .context("the producer dropped a delivery")?
+                .map_err(|(error, _)| error)
+                .with_context(|| format!("publishing event {}", event.event_id))?;
             let topic = self
                 .settings
                 .topics

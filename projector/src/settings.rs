@@ -8,7 +8,7 @@
 //! | `CC_KAFKA__*` | see `kafka::settings` | broker, topics (`CC_KAFKA__USER_TOPIC`, `CC_KAFKA__PRODUCT_TOPIC`) and credentials |
 //! | `CC_PROJECTOR__GROUP_ID` | `cloudcommerce-projector` | consumer group of `run`; `rebuild` uses `<group>-rebuild-<generation>`, `verify` `<group>-rebuild-verify-<generation>` (one ACL prefix covers both) |
 //! | `CC_PROJECTOR__BATCH_SIZE` | `500` | most events applied in one transaction |
-//! | `CC_PROJECTOR__BATCH_MAX_WAIT_MS` | `50` | longest a batch waits for more events after its first one |
+//! | `CC_PROJECTOR__BATCH_MAX_WAIT_MS` | `50` | longest a batch waits for more events after its first one; it is applied sooner once no fetched event is left (2 ms) |
 //! | `CC_PROJECTOR__RESUME_REWIND` | `1000` | an assigned partition is fetched from this many messages before its checkpoint, the rest skipped (see `consumer::resume`) |
 //! | `CC_PROJECTOR__SESSION_TIMEOUT_MS` | `10000` | Kafka session timeout: how soon a crashed replica's partitions move to the others |
 //! | `CC_PROJECTOR__LAG_SAMPLE_INTERVAL_MS` | `5000` | how often consumer and projection lag are sampled |

@@ -6,6 +6,7 @@ pub mod consistency;
 pub mod error;
 pub mod http_cache;
 pub mod listing;
+pub mod listing_cache;
 pub mod metrics;
 pub mod params;
 pub mod read_model;

@@ -26,3 +26,7 @@ pub const DB_UNAVAILABLE: &str = "query_db_unavailable_total";
 /// Counter of listings that asked for a total, by `bounded` (`true` when the count stopped at
 /// the bound): tells whether the bound is too tight for real catalogs.
 pub const TOTALS: &str = "query_listing_totals_total";
+
+/// Counter of listing requests by `result`: `hit` (answered from `listing_cache`), `miss`
+/// (queried, then kept) or `bypass` (carried a `Consistency-Token`, or the cache is off).
+pub const LISTING_CACHE: &str = "query_listing_cache_total";

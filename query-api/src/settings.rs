@@ -11,6 +11,7 @@
 //! | `CC_AUTH__JWT_SECRET` | required | HS256 key shared with command-api, at least 32 bytes (secret) |
 //! | `CC_QUERY__CONSISTENCY_WAIT_MS` | 2000 | how long a `Consistency-Token` request waits for the projection |
 //! | `CC_QUERY__SCHEMA_CACHE_MS` | 1000 | how long the active read schema name is cached (at most 1000) |
+//! | `CC_QUERY__LISTING_CACHE_MS` | 500 | how long a listing page is reused for identical anonymous requests (0 turns it off; at most 5000, the `max-age` every shared cache already may use) |
 //! | `CC_LOG_FORMAT` | text | `json` for JSON lines (fields in `platform/src/telemetry.rs`); `RUST_LOG` filters |
 //! | `CC_OTLP__ENDPOINT` / `CC_OTLP__SERVICE_NAME` | unset / executable name | with the `otlp` cargo feature only: export spans over OTLP/HTTP to `<endpoint>/v1/traces` (see `platform/src/otlp.rs`) |
 //!
@@ -24,6 +25,8 @@ use secrecy::{ExposeSecret, SecretString};
 
 /// A rebuild flips the active schema; readers must follow within this bound.
 pub const MAX_SCHEMA_CACHE: Duration = Duration::from_secs(1);
+/// Listings say `max-age=5`; an in-process copy must not be staler than that promise.
+pub const MAX_LISTING_CACHE: Duration = Duration::from_secs(5);
 
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -38,6 +41,8 @@ pub struct Settings {
     pub consistency_wait: Duration,
     /// How long the name of the active read schema is reused before it is read again.
     pub schema_cache: Duration,
+    /// How long a listing page is reused (`listing_cache`); zero turns it off.
+    pub listing_cache: Duration,
 }
 
 impl Settings {
@@ -51,6 +56,11 @@ impl Settings {
         ensure!(
             schema_cache <= MAX_SCHEMA_CACHE,
             "CC_QUERY__SCHEMA_CACHE_MS must be at most 1000: a schema flip must be followed within a second"
+        );
+        let listing_cache = Duration::from_millis(env::or("CC_QUERY__LISTING_CACHE_MS", 500)?);
+        ensure!(
+            listing_cache <= MAX_LISTING_CACHE,
+            "CC_QUERY__LISTING_CACHE_MS must be at most 5000: listings promise max-age=5"
         );
         Ok(Self {
             host: env::string_or("CC_HTTP__HOST", "0.0.0.0"),
@@ -66,6 +76,7 @@ impl Settings {
                 2_000,
             )?),
             schema_cache,
+            listing_cache,
         })
     }
 }

@@ -9,6 +9,7 @@ use platform::token::TokenKeys;
 
 use crate::{
     consistency,
+    listing_cache::ListingCache,
     read_model::ActiveSchema,
     routes::{audit, categories, health, openapi, products, users},
     settings::Settings,
@@ -24,6 +25,8 @@ pub struct AppState {
     pub schema: ActiveSchema,
     /// Bound of a `Consistency-Token` wait.
     pub consistency_wait: Duration,
+    /// Recent listing pages, reused for identical requests.
+    pub listings: ListingCache,
 }
 
 pub struct Application {
@@ -47,6 +50,7 @@ impl Application {
             pool: settings.database.pool()?,
             schema: ActiveSchema::new(settings.schema_cache),
             consistency_wait: settings.consistency_wait,
+            listings: ListingCache::new(settings.listing_cache),
         });
         let keys = web::Data::new(TokenKeys::new(&settings.jwt_secret, UNUSED_TOKEN_TTL));
         let listener = TcpListener::bind((settings.host.as_str(), settings.port))

@@ -123,27 +123,30 @@ async fn http_load(url: String, clients: usize, duration: Duration) -> LoadResul
     .await
 }
 
+/// The query-api processes under test: the same binary and database, with the listing cache
+/// as shipped (`CC_QUERY__LISTING_CACHE_MS` default) and turned off (every request queries).
+#[derive(Debug)]
+pub struct Servers<'a> {
+    pub cached: &'a str,
+    pub uncached: &'a str,
+}
+
 pub async fn run(
-    query_api: &str,
+    servers: Servers<'_>,
     database_url: &str,
     client: &Client,
     schema: &str,
     size: Size,
 ) -> anyhow::Result<Vec<Outcome>> {
     let clients = size.concurrency;
-    let live = http_load(format!("{query_api}/health/live"), clients, size.duration).await;
+    let live = http_load(
+        format!("{}/health/live", servers.uncached),
+        clients,
+        size.duration,
+    )
+    .await;
     let mut outcomes = Vec::new();
     for listing in listings(client, schema, size.catalog_products).await? {
-        let url = format!("{query_api}/v1/products?{}", listing.query_string);
-        let probe = reqwest::get(&url).await?;
-        anyhow::ensure!(
-            probe.status().as_u16() == 200,
-            "{} answered {}: {}",
-            listing.name,
-            probe.status(),
-            probe.text().await.unwrap_or_default()
-        );
-        let ours = http_load(url, clients, size.duration).await;
         let script = inline(&listing.statement);
         let database = pgbench::tps_async(
             database_url,
@@ -153,35 +156,50 @@ pub async fn run(
             pgbench::Protocol::Extended,
         )
         .await?;
-        outcomes.push(Outcome {
-            scenario: format!("catalog-read: {}", listing.name),
-            description: format!(
-                "GET /v1/products?{} on {} products, {clients} clients; ceilings: pgbench of the same statement (extended protocol, as query-api sends it), and GET /health/live of the same server",
-                listing.query_string, size.catalog_products
-            ),
-            ours_per_second: ours.throughput,
-            ceilings: vec![
-                Ceiling::new(
-                    "pgbench, same SQL",
-                    database,
-                    ours.throughput,
-                    json!({ "clients": clients, "protocol": "extended", "sql": script.trim() }),
+        for (base, cache) in [
+            (servers.uncached, "cache off"),
+            (servers.cached, "listing cache on"),
+        ] {
+            let url = format!("{base}/v1/products?{}", listing.query_string);
+            let probe = reqwest::get(&url).await?;
+            anyhow::ensure!(
+                probe.status().as_u16() == 200,
+                "{} answered {}: {}",
+                listing.name,
+                probe.status(),
+                probe.text().await.unwrap_or_default()
+            );
+            let ours = http_load(url, clients, size.duration).await;
+            outcomes.push(Outcome {
+                scenario: format!("catalog-read: {} ({cache})", listing.name),
+                description: format!(
+                    "GET /v1/products?{} on {} products, {clients} clients, the same request repeated ({cache}); ceilings: pgbench of the same statement (extended protocol, as query-api sends it), and GET /health/live of the same server",
+                    listing.query_string, size.catalog_products
                 ),
-                Ceiling::new(
-                    "GET /health/live",
-                    live.throughput,
-                    ours.throughput,
-                    serde_json::to_value(&live)?,
-                ),
-            ],
-            ours: serde_json::to_value(&ours)?,
-            goal: if listing.name == "first page" {
-                ">= 1.0x pgbench, p99 < 10 ms"
-            } else {
-                "report"
-            },
-            notes: vec![],
-        });
+                ours_per_second: ours.throughput,
+                ceilings: vec![
+                    Ceiling::new(
+                        "pgbench, same SQL",
+                        database,
+                        ours.throughput,
+                        json!({ "clients": clients, "protocol": "extended", "sql": script.trim() }),
+                    ),
+                    Ceiling::new(
+                        "GET /health/live",
+                        live.throughput,
+                        ours.throughput,
+                        serde_json::to_value(&live)?,
+                    ),
+                ],
+                ours: serde_json::to_value(&ours)?,
+                goal: if listing.name == "first page" {
+                    ">= 1.0x pgbench, p99 < 10 ms"
+                } else {
+                    "report"
+                },
+                notes: vec![],
+            });
+        }
     }
     Ok(outcomes)
 }

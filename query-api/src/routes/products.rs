@@ -2,6 +2,8 @@
 //! `GET /v1/products/{id}` (published for everyone; drafts and archived ones for their seller
 //! and admins only).
 
+use std::sync::Arc;
+
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -11,6 +13,7 @@ use uuid::Uuid;
 
 use crate::{
     auth::Caller,
+    consistency,
     error::ApiError,
     http_cache::{self, CachePolicy},
     listing::{Cursor, ListingQuery, sql},
@@ -118,10 +121,25 @@ pub struct ProductDetail {
     ),
 )]
 pub async fn list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    // Parsed first, cached or not: a bad parameter is always a 400.
     let query = ListingQuery::parse(req.query_string())?;
+    let cacheable = state.listings.enabled() && !req.headers().contains_key(consistency::HEADER);
+    if cacheable && let Some(page) = state.listings.get(req.query_string()) {
+        metrics::counter!(m::LISTING_CACHE, "result" => "hit").increment(1);
+        return http_cache::respond(&req, "products", CachePolicy::Public, &*page);
+    }
     let conn = ReadConn::open(&state.pool, &state.schema).await?;
-    let page = fetch_page(&conn, &query).await?;
-    http_cache::respond(&req, "products", CachePolicy::Public, &page)
+    let page = Arc::new(fetch_page(&conn, &query).await?);
+    let result = if cacheable {
+        state
+            .listings
+            .put(req.query_string().to_owned(), page.clone());
+        "miss"
+    } else {
+        "bypass"
+    };
+    metrics::counter!(m::LISTING_CACHE, "result" => result).increment(1);
+    http_cache::respond(&req, "products", CachePolicy::Public, &*page)
 }
 
 /// Runs a listing's page (and total, when asked) on one connection.

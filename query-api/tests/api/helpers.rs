@@ -39,6 +39,8 @@ pub fn test_settings(db: &TestDatabase) -> Settings {
         jwt_secret: SecretString::from(JWT_SECRET.to_owned()),
         consistency_wait: Duration::from_secs(2),
         schema_cache: Duration::from_millis(200),
+        // Off: most tests write rows and read them back at once; `listing_cache.rs` turns it on.
+        listing_cache: Duration::ZERO,
     }
 }
 

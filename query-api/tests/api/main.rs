@@ -13,6 +13,7 @@ mod errors;
 mod explain;
 mod helpers;
 mod listing;
+mod listing_cache;
 mod operations;
 mod pagination;
 mod resources;
