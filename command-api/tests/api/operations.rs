@@ -59,12 +59,7 @@ async fn metrics_expose_every_documented_series_after_traffic() {
     expected.extend(testkit::metrics::documented(include_str!(
         "../../../kafka/src/metrics.rs"
     )));
-    expected.extend(testkit::metrics::documented(include_str!(
-        "../../../platform/src/http_metrics.rs"
-    )));
-    expected.extend(testkit::metrics::documented(include_str!(
-        "../../../platform/src/pool_metrics.rs"
-    )));
+    expected.extend(testkit::metrics::platform_documented());
     expected.retain(|name| FAULT_ONLY.iter().all(|(fault, _)| fault != name));
     assert!(expected.len() >= 12, "documented: {expected:?}");
     // The relay publishes (and samples its backlog) on its own schedule after the commits.

@@ -93,12 +93,7 @@ async fn the_admin_listener_serves_every_documented_projector_metric_after_traff
     // A process of its own, so every series found was recorded by this traffic alone.
     let projector = ProjectorProcess::start(&db, &topics, &group, 100);
     let mut expected = testkit::metrics::documented(include_str!("../../src/metrics.rs"));
-    expected.extend(testkit::metrics::documented(include_str!(
-        "../../../platform/src/http_metrics.rs"
-    )));
-    expected.extend(testkit::metrics::documented(include_str!(
-        "../../../platform/src/pool_metrics.rs"
-    )));
+    expected.extend(testkit::metrics::platform_documented());
     expected.retain(|name| NOT_FROM_RUN.iter().all(|(other, _)| other != name));
     assert!(expected.len() >= 10, "documented: {expected:?}");
     // Lag and partitions are sampled every 500 ms, the events applied whenever they arrive.

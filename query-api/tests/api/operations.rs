@@ -180,12 +180,7 @@ async fn metrics_expose_every_documented_series_after_traffic() {
     );
 
     let mut expected = testkit::metrics::documented(include_str!("../../src/metrics.rs"));
-    expected.extend(testkit::metrics::documented(include_str!(
-        "../../../platform/src/http_metrics.rs"
-    )));
-    expected.extend(testkit::metrics::documented(include_str!(
-        "../../../platform/src/pool_metrics.rs"
-    )));
+    expected.extend(testkit::metrics::platform_documented());
     assert!(expected.len() >= 8, "documented: {expected:?}");
     let response = app.get("/metrics").await;
     assert_eq!(response.status(), StatusCode::OK);
