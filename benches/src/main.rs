@@ -1,7 +1,7 @@
 //! `loadgen`: runs every benchmark scenario against the release binaries and the real PostgreSQL
 //! and broker, each beside its ceiling, and writes JSON plus a markdown table.
 //!
-//! usage: loadgen [--quick] [--json FILE] [--markdown FILE]
+//! usage: loadgen [--quick] [--only write|catalog|replay|freshness] [--json FILE] [--markdown FILE]
 //! env:   CC_BENCH_DATABASE_URL (superuser; default the local stack's cluster),
 //!        CC_BENCH_KAFKA_BOOTSTRAP (default the local in-memory test broker)
 
@@ -158,11 +158,23 @@ async fn main() -> anyhow::Result<()> {
     let size = if quick { Size::quick() } else { Size::full() };
     let mut bench = BenchRun::from_env();
     let (mut outcomes, mut rss) = (Vec::new(), Vec::new());
+    // `--only GROUP` (write, catalog, replay, freshness) runs one group while working on it.
+    let only = arg_value(&args, "--only");
+    let wanted = |group: &str| only.as_deref().is_none_or(|o| o == group);
     let result = async {
-        write_side(&mut bench, size, &mut outcomes, &mut rss).await?;
-        read_side(&mut bench, size, &mut outcomes, &mut rss).await?;
-        replay(&mut bench, size, &mut outcomes, &mut rss).await?;
-        freshness(&mut bench, size, &mut outcomes, &mut rss).await
+        if wanted("write") {
+            write_side(&mut bench, size, &mut outcomes, &mut rss).await?;
+        }
+        if wanted("catalog") {
+            read_side(&mut bench, size, &mut outcomes, &mut rss).await?;
+        }
+        if wanted("replay") {
+            replay(&mut bench, size, &mut outcomes, &mut rss).await?;
+        }
+        if wanted("freshness") {
+            freshness(&mut bench, size, &mut outcomes, &mut rss).await?;
+        }
+        anyhow::Ok(())
     }
     .await;
     let postgres = bench.server_version().await;

@@ -9,6 +9,7 @@
 //! | `CC_PROJECTOR__GROUP_ID` | `cloudcommerce-projector` | consumer group of `run`; `rebuild` uses `<group>-rebuild-<generation>`, `verify` `<group>-rebuild-verify-<generation>` (one ACL prefix covers both) |
 //! | `CC_PROJECTOR__BATCH_SIZE` | `500` | most events applied in one transaction |
 //! | `CC_PROJECTOR__BATCH_MAX_WAIT_MS` | `50` | longest a batch waits for more events after its first one; it is applied sooner once no fetched event is left (2 ms) |
+//! | `CC_PROJECTOR__FETCH_MAX_WAIT_MS` | `20` | longest the broker holds a fetch that has no new data (librdkafka `fetch.wait.max.ms`, default 500 there): the Tansu broker answers only when it runs out, which cost every write about 400 ms of freshness; Kafka answers as soon as data arrives, so a low value there only means more idle fetches |
 //! | `CC_PROJECTOR__RESUME_REWIND` | `1000` | an assigned partition is fetched from this many messages before its checkpoint, the rest skipped (see `consumer::resume`) |
 //! | `CC_PROJECTOR__SESSION_TIMEOUT_MS` | `10000` | Kafka session timeout: how soon a crashed replica's partitions move to the others |
 //! | `CC_PROJECTOR__LAG_SAMPLE_INTERVAL_MS` | `5000` | how often consumer and projection lag are sampled |
@@ -47,6 +48,8 @@ pub struct ConsumerSettings {
     pub lag_sample_interval: Duration,
     /// Messages re-fetched (and skipped) before a checkpoint when a partition is assigned.
     pub resume_rewind: i64,
+    /// librdkafka's `fetch.wait.max.ms`: how long the broker may hold a fetch with no new data.
+    pub fetch_max_wait: Duration,
 }
 
 impl Settings {
@@ -71,6 +74,7 @@ impl Settings {
                 session_timeout: millis("CC_PROJECTOR__SESSION_TIMEOUT_MS", 10_000)?,
                 lag_sample_interval: millis("CC_PROJECTOR__LAG_SAMPLE_INTERVAL_MS", 5_000)?,
                 resume_rewind: env::or("CC_PROJECTOR__RESUME_REWIND", 1000)?,
+                fetch_max_wait: millis("CC_PROJECTOR__FETCH_MAX_WAIT_MS", 20)?,
             },
             active_check_interval: millis("CC_PROJECTOR__ACTIVE_CHECK_INTERVAL_MS", 2_000)?,
             shutdown_timeout: Duration::from_secs(env::or(

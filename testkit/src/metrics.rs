@@ -5,7 +5,9 @@
 /// The names every binary serves through `platform`: HTTP durations and the pool gauges.
 pub fn platform_documented() -> Vec<String> {
     let mut names = documented(include_str!("../../platform/src/http_metrics.rs"));
-    names.extend(documented(include_str!("../../platform/src/pool_metrics.rs")));
+    names.extend(documented(include_str!(
+        "../../platform/src/pool_metrics.rs"
+    )));
     names
 }
 

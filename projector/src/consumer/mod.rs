@@ -90,6 +90,14 @@ pub fn run(
         .set("auto.offset.reset", "earliest")
         .set("session.timeout.ms", session_ms.to_string())
         .set(
+            "fetch.wait.max.ms",
+            settings
+                .fetch_max_wait
+                .as_millis()
+                .clamp(1, 1000)
+                .to_string(),
+        )
+        .set(
             "heartbeat.interval.ms",
             (session_ms / 4).clamp(1, 3000).to_string(),
         )

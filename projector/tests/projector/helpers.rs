@@ -45,6 +45,7 @@ pub fn test_settings(db: &TestDatabase, topics: &Topics) -> Settings {
             session_timeout: Duration::from_secs(6),
             lag_sample_interval: Duration::from_millis(500),
             resume_rewind: 1000,
+            fetch_max_wait: Duration::from_millis(20),
         },
         active_check_interval: Duration::from_millis(500),
         shutdown_timeout: Duration::from_secs(20),
