@@ -40,7 +40,7 @@ pub trait DomainEvent: Sized + Clone + std::fmt::Debug + PartialEq + Send + Sync
     fn from_stored(
         event_type: &str,
         schema_version: i32,
-        payload: serde_json::Value,
+        payload: impl StoredPayload,
     ) -> Result<Self, EventDecodeError>;
     /// Every event type of this aggregate, for contracts and schema tests.
     fn catalog() -> Vec<EventTypeInfo>;
@@ -85,12 +85,31 @@ pub(crate) fn encode<P: serde::Serialize>(payload: &P) -> serde_json::Value {
     serde_json::to_value(payload).unwrap_or(serde_json::Value::Null)
 }
 
-/// Deserialises a payload, running every value type's validation on the way in.
-pub(crate) fn decode<P: EventPayload>(payload: serde_json::Value) -> Result<P, EventDecodeError> {
-    serde_json::from_value(payload).map_err(|source| EventDecodeError::BadPayload {
+/// A stored payload, as a parsed JSON value or as the JSON text itself. The write path loads
+/// text: decoding straight into the payload struct skips building a value tree per event, and a
+/// command folds every event of its stream.
+pub trait StoredPayload {
+    /// Deserialises the payload, running every value type's validation on the way in.
+    fn decode<P: EventPayload>(self) -> Result<P, EventDecodeError>;
+}
+
+fn bad_payload<P: EventPayload>(source: serde_json::Error) -> EventDecodeError {
+    EventDecodeError::BadPayload {
         event_type: P::EVENT_TYPE.to_owned(),
         source,
-    })
+    }
+}
+
+impl StoredPayload for serde_json::Value {
+    fn decode<P: EventPayload>(self) -> Result<P, EventDecodeError> {
+        serde_json::from_value(self).map_err(bad_payload::<P>)
+    }
+}
+
+impl StoredPayload for &str {
+    fn decode<P: EventPayload>(self) -> Result<P, EventDecodeError> {
+        serde_json::from_str(self).map_err(bad_payload::<P>)
+    }
 }
 
 /// Implements [`DomainEvent`] (and `From<Payload>`) for an enum whose variants each wrap one
@@ -119,13 +138,14 @@ macro_rules! impl_domain_event {
             fn from_stored(
                 event_type: &str,
                 schema_version: i32,
-                payload: serde_json::Value,
+                payload: impl $crate::event::StoredPayload,
             ) -> Result<Self, $crate::event::EventDecodeError> {
                 $(
                     if event_type == <$payload as $crate::event::EventPayload>::EVENT_TYPE
                         && schema_version == <$payload as $crate::event::EventPayload>::SCHEMA_VERSION
                     {
-                        return $crate::event::decode::<$payload>(payload).map(Self::$variant);
+                        return $crate::event::StoredPayload::decode::<$payload>(payload)
+                            .map(Self::$variant);
                     }
                 )+
                 Err($crate::event::EventDecodeError::UnknownType {

@@ -14,7 +14,7 @@ pub mod values;
 mod testing;
 
 pub use actor::Actor;
-pub use event::{DomainEvent, EventDecodeError, EventPayload, EventTypeInfo};
+pub use event::{DomainEvent, EventDecodeError, EventPayload, EventTypeInfo, StoredPayload};
 pub use product::{
     Product, ProductCommand, ProductError, ProductEvent, ProductState, ProductStatus,
     product_state_json,

@@ -189,7 +189,8 @@ pub async fn product_state(
         let version: i64 = row.try_get("version")?;
         let event_type: String = row.try_get("event_type")?;
         let schema_version: i32 = row.try_get("schema_version")?;
-        match ProductEvent::from_stored(&event_type, schema_version, row.try_get("payload")?) {
+        let payload: serde_json::Value = row.try_get("payload")?;
+        match ProductEvent::from_stored(&event_type, schema_version, payload) {
             Ok(event) => product = Product::evolve(product, &event),
             // The audit table keeps events of types newer than this build; folding the rest
             // and saying what was left out beats refusing the whole answer.
