@@ -1,6 +1,6 @@
 //! The one path every command takes: claim the idempotency key, resolve the actor, load the
-//! stream, check `If-Match`, decide, append events, outbox rows and side tables, record the
-//! response for the key, and commit, all in one transaction. A concurrent writer that got there
+//! stream, check `If-Match`, decide, append events, outbox rows and side tables (and a snapshot
+//! once the stream grew by `store::SNAPSHOT_EVERY`), record the response for the key, and commit, all in one transaction. A concurrent writer that got there
 //! first makes the append fail; without `If-Match` the whole transaction is retried on fresh
 //! state a few times, with it the client gets 412.
 
@@ -180,7 +180,14 @@ where
             metrics::counter!(m::EVENTS_APPENDED, "event_type" => event.event_type.clone())
                 .increment(1);
         }
-        loaded.version + recorded.len() as i64
+        let version = loaded.version + recorded.len() as i64;
+        // `state` is the fold up to `version`: the next load starts here once enough events
+        // piled up since the last snapshot. Same transaction, so it never outruns its events.
+        if loaded.events_since_snapshot + recorded.len() >= store::SNAPSHOT_EVERY {
+            store::save_snapshot::<A>(&*tx, stream_id, version, &state).await?;
+            metrics::counter!(m::SNAPSHOTS_WRITTEN, "stream_type" => A::STREAM_TYPE).increment(1);
+        }
+        version
     };
 
     let body = serde_json::to_vec(&json!({ "id": stream_id, "version": version }))

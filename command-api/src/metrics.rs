@@ -13,6 +13,10 @@ pub const LOGIN_FAILURES: &str = "login_failures_total";
 pub const LOGIN_THROTTLED: &str = "login_throttled_total";
 /// Requests answered from a stored idempotency record (counter).
 pub const IDEMPOTENT_REPLAYS: &str = "idempotent_replays_total";
+/// Aggregate snapshots written, one per `store::SNAPSHOT_EVERY` events of a stream (counter, by
+/// stream type). Flat while commands succeed means snapshots are not being written, and every
+/// command folds its whole stream.
+pub const SNAPSHOTS_WRITTEN: &str = "snapshots_written_total";
 
 pub fn describe() {
     metrics::describe_counter!(EVENTS_APPENDED, "Events appended to the event store");
@@ -26,6 +30,10 @@ pub fn describe() {
     metrics::describe_counter!(
         IDEMPOTENT_REPLAYS,
         "Responses replayed for a repeated Idempotency-Key"
+    );
+    metrics::describe_counter!(
+        SNAPSHOTS_WRITTEN,
+        "Aggregate snapshots written with the events they cover"
     );
     platform::pool_metrics::describe();
     kafka::metrics::describe();

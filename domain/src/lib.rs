@@ -21,11 +21,23 @@ pub use product::{
 };
 pub use user::{User, UserCommand, UserError, UserEvent, UserState};
 
+/// Which build a stored snapshot of an aggregate's state belongs to: a fingerprint of this crate's
+/// source, taken by `build.rs`. A snapshot is a cache of `fold`, and a fold is only the same fold
+/// if `evolve` and the state types are the same code, so a snapshot written by any other build
+/// (an older release, a changed `evolve`) is ignored rather than trusted, with nothing to bump.
+pub const SNAPSHOT_KEY: &str = env!("CC_DOMAIN_FINGERPRINT");
+
 /// One kind of event-sourced entity: its state, the commands it accepts and the events it records.
 pub trait Aggregate {
     /// Stable name of the stream type, stored with every event and used to pick the Kafka topic.
     const STREAM_TYPE: &'static str;
-    type State: Default + Clone + std::fmt::Debug + PartialEq;
+    /// Serialisable so the store can keep a snapshot of a long stream (see [`SNAPSHOT_KEY`]).
+    type State: Default
+        + Clone
+        + std::fmt::Debug
+        + PartialEq
+        + serde::Serialize
+        + serde::de::DeserializeOwned;
     type Command: std::fmt::Debug;
     type Event: DomainEvent;
     type Error: std::error::Error + Send + Sync + 'static;

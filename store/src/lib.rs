@@ -1,6 +1,6 @@
 //! The write side's PostgreSQL storage: the append-only event log with optimistic concurrency,
 //! the transactional outbox the relay drains, email and SKU reservations, password credentials
-//! and idempotency keys, and the migrations that create them.
+//! and idempotency keys, snapshots of long streams, and the migrations that create them.
 
 pub mod aggregate;
 pub mod credentials;
@@ -12,7 +12,7 @@ pub mod migrations;
 pub mod outbox;
 pub mod reservations;
 
-pub use aggregate::{Loaded, load};
+pub use aggregate::{Loaded, SNAPSHOT_EVERY, load, save_snapshot};
 pub use error::StoreError;
 pub use events::{EventMetadata, NewEvent, RecordedEvent, append, load_stream};
 

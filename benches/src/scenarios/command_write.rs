@@ -1,6 +1,6 @@
 //! Command writes: price changes and stock adjustments through command-api at fixed concurrency,
-//! against pgbench running the same append transaction (load the stream, insert the event at the
-//! next version, insert the outbox row, notify) with the same number of clients.
+//! against pgbench running the same transaction (see `PGBENCH_SCRIPT`) with the same number of
+//! clients.
 
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -79,17 +79,35 @@ pub async fn prepare(
     Ok((token, products))
 }
 
+/// The transaction command-api runs for one command, statement for statement: load the actor's
+/// stream, load the product's snapshot and the events after it (the same statement as
+/// `store::load`), append the event with its outbox row and notification, every
+/// `SNAPSHOT_EVERY`-th version replace the snapshot, commit. Only HTTP, JSON, the fold and the
+/// relay are missing: what PostgreSQL alone does with the same SQL.
 const PGBENCH_SCRIPT: &str = r#"\set n :client_id + 1
 BEGIN;
-SELECT stream_version, event_type, schema_version, payload FROM es.events WHERE stream_id = (SELECT id FROM bench_streams WHERE n = :n) ORDER BY stream_version;
+SELECT stream_version, event_type, schema_version, payload::text FROM es.events WHERE stream_id = (SELECT id FROM bench_streams WHERE n = 0) ORDER BY stream_version;
+WITH snapshot AS (SELECT version, state::text AS state FROM es.snapshots WHERE stream_id = (SELECT id FROM bench_streams WHERE n = :n) AND snapshot_key = 'bench')
+SELECT version, NULL::text, NULL::integer, state FROM snapshot
+UNION ALL
+SELECT stream_version, event_type, schema_version, payload::text FROM es.events
+WHERE stream_id = (SELECT id FROM bench_streams WHERE n = :n) AND stream_version > COALESCE((SELECT version FROM snapshot), 0)
+ORDER BY 1;
 WITH s AS (SELECT id FROM bench_streams WHERE n = :n),
      v AS (SELECT coalesce(max(stream_version), 0) + 1 AS next FROM es.events WHERE stream_id = (SELECT id FROM s)),
      ins AS (INSERT INTO es.events (event_id, stream_id, stream_type, stream_version, event_type, schema_version, payload, correlation_id, actor)
              SELECT gen_random_uuid(), s.id, 'product', v.next, 'product.price_changed', 1,
                     '{"product_id":"00000000-0000-0000-0000-000000000000","previous_price":{"amount_minor":1000,"currency":"EUR"},"price":{"amount_minor":1001,"currency":"EUR"}}',
-                    gen_random_uuid(), 'pgbench' FROM s, v RETURNING position)
-INSERT INTO es.outbox (position) SELECT position FROM ins;
-SELECT pg_notify('es_outbox', '');
+                    gen_random_uuid(), 'pgbench' FROM s, v RETURNING position, stream_version),
+     queued AS (INSERT INTO es.outbox (position) SELECT position FROM ins)
+SELECT stream_version AS version FROM ins, (SELECT pg_notify('es_outbox', '')) AS notified \gset
+\if :version % SNAPSHOT_EVERY = 0
+INSERT INTO es.snapshots AS s (stream_id, stream_type, version, snapshot_key, state)
+SELECT id, 'product', :version, 'bench', '{"id":"00000000-0000-0000-0000-000000000000","sku":"BENCH-0","name":"Bench product","price":{"currency":"EUR","amount_minor":1001},"stock":1000,"status":"draft","category":"bench","seller_id":"00000000-0000-0000-0000-000000000000","description":""}'
+FROM bench_streams WHERE n = :n
+ON CONFLICT (stream_id) DO UPDATE SET version = EXCLUDED.version, snapshot_key = EXCLUDED.snapshot_key, state = EXCLUDED.state, taken_at = clock_timestamp()
+WHERE s.version < EXCLUDED.version OR s.snapshot_key <> EXCLUDED.snapshot_key;
+\endif
 COMMIT;
 "#;
 
@@ -126,13 +144,18 @@ pub async fn run(
         .batch_execute(&format!(
             "DROP TABLE IF EXISTS bench_streams;
              CREATE TABLE bench_streams (n int PRIMARY KEY, id uuid NOT NULL);
-             INSERT INTO bench_streams SELECT n, gen_random_uuid() FROM generate_series(1, {clients}) n;"
+             INSERT INTO bench_streams SELECT n, gen_random_uuid() FROM generate_series(0, {clients}) n;
+             -- Stream 0 is the actor: a user with the three events a seller has.
+             INSERT INTO es.events (event_id, stream_id, stream_type, stream_version, event_type,
+                                    schema_version, payload, correlation_id, actor)
+             SELECT gen_random_uuid(), id, 'user', v, 'user.bench', 1, '{{}}', gen_random_uuid(), 'pgbench'
+             FROM bench_streams, generate_series(1, 3) v WHERE n = 0;"
         ))
         .await?;
     let duration = size.duration;
     let ceiling = pgbench::tps_async(
         ceiling_database_url,
-        PGBENCH_SCRIPT.to_owned(),
+        PGBENCH_SCRIPT.replace("SNAPSHOT_EVERY", &store::SNAPSHOT_EVERY.to_string()),
         clients,
         duration,
         pgbench::Protocol::Prepared,
@@ -141,11 +164,12 @@ pub async fn run(
     Ok(Outcome {
         scenario: "command-write".to_owned(),
         description: format!(
-            "PUT price / POST stock-adjustments alternating, {clients} clients, one product each; ceiling: pgbench, same append transaction, {clients} clients"
+            "PUT price / POST stock-adjustments alternating, {clients} clients, one product each; ceiling: pgbench running the same transaction (actor load, snapshot and tail load, append with outbox row and notify, snapshot every {} versions), {clients} clients",
+            store::SNAPSHOT_EVERY
         ),
         ours_per_second: ours.throughput,
         ceilings: vec![Ceiling::new(
-            "pgbench, same append transaction",
+            "pgbench, same transaction",
             ceiling,
             ours.throughput,
             json!({ "clients": clients, "seconds": duration.as_secs(), "protocol": "prepared" }),

@@ -11,4 +11,5 @@ mod process;
 mod products;
 mod relay;
 mod seed;
+mod snapshots;
 mod users;

@@ -49,6 +49,12 @@ async fn metrics_expose_every_documented_series_after_traffic() {
             .await;
         assert!(response.status().is_success(), "{}", response.status());
     }
+    // Enough events on one stream for a snapshot.
+    let restocked = json!({ "delta": 1, "reason": "restock" });
+    for _ in 0..store::SNAPSHOT_EVERY {
+        let response = app.post(&stock, Some(&seller), &restocked).await;
+        assert!(response.status().is_success(), "{}", response.status());
+    }
     let wrong = json!({ "email": seller_email, "password": "not-the-password-at-all" });
     let failed = app.post("/v1/sessions", None, &wrong).await;
     assert_eq!(failed.status(), StatusCode::UNAUTHORIZED);

@@ -78,7 +78,7 @@ pub enum ProductStatus {
 
 /// A product as its events describe it; also what the audit "state as of" endpoint returns.
 /// The default is "not created", with every optional field `None`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ProductState {
     pub id: Option<Uuid>,
     pub seller_id: Option<Uuid>,

@@ -9,7 +9,7 @@ mod event;
 #[cfg(test)]
 mod tests;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 pub use command::UserCommand;
@@ -27,7 +27,7 @@ use crate::{Actor, Aggregate};
 pub struct User;
 
 /// A user as its events describe it. The default is "not registered".
-#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct UserState {
     /// `None` until registered.
     pub id: Option<Uuid>,
