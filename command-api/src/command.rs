@@ -1,8 +1,9 @@
 //! The one path every command takes: claim the idempotency key, resolve the actor, load the
 //! stream, check `If-Match`, decide, append events, outbox rows and side tables (and a snapshot
-//! once the stream grew by `store::SNAPSHOT_EVERY`), record the response for the key, and commit, all in one transaction. A concurrent writer that got there
-//! first makes the append fail; without `If-Match` the whole transaction is retried on fresh
-//! state a few times, with it the client gets 412.
+//! once the stream grew by `store::SNAPSHOT_EVERY`), record the response for the key, and
+//! commit, all in one transaction. A concurrent writer that got there first makes the append
+//! fail; without `If-Match` the whole transaction is retried on fresh state a few times, with
+//! it the client gets 412.
 
 use actix_web::{HttpResponse, http::StatusCode};
 use deadpool_postgres::Pool;
