@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # `make test`: every check and test, against a real PostgreSQL and a real Kafka-protocol broker
 # that this script starts when they are not running.
-#   1. cargo fmt --check   2. cargo clippy -D warnings, also of platform's optional `otlp`
-#   feature (about a minute on 2 cores: its OpenTelemetry crates are only checked, not built)
-#   3. cargo test (unit, contract and integration tests)   4. ci/static-checks.sh (manifests,
+#   1. the code's shape: no import loop between the files of a crate, no unused dependency,
+#   every source file opens with a //! line (ci/check_*.py, seconds)   2. cargo fmt --check
+#   3. cargo clippy -D warnings, also of platform's optional `otlp` feature (about a minute on
+#   2 cores: its OpenTelemetry crates are only checked, not built)   4. cargo test (unit,
+#   contract, integration and end-to-end tests)   5. the fault suite (ci/faults/, the real
+#   binaries under load through kills and restarts)   6. ci/static-checks.sh (manifests,
 #   Dockerfile, workflows, scripts)
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=stack/common.sh
@@ -24,6 +27,11 @@ SQL
 export CC_TEST_DATABASE_URL="${CC_TEST_DATABASE_URL:-$PG_SUPERUSER_URL}"
 export CC_TEST_KAFKA_BOOTSTRAP="${CC_TEST_KAFKA_BOOTSTRAP:-127.0.0.1:$TEST_BROKER_PORT}"
 
+log "code shape: module loops, unused dependencies, file headers"
+for check in check_module_cycles check_unused_deps check_source_headers; do
+  python3 "ci/$check.py" --self-test
+  python3 "ci/$check.py"
+done
 log "cargo fmt --check"
 cargo fmt --all --check
 log "cargo clippy --all-targets -D warnings"

@@ -82,9 +82,9 @@ fn envelope(c: &mut Criterion) {
         recorded_at: chrono::Utc::now(),
     };
     c.bench_function("envelope encode", |b| {
-        b.iter(|| kafka::envelope::encode(black_box(&recorded)))
+        b.iter(|| kafka::envelope::encode(black_box(&command_api::relay::outgoing(&recorded))))
     });
-    let (key, headers, value) = kafka::envelope::encode(&recorded);
+    let (key, headers, value) = kafka::envelope::encode(&command_api::relay::outgoing(&recorded));
     let message = rdkafka::message::OwnedMessage::new(
         Some(value),
         Some(key.into_bytes()),

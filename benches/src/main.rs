@@ -76,7 +76,7 @@ async fn read_side(
     let loaded = testkit::catalog::load_generated(
         &client,
         schema.as_str(),
-        projector::schema::READ_MODEL_SQL,
+        read_model::ddl::READ_MODEL_SQL,
         size.catalog_products,
     )
     .await?;
@@ -112,7 +112,7 @@ async fn replay(
 ) -> anyhow::Result<()> {
     let (database_url, kafka) = bench.write_database("replay").await?;
     let (client, schema) = bench.read_schema(&database_url).await?;
-    kafka::topics::ensure_topics(&kafka).await?;
+    kafka::admin::ensure_topics(&kafka).await?;
     eprintln!("==> projector replay of {} events", size.replay_events);
     let env = bench.env(&database_url, &kafka);
     let (outcome, peak) =

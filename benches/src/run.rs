@@ -4,7 +4,7 @@
 //! in-memory broker and go with it.
 
 use anyhow::Context;
-use projector::schema::ReadSchema;
+use read_model::ReadSchema;
 use tokio_postgres::{Client, NoTls};
 use uuid::Uuid;
 

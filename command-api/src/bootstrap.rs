@@ -1,17 +1,23 @@
 //! Creates the first admin from configuration, so a fresh database can be administered.
 
+use anyhow::Context;
 use deadpool_postgres::Pool;
 use domain::{
+    Actor,
     user::{User, UserCommand},
     values::{DisplayName, Email, Password, Role},
 };
 use secrecy::{ExposeSecret, SecretString};
+use store::StoreError;
 use uuid::Uuid;
 
 use crate::{
-    auth::{password, principal::Caller},
-    command::{CommandRequest, Reply, SideEffect, execute},
-    request::CommandHeaders,
+    auth::password,
+    command::{
+        core::{self, Provenance, Target},
+        effects::Secrets,
+        error::CommandError,
+    },
 };
 
 /// Registers `email` as an admin unless an account with that address exists. Returns the new
@@ -22,65 +28,40 @@ pub async fn ensure_admin(
     password_secret: &SecretString,
 ) -> anyhow::Result<Option<Uuid>> {
     let email = Email::parse(email).map_err(|e| anyhow::anyhow!("bootstrap admin: {e}"))?;
-    {
-        let client = pool.get().await?;
-        if let Some(existing) =
-            store::reservations::user_for_email(&**client, email.as_str()).await?
-        {
-            tracing::info!(user_id = %existing, "bootstrap admin already exists");
-            return Ok(None);
-        }
+    let mut client = pool.get().await?;
+    if let Some(existing) = store::reservations::user_for_email(&**client, email.as_str()).await? {
+        tracing::info!(user_id = %existing, "bootstrap admin already exists");
+        return Ok(None);
     }
     let password = Password::parse(password_secret.expose_secret())
         .map_err(|e| anyhow::anyhow!("bootstrap admin: {e}"))?;
-    let hash = password::hash(password).await?;
+    let secrets = Secrets::password_hash(password::hash(password).await?);
     let display_name =
         DisplayName::parse("Administrator").map_err(|e| anyhow::anyhow!("bootstrap admin: {e}"))?;
     let user_id = Uuid::now_v7();
-    let headers = CommandHeaders {
-        correlation_id: Uuid::now_v7(),
-        causation_id: None,
-        traceparent: None,
-        idempotency_key: None,
-        if_match: None,
-        target: "bootstrap-admin".to_owned(),
+    let commands = vec![
+        UserCommand::Register {
+            user_id,
+            email,
+            display_name,
+        },
+        UserCommand::AssignRole { role: Role::Admin },
+    ];
+    let tx = client.transaction().await?;
+    let target = Target {
+        actor: &Actor::System,
+        stream_id: user_id,
+        expected_version: Some(0),
     };
-    let caller = Caller::system();
-    let request = CommandRequest {
-        caller: &caller,
-        headers: &headers,
-        body: &[],
-    };
-    let outcome = execute::<User, _>(pool, request, user_id, Reply::ok(), |_, _| {
-        Ok((
-            vec![
-                UserCommand::Register {
-                    user_id,
-                    email: email.clone(),
-                    display_name: display_name.clone(),
-                },
-                UserCommand::AssignRole { role: Role::Admin },
-            ],
-            vec![
-                SideEffect::ReserveEmail {
-                    email: email.as_str().to_owned(),
-                    user_id,
-                },
-                SideEffect::SetPasswordHash {
-                    user_id,
-                    hash: hash.clone(),
-                },
-            ],
-        ))
-    })
-    .await;
-    match outcome {
-        Ok(_) => {
-            tracing::info!(%user_id, "bootstrap admin created");
-            Ok(Some(user_id))
-        }
+    match core::run::<User>(&*tx, target, commands, &Provenance::internal(), &secrets).await {
+        Ok(_) => {}
         // Another replica won the race to create it.
-        Err(crate::error::ApiError::Store(store::StoreError::EmailTaken)) => Ok(None),
-        Err(e) => Err(anyhow::anyhow!("creating the bootstrap admin: {e}")),
+        Err(CommandError::Store(StoreError::EmailTaken)) => return Ok(None),
+        Err(e) => return Err(anyhow::Error::new(e).context("creating the bootstrap admin")),
     }
+    tx.commit()
+        .await
+        .context("committing the bootstrap admin")?;
+    tracing::info!(%user_id, "bootstrap admin created");
+    Ok(Some(user_id))
 }

@@ -1,22 +1,25 @@
 //! `ApiError`: every way a command-api request can fail, each mapped to one RFC 9457 problem.
+//!
+//! What a client caused is a 4xx with a stable `code`; what the database caused (down,
+//! restarting, out of connections, a statement timeout) is a 503 with `Retry-After`; only a
+//! bug is a 500, and its answer says nothing about internals.
 
 use actix_web::{HttpResponse, ResponseError, http::StatusCode};
 use domain::{ErrorKind, values::ValueError};
 use platform::Problem;
 use store::StoreError;
 
+use crate::command::error::CommandError;
+
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     /// Fields of the request body that failed to parse into domain values.
     #[error("validation failed")]
     Validation(Vec<ValueError>),
+    /// The command core refused or failed.
     #[error(transparent)]
-    User(#[from] domain::user::UserError),
-    #[error(transparent)]
-    Product(#[from] domain::product::ProductError),
-    #[error(transparent)]
-    Store(StoreError),
-    /// `If-Match` named a version other than the current one.
+    Command(#[from] CommandError),
+    /// `If-Match` named a version another writer has just replaced.
     #[error("the resource is at version {current}")]
     PreconditionFailed { current: i64 },
     /// The stream kept changing under us after several retries.
@@ -27,15 +30,16 @@ pub enum ApiError {
     /// A ready-made problem (bad header, bad idempotency key, wrong credentials...).
     #[error("{0}")]
     Problem(Problem),
-    #[error("database unavailable: {0}")]
-    Unavailable(#[from] deadpool_postgres::PoolError),
+    /// No pooled connection within the acquire timeout, or none could be opened.
+    #[error("database unavailable")]
+    Unavailable(#[source] deadpool_postgres::PoolError),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
 
 impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
-        ApiError::Store(error)
+        ApiError::Command(CommandError::Store(error))
     }
 }
 
@@ -45,7 +49,13 @@ impl From<Problem> for ApiError {
     }
 }
 
-fn domain_problem(kind: ErrorKind, code: &'static str, message: String) -> Problem {
+impl From<deadpool_postgres::PoolError> for ApiError {
+    fn from(error: deadpool_postgres::PoolError) -> Self {
+        ApiError::Unavailable(error)
+    }
+}
+
+fn refusal_problem(kind: ErrorKind, code: &'static str, message: &str) -> Problem {
     let (status, title) = match kind {
         ErrorKind::NotFound => (StatusCode::NOT_FOUND, "No such resource"),
         ErrorKind::Forbidden => (StatusCode::FORBIDDEN, "Not allowed"),
@@ -56,6 +66,49 @@ fn domain_problem(kind: ErrorKind, code: &'static str, message: String) -> Probl
         ErrorKind::Invalid => (StatusCode::UNPROCESSABLE_ENTITY, "The command is not valid"),
     };
     Problem::new(status, code, title).with_detail(message)
+}
+
+fn precondition_failed(current: i64) -> Problem {
+    Problem::new(
+        StatusCode::PRECONDITION_FAILED,
+        "precondition_failed",
+        "If-Match does not name the current version",
+    )
+    .with_detail(format!("the current version is {current}"))
+}
+
+fn store_problem(error: &StoreError) -> Problem {
+    match error {
+        StoreError::EmailTaken => Problem::new(
+            StatusCode::CONFLICT,
+            "email_taken",
+            "The email address is already registered",
+        ),
+        StoreError::SkuTaken => Problem::new(
+            StatusCode::CONFLICT,
+            "sku_taken",
+            "The SKU is already in use",
+        ),
+        StoreError::VersionConflict => Problem::new(
+            StatusCode::CONFLICT,
+            "version_conflict",
+            "The resource changed concurrently; reload it and try again",
+        ),
+        StoreError::LastAdmin => Problem::new(
+            StatusCode::CONFLICT,
+            "last_admin",
+            "The last active admin cannot give up the role",
+        )
+        .with_detail("make another user an admin first"),
+        // Another aggregate's id: for this resource type, nothing has that name.
+        StoreError::WrongStreamType { .. } => {
+            Problem::new(StatusCode::NOT_FOUND, "not_found", "No such resource")
+        }
+        error if error.is_unavailable() => {
+            Problem::unavailable("the database is unavailable or restarting")
+        }
+        StoreError::Decode(_) | StoreError::Database { .. } => Problem::internal(),
+    }
 }
 
 impl ApiError {
@@ -69,29 +122,15 @@ impl ApiError {
                 }
                 problem
             }
-            ApiError::User(e) => domain_problem(e.kind(), e.code(), e.to_string()),
-            ApiError::Product(e) => domain_problem(e.kind(), e.code(), e.to_string()),
-            ApiError::Store(StoreError::EmailTaken) => Problem::new(
-                StatusCode::CONFLICT,
-                "email_taken",
-                "The email address is already registered",
-            ),
-            ApiError::Store(StoreError::SkuTaken) => Problem::new(
-                StatusCode::CONFLICT,
-                "sku_taken",
-                "The SKU is already in use",
-            ),
-            ApiError::Store(StoreError::VersionConflict) | ApiError::Conflict => Problem::new(
-                StatusCode::CONFLICT,
-                "version_conflict",
-                "The resource changed concurrently; reload it and try again",
-            ),
-            ApiError::PreconditionFailed { current } => Problem::new(
-                StatusCode::PRECONDITION_FAILED,
-                "precondition_failed",
-                "If-Match does not name the current version",
-            )
-            .with_detail(format!("the current version is {current}")),
+            ApiError::Command(CommandError::Refused {
+                kind,
+                code,
+                message,
+            }) => refusal_problem(*kind, code, message),
+            ApiError::Command(CommandError::WrongVersion { current })
+            | ApiError::PreconditionFailed { current } => precondition_failed(*current),
+            ApiError::Command(CommandError::Store(error)) => store_problem(error),
+            ApiError::Conflict => store_problem(&StoreError::VersionConflict),
             ApiError::Unauthenticated => Problem::new(
                 StatusCode::UNAUTHORIZED,
                 "unauthenticated",
@@ -99,9 +138,23 @@ impl ApiError {
             ),
             ApiError::Problem(problem) => problem.clone(),
             ApiError::Unavailable(_) => Problem::unavailable("the database is busy or unreachable"),
-            ApiError::Store(_) | ApiError::Internal(_) => Problem::internal(),
+            ApiError::Command(CommandError::MissingSecret(_)) | ApiError::Internal(_) => {
+                Problem::internal()
+            }
         }
     }
+}
+
+/// `error: cause: cause...`, each link printed once.
+fn chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }
 
 impl ResponseError for ApiError {
@@ -112,7 +165,12 @@ impl ResponseError for ApiError {
     fn error_response(&self) -> HttpResponse {
         let problem = self.to_problem();
         if problem.status >= 500 {
-            tracing::error!(error = format!("{self:#}"), "request failed");
+            let error = chain(self);
+            if problem.status == 503 {
+                tracing::warn!(error, "request failed: database unavailable");
+            } else {
+                tracing::error!(error, "request failed");
+            }
         }
         let mut response = problem.to_response();
         if matches!(self, ApiError::Unauthenticated) {

@@ -5,11 +5,14 @@ use command_api::{
     startup::{Application, migrate},
 };
 
-const USAGE: &str = "usage: command-api [serve | migrate | create-admin]
+const USAGE: &str = "usage: command-api [serve | migrate | create-admin | seed | republish]
   serve          run the HTTP API and the outbox relay (default)
   migrate        apply the write-side schema migrations and exit
   create-admin   create the admin named by CC_BOOTSTRAP_ADMIN__EMAIL/__PASSWORD and exit
-  seed [N]       top the demo catalog up to N products (default 10000) through the event store";
+  seed [N]       top the demo catalog up to N products (default 10000) through the event store
+  republish [--from-position N] [--stream-type user|product] [--wait-secs S]
+                 publish stored events to Kafka again (all by default), with progress, through
+                 the running relay: rebuilds lost topics; consumers dedupe the copies";
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -50,6 +53,14 @@ async fn main() -> anyhow::Result<()> {
             let database = platform::db::DbSettings::from_env("command-api-seed")?;
             let added = command_api::seed::seed(&database.pool()?, products).await?;
             tracing::info!(added, total = products, "catalog seeded");
+            Ok(())
+        }
+        "republish" => {
+            let args: Vec<String> = std::env::args().skip(2).collect();
+            let request = command_api::republish::Request::parse(&args)?;
+            let database = platform::db::DbSettings::from_env("command-api-republish")?;
+            let kafka = kafka::KafkaSettings::from_env()?;
+            command_api::republish::republish(&database.pool()?, &kafka.topics, &request).await?;
             Ok(())
         }
         "-h" | "--help" | "help" => {

@@ -1,5 +1,5 @@
-//! Names and meanings of command-api's own metrics (the relay's are in `kafka::metrics`, HTTP
-//! durations in `platform::http_metrics`, pool gauges in `platform::pool_metrics`).
+//! Names and meanings of command-api's own metrics, the outbox relay's included (HTTP durations
+//! are in `platform::http_metrics`, pool gauges in `platform::pool_metrics`).
 
 /// Events appended to the event store (counter, by event type).
 pub const EVENTS_APPENDED: &str = "events_appended_total";
@@ -18,6 +18,24 @@ pub const IDEMPOTENT_REPLAYS: &str = "idempotent_replays_total";
 /// command folds its whole stream.
 pub const SNAPSHOTS_WRITTEN: &str = "snapshots_written_total";
 
+/// Events the relay published and Kafka acknowledged (counter, by topic).
+pub const RELAY_EVENTS_PUBLISHED: &str = "relay_events_published_total";
+/// Events waiting in the outbox (gauge, sampled by the active relay).
+pub const RELAY_OUTBOX_BACKLOG: &str = "relay_outbox_backlog";
+/// Age of the oldest event waiting in the outbox (gauge, seconds).
+pub const RELAY_OUTBOX_OLDEST_AGE: &str = "relay_outbox_oldest_age_seconds";
+/// From an event's commit to Kafka's acknowledgement (histogram, seconds).
+pub const RELAY_COMMIT_TO_ACK: &str = "relay_commit_to_ack_seconds";
+/// 1 while this replica holds the relay lock, 0 while it stands by (gauge).
+pub const RELAY_ACTIVE: &str = "relay_active";
+/// Batches that failed to publish and will be retried (counter).
+pub const RELAY_PUBLISH_FAILURES: &str = "relay_publish_failures_total";
+
+/// Topics whose log the broker lost (an acknowledgement below the published offset, or an empty
+/// partition where events were published); each time, the topic's history is queued again
+/// (counter, by topic).
+pub const RELAY_LOG_LOSSES: &str = "relay_log_losses_total";
+
 pub fn describe() {
     metrics::describe_counter!(EVENTS_APPENDED, "Events appended to the event store");
     metrics::describe_counter!(COMMANDS_REJECTED, "Commands refused by a business rule");
@@ -35,6 +53,29 @@ pub fn describe() {
         SNAPSHOTS_WRITTEN,
         "Aggregate snapshots written with the events they cover"
     );
+
+    metrics::describe_counter!(
+        RELAY_EVENTS_PUBLISHED,
+        "Events published by the outbox relay and acknowledged by Kafka"
+    );
+    metrics::describe_gauge!(RELAY_OUTBOX_BACKLOG, "Events waiting in the outbox");
+    metrics::describe_gauge!(
+        RELAY_OUTBOX_OLDEST_AGE,
+        "Age in seconds of the oldest event waiting in the outbox"
+    );
+    metrics::describe_histogram!(
+        RELAY_COMMIT_TO_ACK,
+        metrics::Unit::Seconds,
+        "Time from an event's commit to Kafka's acknowledgement"
+    );
+    metrics::describe_gauge!(RELAY_ACTIVE, "1 while this replica is the active relay");
+    metrics::describe_counter!(
+        RELAY_PUBLISH_FAILURES,
+        "Relay batches that failed to publish and will be retried"
+    );
+    metrics::describe_counter!(
+        RELAY_LOG_LOSSES,
+        "Topics whose log the broker lost; their history was queued again"
+    );
     platform::pool_metrics::describe();
-    kafka::metrics::describe();
 }

@@ -43,15 +43,25 @@ pub struct CommandHeaders {
 
 impl CommandHeaders {
     pub fn from_request(req: &HttpRequest) -> Result<Self, Problem> {
-        let text = |name: &str| {
-            req.headers()
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .map(str::trim)
-                .filter(|v| !v.is_empty())
+        // A header we act on is used as sent or refused; never silently treated as absent
+        // because it holds bytes we cannot read (an ignored Idempotency-Key would run the
+        // command twice).
+        let text = |name: &str| -> Result<Option<&str>, Problem> {
+            match req.headers().get(name) {
+                None => Ok(None),
+                Some(value) => value
+                    .to_str()
+                    .map(|v| Some(v.trim()).filter(|v| !v.is_empty()))
+                    .map_err(|_| {
+                        Problem::bad_request(
+                            "invalid_header",
+                            format!("{name} must be visible ASCII"),
+                        )
+                    }),
+            }
         };
         let uuid_header = |name: &'static str| -> Result<Option<Uuid>, Problem> {
-            text(name)
+            text(name)?
                 .map(|v| {
                     Uuid::parse_str(v).map_err(|_| {
                         Problem::bad_request("invalid_header", format!("{name} must be a UUID"))
@@ -59,7 +69,7 @@ impl CommandHeaders {
                 })
                 .transpose()
         };
-        let idempotency_key = text(IDEMPOTENCY_KEY)
+        let idempotency_key = text(IDEMPOTENCY_KEY)?
             .map(|key| {
                 if key.len() > MAX_IDEMPOTENCY_KEY_LEN || !key.is_ascii() {
                     Err(Problem::bad_request(
@@ -71,7 +81,7 @@ impl CommandHeaders {
                 }
             })
             .transpose()?;
-        let if_match = text(header::IF_MATCH.as_str())
+        let if_match = text(header::IF_MATCH.as_str())?
             .map(|raw| {
                 raw.trim_start_matches("W/")
                     .trim_matches('"')
@@ -89,7 +99,10 @@ impl CommandHeaders {
         let context = RequestContext::of(req);
         let traceparent = match &context {
             Some(context) => Some(context.trace.to_string()),
+            // An unreadable traceparent is ignored, as W3C trace context asks.
             None => text(TRACEPARENT)
+                .ok()
+                .flatten()
                 .and_then(TraceParent::parse)
                 .map(|t| t.to_string()),
         };
@@ -166,6 +179,14 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
             let value = serde_json::from_slice(&raw).map_err(|e| {
                 Problem::bad_request("malformed_body", format!("the JSON body is not valid: {e}"))
             })?;
+            // Checked after parsing, so a body that is not JSON at all is reported as such.
+            if platform::input_guard::json_has_nul_escape(&raw) {
+                return Err(Problem::bad_request(
+                    "malformed_body",
+                    "strings in the JSON body must not contain NUL characters",
+                )
+                .into());
+            }
             Ok(JsonBody { value, raw })
         })
     }

@@ -1,8 +1,8 @@
-//! `command-api seed --products N`: loads a realistic catalog through the event store, for demos
-//! and benchmarks. Every event comes from the domain's `decide`, exactly as the API would record
-//! it, with reservations and credentials in the same transactions; only HTTP is skipped. The
-//! relay publishes the events like any others. Re-running tops the catalog up to N: products are
-//! numbered (`SEED-000001`, ...) and existing numbers are skipped.
+//! `command-api seed N`: loads a realistic catalog through the event store, for demos and
+//! benchmarks. Every command goes through the same core as an HTTP command (decide, the writes
+//! its events call for, append, snapshot, metrics), as the system actor; only HTTP is skipped.
+//! The relay publishes the events like any others. Re-running tops the catalog up to N:
+//! products are numbered (`SEED-000001`, ...) and existing numbers are skipped.
 
 use anyhow::Context;
 use deadpool_postgres::Pool;
@@ -16,8 +16,16 @@ use domain::{
     },
 };
 use rand::{Rng, SeedableRng, rngs::StdRng, seq::SliceRandom};
-use store::{EventMetadata, NewEvent};
+use store::NewEvent;
 use uuid::Uuid;
+
+use crate::{
+    auth::password,
+    command::{
+        core::{self, Provenance, Target},
+        effects::Secrets,
+    },
+};
 
 /// Password of every seeded seller, so a demo can sign in as one (`seller-01@seed.cloudcommerce.dev`).
 pub const SELLER_PASSWORD: &str = "seed-seller-password";
@@ -160,18 +168,10 @@ fn value<T, E: std::fmt::Display>(result: Result<T, E>) -> anyhow::Result<T> {
     result.map_err(|e| anyhow::anyhow!("seed data: {e}"))
 }
 
-fn metadata() -> EventMetadata {
-    EventMetadata {
-        correlation_id: Uuid::now_v7(),
-        causation_id: None,
-        actor: Actor::System.label(),
-        traceparent: None,
-    }
-}
-
 /// Registers the seed sellers once (by email) and returns their ids.
 async fn ensure_sellers(pool: &Pool) -> anyhow::Result<Vec<Uuid>> {
-    let hash = crate::auth::password::hash(value(Password::parse(SELLER_PASSWORD))?).await?;
+    let secrets =
+        Secrets::password_hash(password::hash(value(Password::parse(SELLER_PASSWORD))?).await?);
     let mut client = pool.get().await?;
     let mut sellers = Vec::with_capacity(SELLERS);
     for n in 1..=SELLERS {
@@ -183,39 +183,47 @@ async fn ensure_sellers(pool: &Pool) -> anyhow::Result<Vec<Uuid>> {
             continue;
         }
         let id = Uuid::now_v7();
-        let tx = client.transaction().await?;
-        let mut state = Default::default();
-        let mut events = Vec::new();
-        for command in [
+        let commands = vec![
             UserCommand::Register {
                 user_id: id,
-                email: email.clone(),
+                email,
                 display_name: value(DisplayName::parse(&format!("Seed Seller {n:02}")))?,
             },
             UserCommand::AssignRole { role: Role::Seller },
-        ] {
-            for event in value(User::decide(&state, &Actor::System, command))? {
-                state = User::evolve(state, &event);
-                events.push(NewEvent::from_domain(&event));
-            }
-        }
-        store::reservations::reserve_email(&*tx, email.as_str(), id).await?;
-        store::credentials::set_password_hash(&*tx, id, &hash).await?;
-        store::append(&*tx, id, User::STREAM_TYPE, 0, &events, &metadata()).await?;
+        ];
+        let tx = client.transaction().await?;
+        core::run::<User>(
+            &*tx,
+            system_target(id),
+            commands,
+            &Provenance::internal(),
+            &secrets,
+        )
+        .await
+        .context("registering a seed seller")?;
         tx.commit().await?;
         sellers.push(id);
     }
     Ok(sellers)
 }
 
-/// The events of seed product `n`: created, then (mostly) published, sometimes repriced or
-/// restocked, the way a real catalog's history looks. Public so the benchmark harness can
-/// publish the same histories straight to a topic for the projector-replay scenario.
-pub fn product_history(
+/// A new stream, commanded by the service itself.
+fn system_target(stream_id: Uuid) -> Target<'static> {
+    Target {
+        actor: &Actor::System,
+        stream_id,
+        expected_version: Some(0),
+    }
+}
+
+/// The commands of seed product `n`: created, then (mostly) published, sometimes repriced or
+/// restocked, the way a real catalog's history looks. Returns the product id, its SKU and the
+/// commands.
+pub fn product_commands(
     n: usize,
     seller: Uuid,
     rng: &mut StdRng,
-) -> anyhow::Result<(Uuid, String, Vec<NewEvent>)> {
+) -> anyhow::Result<(Uuid, String, Vec<ProductCommand>)> {
     let (category, nouns, (low, high)) = CATEGORIES[rng.gen_range(0..CATEGORIES.len())];
     let noun = nouns.choose(rng).copied().unwrap_or("Thing");
     let adjective = ADJECTIVES.choose(rng).copied().unwrap_or("Plain");
@@ -231,7 +239,6 @@ pub fn product_history(
     let spread: f64 = rng.r#gen::<f64>().powi(3);
     let price = low + ((high - low) as f64 * spread) as i64;
     let price = price / 100 * 100 + 99;
-    let actor = Actor::System;
     let mut commands = vec![ProductCommand::Create {
         product_id,
         seller_id: seller,
@@ -257,10 +264,21 @@ pub fn product_history(
             reason: value(StockReason::parse("restock"))?,
         });
     }
+    Ok((product_id, sku, commands))
+}
+
+/// The events seed product `n` would record, decided without a store: for the benchmark
+/// harness, which publishes the same histories straight to a topic (projector replay).
+pub fn product_history(
+    n: usize,
+    seller: Uuid,
+    rng: &mut StdRng,
+) -> anyhow::Result<(Uuid, String, Vec<NewEvent>)> {
+    let (product_id, sku, commands) = product_commands(n, seller, rng)?;
     let mut state = Default::default();
     let mut events = Vec::new();
     for command in commands {
-        for event in value(Product::decide(&state, &actor, command))? {
+        for event in value(Product::decide(&state, &Actor::System, command))? {
             state = Product::evolve(state, &event);
             events.push(NewEvent::from_domain(&event));
         }
@@ -285,14 +303,22 @@ pub async fn seed(pool: &Pool, products: usize) -> anyhow::Result<usize> {
         .filter(|n| !existing.contains(&format!("SEED-{n:06}")))
         .collect();
     // A fixed seed per product number: the same N always yields the same catalog.
+    let provenance = Provenance::internal();
     for chunk in missing.chunks(PRODUCTS_PER_TRANSACTION) {
         let tx = client.transaction().await?;
         for &n in chunk {
             let mut rng = StdRng::seed_from_u64(n as u64);
             let seller = sellers[n % sellers.len()];
-            let (id, sku, events) = product_history(n, seller, &mut rng)?;
-            store::reservations::reserve_sku(&*tx, &sku, id).await?;
-            store::append(&*tx, id, Product::STREAM_TYPE, 0, &events, &metadata()).await?;
+            let (id, _, commands) = product_commands(n, seller, &mut rng)?;
+            core::run::<Product>(
+                &*tx,
+                system_target(id),
+                commands,
+                &provenance,
+                &Secrets::none(),
+            )
+            .await
+            .with_context(|| format!("seeding product {n}"))?;
         }
         tx.commit().await.context("committing seed products")?;
     }

@@ -1,38 +1,23 @@
 //! Building and running command-api: bind first (port 0 in tests), then serve until SIGTERM,
 //! then drain requests, stop the relay and flush the producer.
 
-use std::{net::TcpListener, time::Duration};
+use std::time::Duration;
 
-use actix_web::{App, HttpServer, dev::Server, middleware, web};
-use anyhow::Context;
+use actix_web::{dev::Server, web};
 use deadpool_postgres::Pool;
-use kafka::relay::{Relay, RelayOptions};
+use platform::{
+    server::{self, ServerOptions},
+    token::{TokenIssuer, TokenVerifier},
+};
 use tokio::{sync::watch, task::JoinHandle};
-
-use platform::token::TokenKeys;
 
 use crate::{
     auth::password,
-    routes::{health, openapi, products, sessions, users},
+    relay::{Relay, RelayOptions},
+    routes::{self, openapi},
     settings::Settings,
+    state::AppState,
 };
-
-/// Shared by every request handler.
-pub struct AppState {
-    pub pool: Pool,
-    pub tokens: TokenKeys,
-    pub login_throttle: crate::settings::LoginThrottle,
-    /// Verified against when an email is unknown, so sign-in timing reveals nothing.
-    pub decoy_hash: String,
-    /// A metadata-only client for the readiness check.
-    pub broker_probe: kafka::probe::BrokerProbe,
-}
-
-impl std::fmt::Debug for AppState {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AppState").finish_non_exhaustive()
-    }
-}
 
 pub struct Application {
     port: u16,
@@ -52,12 +37,10 @@ impl std::fmt::Debug for Application {
 pub async fn migrate(settings: &platform::db::DbSettings) -> anyhow::Result<usize> {
     let (mut client, connection) = platform::db::connect_dedicated(&settings.pg_config()?).await?;
     let driver = tokio::spawn(connection);
-    let applied = store::migrations::run(&mut client)
-        .await
-        .context("migrating the event store")?;
+    let applied = store::migrations::run(&mut client).await;
     drop(client);
     let _ = driver.await;
-    Ok(applied)
+    Ok(applied?)
 }
 
 /// Deletes idempotency records past their 24 hours, hourly. Every replica may run it: the
@@ -82,7 +65,7 @@ async fn purge_idempotency_keys(pool: Pool) {
 
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        let prometheus = platform::prometheus::install();
+        let prometheus = web::Data::new(platform::prometheus::install());
         crate::metrics::describe();
         if settings.migrate_on_start {
             let applied = migrate(&settings.database).await?;
@@ -92,69 +75,33 @@ impl Application {
         if let Some((email, password)) = &settings.bootstrap_admin {
             crate::bootstrap::ensure_admin(&pool, email, password).await?;
         }
-        let broker_probe = kafka::probe::BrokerProbe::new(&settings.kafka)?;
         let state = web::Data::new(AppState {
             pool: pool.clone(),
-            tokens: TokenKeys::new(&settings.jwt_secret, settings.token_ttl),
+            tokens: TokenIssuer::new(&settings.jwt_secret, settings.token_ttl),
             login_throttle: settings.login_throttle,
             decoy_hash: password::decoy_hash().await?,
-            broker_probe,
+            broker_probe: kafka::probe::BrokerProbe::new(&settings.kafka)?,
         });
-        let tokens = web::Data::new(TokenKeys::new(&settings.jwt_secret, settings.token_ttl));
-        let prometheus = web::Data::new(prometheus);
+        let verifier = web::Data::new(TokenVerifier::new(&settings.jwt_secret));
         let body_limit = settings.body_limit_bytes;
-
-        let listener = TcpListener::bind((settings.host.as_str(), settings.port))
-            .with_context(|| format!("binding {}:{}", settings.host, settings.port))?;
-        let port = listener.local_addr()?.port();
-        let mut server = HttpServer::new(move || {
-            App::new()
-                .wrap(middleware::from_fn(platform::http_metrics::record))
-                // Outermost, so everything below (metrics, extractors, handlers) logs inside it.
-                .wrap(middleware::from_fn(platform::request_span::instrument))
-                .app_data(state.clone())
-                .app_data(tokens.clone())
-                .app_data(prometheus.clone())
-                .app_data(web::PayloadConfig::new(body_limit))
-                .configure(platform::problem::extractor_configs)
-                .route("/health/live", web::get().to(health::live))
-                .route("/health/ready", web::get().to(health::ready))
-                .route("/metrics", web::get().to(health::metrics))
-                .route("/openapi.json", web::get().to(openapi::document))
-                .service(
-                    web::scope("/v1")
-                        .route("/users", web::post().to(users::register))
-                        .route("/users/{id}", web::patch().to(users::update))
-                        .route("/users/{id}", web::delete().to(users::deactivate))
-                        .route("/users/{id}/role", web::put().to(users::assign_role))
-                        .route("/sessions", web::post().to(sessions::sign_in))
-                        .route("/products", web::post().to(products::create))
-                        .route("/products/{id}", web::patch().to(products::update_details))
-                        .route("/products/{id}", web::delete().to(products::archive))
-                        .route(
-                            "/products/{id}/price",
-                            web::put().to(products::change_price),
-                        )
-                        .route(
-                            "/products/{id}/stock-adjustments",
-                            web::post().to(products::adjust_stock),
-                        )
-                        .route("/products/{id}/publish", web::post().to(products::publish))
-                        .route(
-                            "/products/{id}/unpublish",
-                            web::post().to(products::unpublish),
-                        ),
-                )
-                .default_service(web::to(platform::problem::not_found))
-        })
-        .listen(listener)?
-        // Our own signal handling below decides the order: HTTP first, then the relay.
-        .disable_signals()
-        .shutdown_timeout(settings.shutdown_timeout.as_secs());
-        if let Some(workers) = settings.workers {
-            server = server.workers(workers);
-        }
-        let server = server.run();
+        let (listener, port) = server::bind(&settings.host, settings.port)?;
+        let options = ServerOptions {
+            workers: settings.workers,
+            shutdown_timeout: settings.shutdown_timeout,
+        };
+        let server = server::serve(
+            listener,
+            &options,
+            Some(openapi::document()),
+            move |config| {
+                config
+                    .app_data(state.clone())
+                    .app_data(verifier.clone())
+                    .app_data(prometheus.clone())
+                    .app_data(web::PayloadConfig::new(body_limit))
+                    .configure(routes::configure);
+            },
+        )?;
 
         tokio::spawn(purge_idempotency_keys(pool.clone()));
         let relay = if settings.relay_enabled {
@@ -187,7 +134,7 @@ impl Application {
     /// Serves until SIGINT/SIGTERM, then stops accepting, lets in-flight requests finish,
     /// stops the relay and flushes the producer.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
-        platform::serve::until_stopped(self.server).await?;
+        server::until_stopped(self.server).await?;
         if let Some((stop, task)) = self.relay {
             let _ = stop.send(true);
             let _ = tokio::time::timeout(Duration::from_secs(15), task).await;

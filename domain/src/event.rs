@@ -21,11 +21,11 @@ pub enum EventDecodeError {
         event_type: String,
         schema_version: i32,
     },
-    #[error("payload of {event_type} does not match its schema: {source}")]
+    /// The parse error is part of the message, not a `source`, so it is printed once.
+    #[error("payload of {event_type} does not match its schema: {cause}")]
     BadPayload {
         event_type: String,
-        #[source]
-        source: serde_json::Error,
+        cause: serde_json::Error,
     },
 }
 
@@ -93,10 +93,10 @@ pub trait StoredPayload {
     fn decode<P: EventPayload>(self) -> Result<P, EventDecodeError>;
 }
 
-fn bad_payload<P: EventPayload>(source: serde_json::Error) -> EventDecodeError {
+fn bad_payload<P: EventPayload>(cause: serde_json::Error) -> EventDecodeError {
     EventDecodeError::BadPayload {
         event_type: P::EVENT_TYPE.to_owned(),
-        source,
+        cause,
     }
 }
 

@@ -2,7 +2,7 @@
 
 use std::fmt::Debug;
 
-use crate::{Actor, Aggregate, DomainEvent};
+use crate::{actor::Actor, aggregate::Aggregate, event::DomainEvent};
 
 /// A history to decide against.
 pub(crate) struct Given<A: Aggregate> {

@@ -11,7 +11,6 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use rdkafka::message::{Header, Headers, Message, OwnedHeaders};
-use store::RecordedEvent;
 use uuid::Uuid;
 
 pub const SPEC_VERSION: &str = "1.0";
@@ -22,8 +21,27 @@ pub fn dataschema(event_type: &str, schema_version: i32) -> String {
     format!("urn:cloudcommerce:schema:{event_type}:v{schema_version}")
 }
 
+/// What the envelope needs of an event: the view every publisher fills from whatever it stores.
+/// This crate owns it so that the transport depends on no storage crate.
+#[derive(Debug, Clone, Copy)]
+pub struct Outgoing<'a> {
+    pub event_id: Uuid,
+    pub stream_id: Uuid,
+    /// `user`, `product`: names the CloudEvents source.
+    pub stream_type: &'a str,
+    pub stream_version: i64,
+    pub event_type: &'a str,
+    pub schema_version: i32,
+    pub payload: &'a serde_json::Value,
+    pub correlation_id: Uuid,
+    pub causation_id: Option<Uuid>,
+    pub actor: &'a str,
+    pub traceparent: Option<&'a str>,
+    pub recorded_at: DateTime<Utc>,
+}
+
 /// Key, headers and value of the message that carries `event`.
-pub fn encode(event: &RecordedEvent) -> (String, OwnedHeaders, Vec<u8>) {
+pub fn encode(event: &Outgoing<'_>) -> (String, OwnedHeaders, Vec<u8>) {
     let key = event.stream_id.to_string();
     let text_headers = [
         ("ce_specversion", Some(SPEC_VERSION.to_owned())),
@@ -32,22 +50,22 @@ pub fn encode(event: &RecordedEvent) -> (String, OwnedHeaders, Vec<u8>) {
             "ce_source",
             Some(format!("/cloudcommerce/{}", event.stream_type)),
         ),
-        ("ce_type", Some(event.event_type.clone())),
+        ("ce_type", Some(event.event_type.to_owned())),
         ("ce_subject", Some(key.clone())),
         ("ce_time", Some(event.recorded_at.to_rfc3339())),
         ("ce_sequence", Some(event.stream_version.to_string())),
         ("ce_schemaversion", Some(event.schema_version.to_string())),
         (
             "ce_dataschema",
-            Some(dataschema(&event.event_type, event.schema_version)),
+            Some(dataschema(event.event_type, event.schema_version)),
         ),
         ("ce_correlationid", Some(event.correlation_id.to_string())),
         (
             "ce_causationid",
             event.causation_id.map(|id| id.to_string()),
         ),
-        ("ce_actor", Some(event.actor.clone())),
-        ("traceparent", event.traceparent.clone()),
+        ("ce_actor", Some(event.actor.to_owned())),
+        ("traceparent", event.traceparent.map(str::to_owned)),
         ("content-type", Some(CONTENT_TYPE.to_owned())),
     ];
     let headers = text_headers
@@ -59,7 +77,7 @@ pub fn encode(event: &RecordedEvent) -> (String, OwnedHeaders, Vec<u8>) {
                 value: Some(value.as_bytes()),
             })
         });
-    let value = serde_json::to_vec(&event.payload).unwrap_or_default();
+    let value = serde_json::to_vec(event.payload).unwrap_or_default();
     (key, headers, value)
 }
 
@@ -101,13 +119,13 @@ pub enum EnvelopeError {
         header: &'static str,
         value: String,
     },
-    #[error("message at {topic}/{partition}@{offset} has a body that is not JSON: {source}")]
+    /// The parse error is part of the message, not a `source`, so it is printed once.
+    #[error("message at {topic}/{partition}@{offset} has a body that is not JSON: {cause}")]
     InvalidBody {
         topic: String,
         partition: i32,
         offset: i64,
-        #[source]
-        source: serde_json::Error,
+        cause: serde_json::Error,
     },
 }
 
@@ -150,12 +168,12 @@ pub fn decode<M: Message>(message: &M) -> Result<DecodedEvent, EnvelopeError> {
         .with_timezone(&Utc);
     let optional_uuid = |name: &'static str| header(name).and_then(|v| Uuid::parse_str(&v).ok());
     let payload =
-        serde_json::from_slice(message.payload().unwrap_or(b"null")).map_err(|source| {
+        serde_json::from_slice(message.payload().unwrap_or(b"null")).map_err(|cause| {
             EnvelopeError::InvalidBody {
                 topic: topic.clone(),
                 partition,
                 offset,
-                source,
+                cause,
             }
         })?;
     Ok(DecodedEvent {

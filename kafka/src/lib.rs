@@ -1,16 +1,14 @@
-//! The Kafka side of the write path: topic names, the CloudEvents envelope every event travels
-//! in, the idempotent producer, and the relay that drains the PostgreSQL outbox into the topics.
+//! Kafka as a transport: topic names, the CloudEvents envelope every event travels in, the
+//! producer and client settings, topic creation and a broker probe. It knows nothing of where
+//! events are stored: publishers hand it an [`envelope::Outgoing`] view.
 
-pub mod contracts;
+pub mod admin;
 pub mod envelope;
-pub mod metrics;
 pub mod probe;
 pub mod producer;
-pub mod relay;
 pub mod settings;
 pub mod topics;
 
-pub use envelope::{DecodedEvent, EnvelopeError};
-pub use relay::Relay;
+pub use envelope::{DecodedEvent, EnvelopeError, Outgoing};
 pub use settings::KafkaSettings;
 pub use topics::Topics;

@@ -1,11 +1,12 @@
 //! What every CloudCommerce binary shares: typed settings from the environment, logging, the
 //! PostgreSQL pool, RFC 9457 problem responses, Prometheus metrics, request spans and W3C trace
-//! context, and graceful shutdown.
+//! context, the HTTP server scaffold both APIs run in, and graceful shutdown.
 
 pub mod db;
 pub mod env;
 pub mod health;
 pub mod http_metrics;
+pub mod input_guard;
 pub mod openapi;
 #[cfg(feature = "otlp")]
 mod otlp;
@@ -13,7 +14,7 @@ pub mod pool_metrics;
 pub mod problem;
 pub mod prometheus;
 pub mod request_span;
-pub mod serve;
+pub mod server;
 pub mod shutdown;
 pub mod telemetry;
 pub mod token;

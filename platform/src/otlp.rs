@@ -23,13 +23,19 @@ use tracing::{Span, Subscriber};
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 use tracing_subscriber::{layer::SubscriberExt, registry::LookupSpan, util::SubscriberInitExt};
 
-use crate::{telemetry::Telemetry, trace_context::TraceParent};
+use crate::trace_context::TraceParent;
 
 /// Set once spans are exported, so requests only pay for OpenTelemetry contexts then.
 static EXPORTING: AtomicBool = AtomicBool::new(false);
 
+/// Keeps span export running; dropping it flushes the spans not yet sent.
+#[derive(Debug, Default)]
+pub(crate) struct Exporter {
+    provider: Option<SdkTracerProvider>,
+}
+
 /// Installs `subscriber` plus, when `CC_OTLP__ENDPOINT` is set, the layer that exports spans.
-pub(crate) fn install<S>(subscriber: S) -> Telemetry
+pub(crate) fn install<S>(subscriber: S) -> Exporter
 where
     S: Subscriber + for<'a> LookupSpan<'a> + Send + Sync + 'static,
 {
@@ -44,7 +50,7 @@ where
         .as_ref()
         .map(|p| tracing_opentelemetry::layer().with_tracer(p.tracer("cloudcommerce")));
     if subscriber.with(layer).try_init().is_err() {
-        return Telemetry::default();
+        return Exporter::default();
     }
     if let Some(error) = failure {
         tracing::error!(%endpoint, error = format!("{error:#}"), "OTLP export is off");
@@ -52,7 +58,7 @@ where
         EXPORTING.store(true, Ordering::Relaxed);
         tracing::info!(%endpoint, "exporting spans over OTLP/HTTP");
     }
-    Telemetry { provider }
+    Exporter { provider }
 }
 
 fn provider(endpoint: &str) -> anyhow::Result<SdkTracerProvider> {
@@ -117,7 +123,7 @@ fn remote_context(caller: &TraceParent) -> Option<Context> {
     Some(Context::new().with_remote_span_context(span))
 }
 
-impl Drop for Telemetry {
+impl Drop for Exporter {
     fn drop(&mut self) {
         if let Some(provider) = self.provider.take() {
             // Sends what the batch still holds; a collector that is down costs its timeout.

@@ -17,7 +17,7 @@ use crate::trace_context::TraceParent;
 #[derive(Debug, Default)]
 pub struct Telemetry {
     #[cfg(feature = "otlp")]
-    pub(crate) provider: Option<opentelemetry_sdk::trace::SdkTracerProvider>,
+    _exporter: crate::otlp::Exporter,
 }
 
 /// Installs the global subscriber once; later calls (tests spawning several apps) are no-ops.
@@ -37,7 +37,9 @@ pub fn init(default_filter: &str) -> Telemetry {
         .with(json_lines)
         .with(text_lines);
     #[cfg(feature = "otlp")]
-    let telemetry = crate::otlp::install(subscriber);
+    let telemetry = Telemetry {
+        _exporter: crate::otlp::install(subscriber),
+    };
     #[cfg(not(feature = "otlp"))]
     let telemetry = {
         let _ = subscriber.try_init();

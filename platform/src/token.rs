@@ -1,5 +1,5 @@
 //! Signed access tokens (JWT, HS256): the user id and role, valid for a short time. command-api
-//! issues them; command-api and query-api verify them with the same secret.
+//! issues them ([`TokenIssuer`]); command-api and query-api verify them ([`TokenVerifier`]).
 
 use std::time::Duration;
 
@@ -26,34 +26,31 @@ pub struct Claims {
     pub jti: Uuid,
 }
 
-pub struct TokenKeys {
+/// Signs access tokens: held by command-api alone.
+pub struct TokenIssuer {
     encoding: EncodingKey,
-    decoding: DecodingKey,
-    validation: Validation,
-    pub ttl: Duration,
+    ttl: Duration,
 }
 
-impl std::fmt::Debug for TokenKeys {
+impl std::fmt::Debug for TokenIssuer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TokenKeys")
+        f.debug_struct("TokenIssuer")
             .field("ttl", &self.ttl)
             .finish_non_exhaustive()
     }
 }
 
-impl TokenKeys {
+impl TokenIssuer {
     pub fn new(secret: &SecretString, ttl: Duration) -> Self {
-        let bytes = secret.expose_secret().as_bytes();
-        let mut validation = Validation::new(Algorithm::HS256);
-        validation.set_issuer(&[ISSUER]);
-        validation.set_audience(&[AUDIENCE]);
-        validation.leeway = 5;
         Self {
-            encoding: EncodingKey::from_secret(bytes),
-            decoding: DecodingKey::from_secret(bytes),
-            validation,
+            encoding: EncodingKey::from_secret(secret.expose_secret().as_bytes()),
             ttl,
         }
+    }
+
+    /// How long an issued token is valid.
+    pub fn ttl(&self) -> Duration {
+        self.ttl
     }
 
     pub fn issue(&self, user_id: Uuid, role: &str) -> anyhow::Result<String> {
@@ -70,6 +67,31 @@ impl TokenKeys {
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .map_err(|e| anyhow::anyhow!("signing a token: {e}"))
     }
+}
+
+/// Checks access tokens: signature, issuer, audience and expiry (the lifetime is in the token).
+pub struct TokenVerifier {
+    decoding: DecodingKey,
+    validation: Validation,
+}
+
+impl std::fmt::Debug for TokenVerifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenVerifier").finish_non_exhaustive()
+    }
+}
+
+impl TokenVerifier {
+    pub fn new(secret: &SecretString) -> Self {
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.set_issuer(&[ISSUER]);
+        validation.set_audience(&[AUDIENCE]);
+        validation.leeway = 5;
+        Self {
+            decoding: DecodingKey::from_secret(secret.expose_secret().as_bytes()),
+            validation,
+        }
+    }
 
     /// The claims of a valid, unexpired token; `None` for anything else.
     pub fn verify(&self, token: &str) -> Option<Claims> {
@@ -85,13 +107,13 @@ pub struct InvalidToken;
 
 /// The verified claims of `req`'s `Authorization: Bearer` token: `Ok(None)` when it sent none,
 /// `Err` when it sent one that does not verify, so a bad token is refused, never treated as
-/// anonymous. Needs `web::Data<TokenKeys>` in the app data.
+/// anonymous. Needs `web::Data<TokenVerifier>` in the app data.
 pub fn bearer_claims(req: &actix_web::HttpRequest) -> Result<Option<Claims>, InvalidToken> {
     let Some(value) = req.headers().get(actix_web::http::header::AUTHORIZATION) else {
         return Ok(None);
     };
     let keys = req
-        .app_data::<actix_web::web::Data<TokenKeys>>()
+        .app_data::<actix_web::web::Data<TokenVerifier>>()
         .ok_or(InvalidToken)?;
     let token = value
         .to_str()

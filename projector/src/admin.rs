@@ -1,15 +1,20 @@
-//! The admin listener: liveness, readiness and `/metrics`. No Service routes traffic here; the
-//! kubelet probes it and Prometheus scrapes it.
+//! The admin listener: liveness, readiness and `/metrics`, in the same server scaffold as the
+//! APIs. No Service routes traffic here; the kubelet probes it and Prometheus scrapes it.
 //!
 //! Readiness means "the database and the broker answer", never "this replica owns partitions":
-//! with more replicas than partitions some own none, and that is healthy.
+//! with more replicas than partitions some own none, and that is healthy. How fresh the
+//! projection is, is reported in the body (from `projection_status`, see `freshness`) without
+//! deciding readiness: a stall is the alerts' and the query API's business, and failing every
+//! replica's readiness would only block the rollout that might fix it.
 
-use std::net::TcpListener;
+use std::{net::TcpListener, time::Duration};
 
-use actix_web::{App, HttpResponse, HttpServer, dev::Server, web};
+use actix_web::{HttpResponse, dev::Server, web};
 use deadpool_postgres::Pool;
 use kafka::KafkaSettings;
 use metrics_exporter_prometheus::PrometheusHandle;
+use platform::server::{self, ServerOptions};
+use serde_json::json;
 
 /// Shared by the handlers.
 struct AdminState {
@@ -30,25 +35,17 @@ pub fn server(
         broker_probe: kafka::probe::BrokerProbe::new(kafka)?,
     });
     let prometheus = web::Data::new(prometheus);
-    let server = HttpServer::new(move || {
-        App::new()
-            .wrap(actix_web::middleware::from_fn(
-                platform::http_metrics::record,
-            ))
+    let options = ServerOptions {
+        workers: Some(1),
+        shutdown_timeout: Duration::from_secs(5),
+    };
+    server::serve(listener, &options, None, move |config| {
+        config
             .app_data(state.clone())
             .app_data(prometheus.clone())
-            .route("/health/live", web::get().to(platform::health::live))
             .route("/health/ready", web::get().to(ready))
-            .route("/metrics", web::get().to(metrics))
-            .default_service(web::to(platform::problem::not_found))
+            .route("/metrics", web::get().to(metrics));
     })
-    .listen(listener)?
-    // The application decides the shutdown order: consumer first, then this listener.
-    .disable_signals()
-    .workers(1)
-    .shutdown_timeout(5)
-    .run();
-    Ok(server)
 }
 
 /// `GET /metrics`, with the pool gauges sampled at scrape time.
@@ -60,10 +57,40 @@ async fn metrics(
     platform::prometheus::render(handle).await
 }
 
-/// The read database answers and the broker's metadata can be fetched. Deliberately not tied
-/// to having partitions: a replica beyond the partition count is idle, not broken.
+/// The read database answers and the broker's metadata can be fetched; the body adds the last
+/// freshness sample.
 async fn ready(state: web::Data<AdminState>) -> HttpResponse {
     let database = platform::db::ping(&state.pool).await;
     let broker = state.broker_probe.check().await;
-    platform::health::readiness(&[("database", &database), ("broker", &broker)])
+    let mut extra = serde_json::Map::new();
+    if let Ok(freshness) = freshness(&state.pool).await {
+        extra.insert("freshness".to_owned(), freshness);
+    }
+    platform::health::readiness_with(&[("database", &database), ("broker", &broker)], extra)
+}
+
+async fn freshness(pool: &Pool) -> anyhow::Result<serde_json::Value> {
+    let client = pool.get().await?;
+    let Some(schema) = read_model::pointer::active(&**client).await? else {
+        return Ok(json!(null));
+    };
+    let row = client
+        .query_opt(
+            &schema.sql(
+                "SELECT lag_seconds, lag_messages, detail, sampled_at,
+                        EXTRACT(EPOCH FROM now() - sampled_at)::float8
+                 FROM {schema}.projection_status",
+            ),
+            &[],
+        )
+        .await?;
+    Ok(match row {
+        Some(row) => json!({
+            "lag_seconds": row.get::<_, f64>(0),
+            "lag_messages": row.get::<_, i64>(1),
+            "detail": row.get::<_, serde_json::Value>(2),
+            "sampled_seconds_ago": row.get::<_, f64>(4),
+        }),
+        None => json!(null),
+    })
 }

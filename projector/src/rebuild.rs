@@ -1,5 +1,5 @@
 //! `projector rebuild`: builds the next version of the read model (`read_v<n+1>`) from the
-//! first event, under a consumer group of its own, while the live projector keeps serving the
+//! first event, consuming every partition alone, while the live projector keeps serving the
 //! current one. Once caught up it flips `read_meta.active` in one transaction; the live
 //! projector notices, continues in the new schema from the rebuild's checkpoints, and the
 //! previous schema is dropped after a grace period (for queries that started on it).
@@ -40,7 +40,7 @@ pub async fn catch_up(
     shutdown: watch::Receiver<bool>,
 ) -> anyhow::Result<Finish> {
     if settings.create_topics
-        && let Err(error) = kafka::topics::ensure_topics(&settings.kafka).await
+        && let Err(error) = kafka::admin::ensure_topics(&settings.kafka).await
     {
         tracing::warn!(error = format!("{error:#}"), "could not create the topics");
     }
@@ -52,6 +52,7 @@ pub async fn catch_up(
         schema: target.clone(),
         follow_active: None,
         stop_when_caught_up: true,
+        leases: None,
     };
     let (pool, runtime) = (pool.clone(), Handle::current());
     tokio::task::spawn_blocking(move || consumer::run(options, pool, runtime, shutdown))

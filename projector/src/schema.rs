@@ -1,95 +1,21 @@
-//! The read schemas: their names, their idempotent DDL (run under an advisory lock), and the
-//! `read_meta.active` pointer the query API follows.
+//! Creating, flipping and dropping read schemas (the names, DDL and pointer themselves are the
+//! `read-model` crate's): DDL runs under an advisory lock, so replicas, rebuilds and verifies
+//! starting at once agree.
 //!
 //! Why plain SQL at start-up rather than refinery: each read schema is a *version* of the read
 //! model, created whole by the code that fills it (a rebuild creates `read_v<n+1>` from the same
 //! files), so there is no history of changes to replay, only "make this schema exist".
 
-use std::{fmt, time::Duration};
+use std::time::Duration;
 
 use anyhow::Context;
+use read_model::ddl::{READ_META_SQL, READ_MODEL_SQL};
 use tokio_postgres::{Client, GenericClient};
 
-/// Schema holding the active pointer and the list of read schemas.
-pub const META_SCHEMA: &str = "read_meta";
-
-const READ_META_SQL: &str = include_str!("sql/read_meta.sql");
-/// The DDL of one read schema, `{schema}` as placeholder; idempotent. Public for tools that
-/// fill a schema in bulk (the benchmark harness).
-pub const READ_MODEL_SQL: &str = include_str!("sql/read_model.sql");
+pub use read_model::{ReadSchema, SchemaState};
 
 /// Serialises DDL runs of every projector process (replicas, rebuilds, verifies).
 const DDL_LOCK: i64 = 0x4343_5245_4144_0001;
-
-/// The name of one read schema: `read_v<generation>` for live versions, `read_verify_<n>` for a
-/// verify shadow. Always a plain lowercase identifier, so it can be spliced into SQL.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct ReadSchema(String);
-
-#[derive(Debug, thiserror::Error)]
-#[error("{0:?} is not a valid read schema name (lowercase letters, digits and _, at most 63)")]
-pub struct InvalidSchemaName(String);
-
-/// What a read schema is for, as recorded in `read_meta.schemas.state`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SchemaState {
-    Building,
-    Active,
-    Retired,
-    Shadow,
-}
-
-impl SchemaState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SchemaState::Building => "building",
-            SchemaState::Active => "active",
-            SchemaState::Retired => "retired",
-            SchemaState::Shadow => "shadow",
-        }
-    }
-}
-
-impl ReadSchema {
-    /// The live schema of one generation: `read_v1`, `read_v2`, ...
-    pub fn generation(generation: i32) -> Self {
-        Self(format!("read_v{generation}"))
-    }
-
-    /// The shadow schema a verify run builds and drops.
-    pub fn shadow(generation: i32) -> Self {
-        Self(format!("read_verify_{generation}"))
-    }
-
-    pub fn parse(name: &str) -> Result<Self, InvalidSchemaName> {
-        let valid = !name.is_empty()
-            && name.len() <= 63
-            && name.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
-            && name
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
-        if valid {
-            Ok(Self(name.to_owned()))
-        } else {
-            Err(InvalidSchemaName(name.to_owned()))
-        }
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
-    /// `template` with every `{schema}` replaced by this schema's name.
-    pub fn sql(&self, template: &str) -> String {
-        template.replace("{schema}", &self.0)
-    }
-}
-
-impl fmt::Display for ReadSchema {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
 
 /// Makes sure `read_meta` exists and some schema is active (creating `read_v1` on a fresh
 /// database), re-applies the active schema's DDL (new indexes of a release), and returns it.
@@ -141,12 +67,9 @@ pub async fn create(
 
 /// The schema the query API reads now, if any.
 pub async fn active(client: &impl GenericClient) -> anyhow::Result<Option<ReadSchema>> {
-    let row = client
-        .query_opt("SELECT schema FROM read_meta.active", &[])
+    read_model::pointer::active(client)
         .await
-        .context("reading read_meta.active")?;
-    row.map(|row| ReadSchema::parse(row.get(0)).map_err(Into::into))
-        .transpose()
+        .context("reading read_meta.active")
 }
 
 /// The generation the next rebuild or verify uses: one above every schema ever recorded.
@@ -206,7 +129,7 @@ pub async fn drop_retired(client: &mut Client, grace: Duration) -> anyhow::Resul
     for row in rows {
         let schema = ReadSchema::parse(row.get(0))?;
         drop_schema(client, &schema).await?;
-        dropped.push(schema.0);
+        dropped.push(schema.to_string());
     }
     Ok(dropped)
 }
@@ -256,34 +179,4 @@ async fn register(
     .await
     .with_context(|| format!("recording {schema} in read_meta.schemas"))?;
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::ReadSchema;
-
-    #[test]
-    fn only_plain_lowercase_identifiers_are_schema_names() {
-        for good in ["read_v1", "read_v12", "read_verify_3", "_x"] {
-            assert_eq!(ReadSchema::parse(good).unwrap().as_str(), good);
-        }
-        let too_long = "a".repeat(64);
-        for bad in [
-            "",
-            "Read_v1",
-            "read-v1",
-            "1read",
-            "read_v1; DROP",
-            "\"x\"",
-            &too_long,
-        ] {
-            assert!(ReadSchema::parse(bad).is_err(), "{bad:?} accepted");
-        }
-    }
-
-    #[test]
-    fn templates_name_the_schema_everywhere() {
-        let sql = ReadSchema::generation(2).sql("SELECT 1 FROM {schema}.a JOIN {schema}.b");
-        assert_eq!(sql, "SELECT 1 FROM read_v2.a JOIN read_v2.b");
-    }
 }

@@ -6,13 +6,12 @@
 //! | `CC_DATABASE__URL` | required | read-side PostgreSQL, as a role that owns the read schemas (secret) |
 //! | `CC_DATABASE__POOL_SIZE`, `CC_DATABASE__STATEMENT_TIMEOUT_MS`, `CC_DATABASE__ACQUIRE_TIMEOUT_MS` | 16, 5000, 2000 | pool (batches run one at a time: 4 is plenty) |
 //! | `CC_KAFKA__*` | see `kafka::settings` | broker, topics (`CC_KAFKA__USER_TOPIC`, `CC_KAFKA__PRODUCT_TOPIC`) and credentials |
-//! | `CC_PROJECTOR__GROUP_ID` | `cloudcommerce-projector` | consumer group of `run`; `rebuild` uses `<group>-rebuild-<generation>`, `verify` `<group>-rebuild-verify-<generation>` (one ACL prefix covers both) |
+//! | `CC_PROJECTOR__GROUP_ID` | `cloudcommerce-projector` | names the replicas' partition leases (in PostgreSQL) and the consumer group their offsets are copied to for lag-based autoscaling (the group is never joined); `rebuild` uses `<group>-rebuild-<generation>`, `verify` `<group>-rebuild-verify-<generation>` (one ACL prefix covers both) |
 //! | `CC_PROJECTOR__BATCH_SIZE` | `500` | most events applied in one transaction |
 //! | `CC_PROJECTOR__BATCH_MAX_WAIT_MS` | `50` | longest a batch waits for more events after its first one; it is applied sooner once no fetched event is left (2 ms) |
 //! | `CC_PROJECTOR__FETCH_MAX_WAIT_MS` | `20` | longest the broker holds a fetch that has no new data (librdkafka `fetch.wait.max.ms`, default 500 there): the Tansu broker answers only when it runs out, which cost every write about 400 ms of freshness; Kafka answers as soon as data arrives, so a low value there only means more idle fetches |
 //! | `CC_PROJECTOR__RESUME_REWIND` | `1000` | an assigned partition is fetched from this many messages before its checkpoint, the rest skipped (see `consumer::resume`) |
-//! | `CC_PROJECTOR__SESSION_TIMEOUT_MS` | `10000` | Kafka session timeout: how soon a crashed replica's partitions move to the others |
-//! | `CC_PROJECTOR__LAG_SAMPLE_INTERVAL_MS` | `5000` | how often consumer and projection lag are sampled |
+//! | `CC_PROJECTOR__LAG_SAMPLE_INTERVAL_MS` | `2000` | how often every replica samples how far the projection is behind Kafka and the event store (`freshness`) |
 //! | `CC_PROJECTOR__ACTIVE_CHECK_INTERVAL_MS` | `2000` | how often `run` checks `read_meta.active` to follow a rebuild's flip |
 //! | `CC_PROJECTOR__SHUTDOWN_TIMEOUT_SECS` | `25` | after SIGTERM, longest wait for the batch to commit and the group to be left |
 //! | `CC_PROJECTOR__REBUILD_GRACE_SECS` | `300` | how long a retired read schema is kept after a flip, for queries still running on it |
@@ -44,7 +43,6 @@ pub struct ConsumerSettings {
     pub group_id: String,
     pub batch_size: usize,
     pub batch_max_wait: Duration,
-    pub session_timeout: Duration,
     pub lag_sample_interval: Duration,
     /// Messages re-fetched (and skipped) before a checkpoint when a partition is assigned.
     pub resume_rewind: i64,
@@ -71,8 +69,7 @@ impl Settings {
                 group_id: env::string_or("CC_PROJECTOR__GROUP_ID", "cloudcommerce-projector"),
                 batch_size,
                 batch_max_wait: millis("CC_PROJECTOR__BATCH_MAX_WAIT_MS", 50)?,
-                session_timeout: millis("CC_PROJECTOR__SESSION_TIMEOUT_MS", 10_000)?,
-                lag_sample_interval: millis("CC_PROJECTOR__LAG_SAMPLE_INTERVAL_MS", 5_000)?,
+                lag_sample_interval: millis("CC_PROJECTOR__LAG_SAMPLE_INTERVAL_MS", 2_000)?,
                 resume_rewind: env::or("CC_PROJECTOR__RESUME_REWIND", 1000)?,
                 fetch_max_wait: millis("CC_PROJECTOR__FETCH_MAX_WAIT_MS", 20)?,
             },

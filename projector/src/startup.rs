@@ -10,6 +10,7 @@ use tokio::{runtime::Handle, sync::watch};
 
 use crate::{
     consumer::{self, Finish},
+    freshness::Freshness,
     schema::{self, ReadSchema},
     settings::Settings,
 };
@@ -72,7 +73,7 @@ impl Application {
         let pool = settings.database.pool()?;
         let schema = prepare(&settings, &pool).await?;
         if settings.create_topics
-            && let Err(error) = kafka::topics::ensure_topics(&settings.kafka).await
+            && let Err(error) = kafka::admin::ensure_topics(&settings.kafka).await
         {
             // Production topics are created by the platform and this user may not create
             // them; subscribing to topics that exist is all the projector needs.
@@ -107,7 +108,7 @@ impl Application {
     }
 
     /// Consumes until `stop` resolves (tests pass their own trigger), then drains: the batch in
-    /// flight commits, the consumer leaves the group, the admin listener stops.
+    /// flight commits, the partitions' leases are released, the admin listener stops.
     pub async fn run_until(self, stop: impl Future<Output = ()>) -> anyhow::Result<()> {
         let admin = self.server.handle();
         let server = tokio::spawn(self.server);
@@ -118,13 +119,21 @@ impl Application {
             schema: self.schema.clone(),
             follow_active: Some(self.settings.active_check_interval),
             stop_when_caught_up: false,
+            leases: Some(self.settings.database.pg_config()?),
         };
+        let freshness = Freshness::new(
+            self.pool.clone(),
+            kafka::probe::BrokerProbe::new(&self.settings.kafka)?,
+            self.settings.kafka.topics.clone(),
+            self.settings.consumer.lag_sample_interval,
+        );
+        let sampler = tokio::spawn(freshness.run(stopping.clone()));
         let (pool, runtime) = (self.pool.clone(), Handle::current());
         let mut consumer =
             tokio::task::spawn_blocking(move || consumer::run(options, pool, runtime, stopping));
         let result = tokio::select! {
             () = stop => {
-                tracing::info!("stopping: finishing the batch and leaving the group");
+                tracing::info!("stopping: finishing the batch and releasing the partitions");
                 let _ = stop_consumer.send(true);
                 match tokio::time::timeout(self.settings.shutdown_timeout, &mut consumer).await {
                     Ok(joined) => joined.context("the consumer thread panicked")?.map(|_| ()),
@@ -139,6 +148,8 @@ impl Application {
                 Err(error) => Err(error.context("the consumer failed")),
             },
         };
+        let _ = stop_consumer.send(true);
+        let _ = sampler.await;
         admin.stop(true).await;
         let _ = server.await;
         tracing::info!("projector stopped");

@@ -11,7 +11,7 @@ use actix_web::{FromRequest, HttpRequest, dev::Payload};
 use platform::token::Claims;
 use uuid::Uuid;
 
-use crate::{error::ApiError, read_model::ReadConn};
+use crate::{error::ApiError, read_conn::ReadConn};
 
 /// The verified claims of the request's bearer token, if it sent one. A token that is present
 /// but invalid or expired fails the request with 401 rather than silently becoming anonymous.

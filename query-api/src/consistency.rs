@@ -20,7 +20,7 @@ use actix_web::{
 use platform::Problem;
 use uuid::Uuid;
 
-use crate::{error::ApiError, metrics as m, read_model::ReadConn, startup::AppState};
+use crate::{error::ApiError, metrics as m, read_conn::ReadConn, state::AppState};
 
 pub const HEADER: &str = "consistency-token";
 

@@ -27,6 +27,20 @@ pub const DB_UNAVAILABLE: &str = "query_db_unavailable_total";
 /// the bound): tells whether the bound is too tight for real catalogs.
 pub const TOTALS: &str = "query_listing_totals_total";
 
-/// Counter of listing requests by `result`: `hit` (answered from `listing_cache`), `miss`
+/// Counter of listing requests by `result`: `hit` (answered from `listing::cache`), `miss`
 /// (queried, then kept) or `bypass` (carried a `Consistency-Token`, or the cache is off).
 pub const LISTING_CACHE: &str = "query_listing_cache_total";
+
+/// Gauge: 1 while the last readiness check found the projection stale (further behind its
+/// sources than `CC_QUERY__MAX_PROJECTION_LAG_SECS`, or not sampled by any projector for that
+/// long), 0 while fresh. Set on every `/health/ready`, which the kubelet calls every few seconds.
+pub const PROJECTION_STALE: &str = "query_projection_stale";
+
+/// Registers descriptions so `/metrics` explains each series.
+pub fn describe() {
+    platform::pool_metrics::describe();
+    metrics::describe_gauge!(
+        PROJECTION_STALE,
+        "1 while the projection is staler than its bound, by the last readiness check"
+    );
+}

@@ -11,6 +11,8 @@
 //! | `CC_AUTH__JWT_SECRET` | required | HS256 key shared with command-api, at least 32 bytes (secret) |
 //! | `CC_QUERY__CONSISTENCY_WAIT_MS` | 2000 | how long a `Consistency-Token` request waits for the projection |
 //! | `CC_QUERY__SCHEMA_CACHE_MS` | 1000 | how long the active read schema name is cached (at most 1000) |
+//! | `CC_QUERY__MAX_PROJECTION_LAG_SECS` | 30 | readiness reports the projection as stale when it is further behind its sources than this, or no projector has sampled it for this long |
+//! | `CC_QUERY__UNREADY_WHEN_STALE` | `false` | `true`: a stale projection also makes readiness answer 503 (takes every replica out of the Service at once; only where another site can serve) |
 //! | `CC_QUERY__LISTING_CACHE_MS` | 500 | how long a listing page is reused for identical anonymous requests (0 turns it off; at most 5000, the `max-age` every shared cache already may use) |
 //! | `CC_LOG_FORMAT` | text | `json` for JSON lines (fields in `platform/src/telemetry.rs`); `RUST_LOG` filters |
 //! | `CC_OTLP__ENDPOINT` / `CC_OTLP__SERVICE_NAME` | unset / executable name | with the `otlp` cargo feature only: export spans over OTLP/HTTP to `<endpoint>/v1/traces` (see `platform/src/otlp.rs`) |
@@ -39,9 +41,13 @@ pub struct Settings {
     pub jwt_secret: SecretString,
     /// Upper bound of a read-your-writes wait before answering 503.
     pub consistency_wait: Duration,
+    /// How far behind its sources the projection may be before readiness calls it stale.
+    pub max_projection_lag: Duration,
+    /// Whether a stale projection fails readiness (503) rather than only reporting it.
+    pub unready_when_stale: bool,
     /// How long the name of the active read schema is reused before it is read again.
     pub schema_cache: Duration,
-    /// How long a listing page is reused (`listing_cache`); zero turns it off.
+    /// How long a listing page is reused (`listing::cache`); zero turns it off.
     pub listing_cache: Duration,
 }
 
@@ -75,6 +81,11 @@ impl Settings {
                 "CC_QUERY__CONSISTENCY_WAIT_MS",
                 2_000,
             )?),
+            max_projection_lag: Duration::from_secs(env::or(
+                "CC_QUERY__MAX_PROJECTION_LAG_SECS",
+                30,
+            )?),
+            unready_when_stale: env::or("CC_QUERY__UNREADY_WHEN_STALE", false)?,
             schema_cache,
             listing_cache,
         })

@@ -9,7 +9,7 @@ use domain::{Aggregate, DomainEvent, SNAPSHOT_KEY};
 use tokio_postgres::{GenericClient, types::Type};
 use uuid::Uuid;
 
-use crate::StoreError;
+use crate::error::StoreError;
 
 /// Events folded on top of a snapshot (or from the start) before the command that folded them
 /// writes a new one.
@@ -26,14 +26,16 @@ pub struct Loaded<A: Aggregate> {
 
 /// The snapshot row (event type NULL) first, then the events after it, with payloads and state
 /// as JSON text: decoding text straight into the structs skips a JSON value tree per event.
+/// Every row names its stream type, so a stream of another aggregate is recognised rather than
+/// decoded as this one.
 const LOAD: &str = "
     WITH snapshot AS (
-        SELECT version, state::text AS state FROM es.snapshots
+        SELECT version, state::text AS state, stream_type FROM es.snapshots
         WHERE stream_id = $1 AND snapshot_key = $2
     )
-    SELECT version, NULL::text, NULL::integer, state FROM snapshot
+    SELECT version, NULL::text, NULL::integer, state, stream_type FROM snapshot
     UNION ALL
-    SELECT stream_version, event_type, schema_version, payload::text FROM es.events
+    SELECT stream_version, event_type, schema_version, payload::text, stream_type FROM es.events
     WHERE stream_id = $1 AND stream_version > COALESCE((SELECT version FROM snapshot), 0)
     ORDER BY 1";
 
@@ -73,6 +75,13 @@ async fn load_from<A: Aggregate>(
         events_since_snapshot: 0,
     };
     for row in &rows {
+        let stream_type: &str = row.get(4);
+        if stream_type != A::STREAM_TYPE {
+            return Err(StoreError::WrongStreamType {
+                stream_id,
+                found: stream_type.to_owned(),
+            });
+        }
         let json: &str = row.get(3);
         loaded.version = row.get(0);
         match row.get::<_, Option<&str>>(1) {

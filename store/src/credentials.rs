@@ -3,7 +3,7 @@
 use tokio_postgres::GenericClient;
 use uuid::Uuid;
 
-use crate::StoreError;
+use crate::error::StoreError;
 
 /// Stores or replaces the hash for `user_id`, inside the caller's transaction.
 pub async fn set_password_hash(

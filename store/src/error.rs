@@ -14,9 +14,19 @@ pub enum StoreError {
     /// The SKU already names a product.
     #[error("the SKU is already in use")]
     SkuTaken,
-    #[error("stored event could not be decoded: {0}")]
+    /// The command would leave the system without an active admin.
+    #[error("the last active admin cannot give up the role")]
+    LastAdmin,
+    /// The stream belongs to another aggregate type (a product command sent to a user's id).
+    #[error("stream {stream_id} is a {found} stream")]
+    WrongStreamType {
+        stream_id: uuid::Uuid,
+        found: String,
+    },
+    #[error("a stored event could not be decoded")]
     Decode(#[from] domain::EventDecodeError),
-    #[error("database error while {context}: {source}")]
+    /// The cause is the `source`, printed once by whoever prints the chain.
+    #[error("database error while {context}")]
     Database {
         context: &'static str,
         #[source]
@@ -27,6 +37,28 @@ pub enum StoreError {
 impl StoreError {
     pub fn db(context: &'static str) -> impl FnOnce(tokio_postgres::Error) -> StoreError {
         move |source| StoreError::Database { context, source }
+    }
+
+    /// Whether the database, not the request, is at fault and a retry may succeed: the
+    /// connection is gone or never came up, the server is starting or shutting down, out of
+    /// resources, cancelled the statement (timeout), or picked this transaction as a deadlock
+    /// or serialization victim.
+    pub fn is_unavailable(&self) -> bool {
+        let StoreError::Database { source, .. } = self else {
+            return false;
+        };
+        match source.code() {
+            // No SQLSTATE: an I/O error, a closed connection, a failed connect.
+            None => true,
+            Some(code) => {
+                let code = code.code();
+                ["08", "53", "57", "58"]
+                    .iter()
+                    .any(|class| code.starts_with(class))
+                    || code == "40001"
+                    || code == "40P01"
+            }
+        }
     }
 }
 

@@ -146,7 +146,7 @@ pub async fn append(
                     (&metadata.causation_id, Type::UUID),
                     (&metadata.actor, Type::TEXT),
                     (&metadata.traceparent, Type::TEXT),
-                    (&crate::OUTBOX_CHANNEL, Type::TEXT),
+                    (&crate::outbox::OUTBOX_CHANNEL, Type::TEXT),
                 ],
             )
             .await

@@ -4,7 +4,7 @@
 
 use tokio_postgres::GenericClient;
 
-use crate::StoreError;
+use crate::error::StoreError;
 
 /// How long a key is remembered.
 pub const RETENTION_HOURS: i32 = 24;

@@ -2,6 +2,7 @@
 //! the transactional outbox the relay drains, email and SKU reservations, password credentials
 //! and idempotency keys, snapshots of long streams, and the migrations that create them.
 
+pub mod admins;
 pub mod aggregate;
 pub mod credentials;
 pub mod error;
@@ -10,11 +11,11 @@ pub mod idempotency;
 pub mod login_throttle;
 pub mod migrations;
 pub mod outbox;
+pub mod publication;
 pub mod reservations;
 
 pub use aggregate::{Loaded, SNAPSHOT_EVERY, load, save_snapshot};
 pub use error::StoreError;
 pub use events::{EventMetadata, NewEvent, RecordedEvent, append, load_stream};
 
-/// Channel the append transaction notifies on commit, so the relay wakes at once.
-pub const OUTBOX_CHANNEL: &str = "es_outbox";
+pub use outbox::OUTBOX_CHANNEL;

@@ -2,7 +2,7 @@
 
 use tokio_postgres::GenericClient;
 
-use crate::StoreError;
+use crate::error::StoreError;
 
 /// Seconds until `email` may try again, if it is throttled now.
 pub async fn retry_after(

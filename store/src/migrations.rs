@@ -3,7 +3,7 @@
 
 use tokio_postgres::Client;
 
-use crate::StoreError;
+use crate::error::StoreError;
 
 mod embedded {
     refinery::embed_migrations!("migrations");
@@ -19,7 +19,7 @@ const MIGRATION_LOCK: i64 = 0x4343_4d49_4752_0001;
 pub enum MigrationError {
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error("applying migrations: {0}")]
+    #[error("applying migrations")]
     Refinery(#[from] refinery::Error),
 }
 

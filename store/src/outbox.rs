@@ -2,7 +2,13 @@
 
 use tokio_postgres::GenericClient;
 
-use crate::{RecordedEvent, StoreError, events::EVENT_COLUMNS};
+use crate::{
+    error::StoreError,
+    events::{EVENT_COLUMNS, RecordedEvent},
+};
+
+/// Channel the append transaction notifies on commit, so the relay wakes at once.
+pub const OUTBOX_CHANNEL: &str = "es_outbox";
 
 /// Up to `limit` pending events in global position order. Per stream this is version order,
 /// because version n+1 can only be appended after version n committed.

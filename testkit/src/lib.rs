@@ -11,9 +11,4 @@ pub mod metrics;
 pub mod topics;
 
 pub use database::TestDatabase;
-pub use topics::{read_events, unique_topics};
-
-/// The broker tests use.
-pub fn kafka_bootstrap() -> String {
-    std::env::var("CC_TEST_KAFKA_BOOTSTRAP").unwrap_or_else(|_| "127.0.0.1:19192".to_owned())
-}
+pub use topics::{kafka_bootstrap, read_events, unique_topics};

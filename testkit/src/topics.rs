@@ -10,6 +10,11 @@ use rdkafka::{
 };
 use uuid::Uuid;
 
+/// The broker tests use.
+pub fn kafka_bootstrap() -> String {
+    std::env::var("CC_TEST_KAFKA_BOOTSTRAP").unwrap_or_else(|_| "127.0.0.1:19192".to_owned())
+}
+
 /// Topic names no other test uses.
 pub fn unique_topics() -> Topics {
     let suffix = Uuid::new_v4().simple().to_string();
@@ -21,7 +26,7 @@ pub fn unique_topics() -> Topics {
 
 /// Kafka settings for the test broker with `topics`.
 pub fn kafka_settings(topics: Topics) -> KafkaSettings {
-    KafkaSettings::local(&crate::kafka_bootstrap(), topics)
+    KafkaSettings::local(&kafka_bootstrap(), topics)
 }
 
 /// Reads `topics` from the beginning with a fresh consumer group until `done` is satisfied by
@@ -32,7 +37,7 @@ pub async fn read_events(
     timeout: Duration,
     done: impl Fn(&[DecodedEvent]) -> bool,
 ) -> anyhow::Result<Vec<DecodedEvent>> {
-    let consumer: StreamConsumer = KafkaSettings::local(&crate::kafka_bootstrap(), unique_topics())
+    let consumer: StreamConsumer = KafkaSettings::local(&kafka_bootstrap(), unique_topics())
         .client_config()
         .set("group.id", format!("test-reader-{}", Uuid::new_v4()))
         .set("auto.offset.reset", "earliest")

@@ -74,7 +74,8 @@ async fn publish_histories(
                 traceparent: None,
                 recorded_at: epoch + chrono::Duration::milliseconds(published as i64),
             };
-            let (key, headers, value) = kafka::envelope::encode(&recorded);
+            let (key, headers, value) =
+                kafka::envelope::encode(&command_api::relay::outgoing(&recorded));
             let record = FutureRecord::to(topic)
                 .key(&key)
                 .headers(headers)

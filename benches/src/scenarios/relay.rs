@@ -85,7 +85,7 @@ pub async fn run(
     let ceiling_topic = format!("bench.ceiling.{}", uuid::Uuid::new_v4().simple());
     let mut ceiling_settings = kafka.clone();
     ceiling_settings.topics.product = ceiling_topic.clone();
-    kafka::topics::ensure_topics(&ceiling_settings).await?;
+    kafka::admin::ensure_topics(&ceiling_settings).await?;
     let ceiling = bare_producer_rate(kafka, &ceiling_topic, size.relay_events).await?;
     Ok(Outcome {
         scenario: "relay".to_owned(),

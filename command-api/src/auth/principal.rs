@@ -4,9 +4,9 @@ use std::future::{Ready, ready};
 
 use actix_web::{FromRequest, HttpRequest, dev::Payload};
 use domain::{Actor, user::User};
-use tokio_postgres::GenericClient;
-
 use platform::token::Claims;
+use store::StoreError;
+use tokio_postgres::GenericClient;
 
 use crate::error::ApiError;
 
@@ -15,7 +15,6 @@ use crate::error::ApiError;
 #[derive(Debug, Clone)]
 pub struct Caller {
     claims: Option<Claims>,
-    system: bool,
 }
 
 impl FromRequest for Caller {
@@ -29,52 +28,67 @@ impl FromRequest for Caller {
 
 fn caller(req: &HttpRequest) -> Result<Caller, ApiError> {
     let claims = platform::token::bearer_claims(req).map_err(|_| ApiError::Unauthenticated)?;
-    Ok(Caller {
-        claims,
-        system: false,
-    })
+    Ok(Caller { claims })
+}
+
+/// A caller with a valid bearer token. Routes that need one take this extractor, so a request
+/// without a token gets 401 before anything else runs (no transaction is opened for it).
+#[derive(Debug, Clone)]
+pub struct SignedIn {
+    caller: Caller,
+}
+
+impl FromRequest for SignedIn {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(caller(req).and_then(|caller| {
+            if caller.claims.is_some() {
+                Ok(SignedIn { caller })
+            } else {
+                Err(ApiError::Unauthenticated)
+            }
+        }))
+    }
+}
+
+impl SignedIn {
+    pub fn caller(&self) -> &Caller {
+        &self.caller
+    }
+
+    /// The token's claims (always present for a signed-in caller).
+    pub fn claims(&self) -> Result<&Claims, ApiError> {
+        self.caller.claims().ok_or(ApiError::Unauthenticated)
+    }
 }
 
 impl Caller {
-    pub fn anonymous() -> Self {
-        Self {
-            claims: None,
-            system: false,
-        }
-    }
-
-    /// The service itself (admin bootstrap, seeding): recorded as actor `system`.
-    pub fn system() -> Self {
-        Self {
-            claims: None,
-            system: true,
-        }
-    }
-
     pub fn claims(&self) -> Option<&Claims> {
         self.claims.as_ref()
     }
 
     /// The scope idempotency keys are remembered in: one caller cannot replay another's.
     pub fn scope(&self) -> String {
-        match (&self.claims, self.system) {
-            (Some(claims), _) => claims.sub.to_string(),
-            (None, true) => "system".to_owned(),
-            (None, false) => "anonymous".to_owned(),
+        match &self.claims {
+            Some(claims) => claims.sub.to_string(),
+            None => "anonymous".to_owned(),
         }
     }
 
     /// The actor as of now: role and status come from the user's stream, not the token, so a
     /// deactivation or role change takes effect at once. A token for an account that does not
-    /// exist is refused.
+    /// exist (or for an id that is not a user's) is refused.
     pub async fn resolve(&self, client: &impl GenericClient) -> Result<Actor, ApiError> {
-        if self.system {
-            return Ok(Actor::System);
-        }
         let Some(claims) = &self.claims else {
             return Ok(Actor::Anonymous);
         };
-        let user = store::load::<User>(client, claims.sub).await?;
+        let user = match store::load::<User>(client, claims.sub).await {
+            Ok(user) => user,
+            Err(StoreError::WrongStreamType { .. }) => return Err(ApiError::Unauthenticated),
+            Err(error) => return Err(error.into()),
+        };
         user.state.as_actor().ok_or(ApiError::Unauthenticated)
     }
 }

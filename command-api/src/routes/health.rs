@@ -1,12 +1,10 @@
-//! Liveness, readiness (PostgreSQL and the broker reachable, with the reasons in the body) and
+//! Readiness (PostgreSQL and the broker reachable, with the reasons in the body) and
 //! the Prometheus endpoint.
 
 use actix_web::{HttpResponse, web};
 use metrics_exporter_prometheus::PrometheusHandle;
 
-use crate::startup::AppState;
-
-pub use platform::health::live;
+use crate::state::AppState;
 
 /// Ready to take commands: the event store answers and the broker's metadata can be fetched.
 pub async fn ready(state: web::Data<AppState>) -> HttpResponse {

@@ -1,7 +1,40 @@
-//! HTTP routes of command-api.
+//! HTTP routes of command-api, and the table that mounts them.
 
 pub mod health;
 pub mod openapi;
 pub mod products;
 pub mod sessions;
 pub mod users;
+
+use actix_web::web;
+
+/// Mounts every route; the scaffold adds `/health/live`, `/openapi.json` and the 404.
+pub fn configure(config: &mut web::ServiceConfig) {
+    config
+        .route("/health/ready", web::get().to(health::ready))
+        .route("/metrics", web::get().to(health::metrics))
+        .service(
+            web::scope("/v1")
+                .route("/users", web::post().to(users::register))
+                .route("/users/{id}", web::patch().to(users::update))
+                .route("/users/{id}", web::delete().to(users::deactivate))
+                .route("/users/{id}/role", web::put().to(users::assign_role))
+                .route("/sessions", web::post().to(sessions::sign_in))
+                .route("/products", web::post().to(products::create))
+                .route("/products/{id}", web::patch().to(products::update_details))
+                .route("/products/{id}", web::delete().to(products::archive))
+                .route(
+                    "/products/{id}/price",
+                    web::put().to(products::change_price),
+                )
+                .route(
+                    "/products/{id}/stock-adjustments",
+                    web::post().to(products::adjust_stock),
+                )
+                .route("/products/{id}/publish", web::post().to(products::publish))
+                .route(
+                    "/products/{id}/unpublish",
+                    web::post().to(products::unpublish),
+                ),
+        );
+}

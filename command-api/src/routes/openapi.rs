@@ -1,19 +1,12 @@
 //! The OpenAPI 3.1 document of command-api, generated from the route annotations.
 
-use actix_web::HttpResponse;
 use platform::openapi::{BearerAuth, FieldErrorDoc, ProblemDoc};
-use serde::Serialize;
-use utoipa::{OpenApi, ToSchema};
-use uuid::Uuid;
+use utoipa::OpenApi;
 
-use crate::routes::{products, sessions, users};
-
-/// Body of every successful command: the resource and its new version (also in `ETag`).
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Accepted {
-    pub id: Uuid,
-    pub version: i64,
-}
+use crate::{
+    command::http::Accepted,
+    routes::{products, sessions, users},
+};
 
 #[derive(Debug, OpenApi)]
 #[openapi(
@@ -29,6 +22,7 @@ pub struct Accepted {
 )]
 pub struct ApiDoc;
 
-pub async fn document() -> HttpResponse {
-    HttpResponse::Ok().json(ApiDoc::openapi())
+/// The document as JSON, served at `/openapi.json` by the server scaffold.
+pub fn document() -> serde_json::Value {
+    serde_json::to_value(ApiDoc::openapi()).unwrap_or_default()
 }

@@ -13,12 +13,14 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::{
-    auth::principal::Caller,
-    command::{CommandRequest, Decision, Reply, SideEffect, execute},
+    auth::principal::SignedIn,
+    command::{
+        effects::Secrets,
+        http::{CommandRequest, Reply, execute},
+    },
     error::ApiError,
     request::{CommandHeaders, JsonBody},
-    routes::users::require_signed_in,
-    startup::AppState,
+    state::AppState,
     validation::{Fields, checked},
 };
 
@@ -75,37 +77,41 @@ fn parse_price(fields: &mut Fields, price: &PriceBody) -> Option<Money> {
     fields.check(Money::new(price.amount_minor, currency))
 }
 
-/// Runs one product command against `product_id`; every route below is this plus parsing.
+/// Runs product commands against `product_id`; every route below is this plus parsing.
 async fn run(
     state: &AppState,
     req: &HttpRequest,
-    caller: &Caller,
+    caller: &SignedIn,
     raw_body: &[u8],
     product_id: Uuid,
     reply: Reply,
-    plan: impl Fn(&Actor) -> Result<Decision<ProductCommand>, ApiError>,
+    plan: impl Fn(&Actor) -> Result<Vec<ProductCommand>, ApiError>,
 ) -> Result<HttpResponse, ApiError> {
     let headers = CommandHeaders::from_request(req)?;
     let request = CommandRequest {
-        caller,
+        caller: caller.caller(),
         headers: &headers,
         body: raw_body,
     };
-    execute::<Product, _>(&state.pool, request, product_id, reply, |actor, _| {
-        require_signed_in(actor)?;
-        plan(actor)
-    })
+    execute::<Product, _>(
+        &state.pool,
+        request,
+        product_id,
+        reply,
+        &Secrets::none(),
+        plan,
+    )
     .await
 }
 
-fn single(command: ProductCommand) -> Result<Decision<ProductCommand>, ApiError> {
-    Ok((vec![command], vec![]))
+fn single(command: ProductCommand) -> Result<Vec<ProductCommand>, ApiError> {
+    Ok(vec![command])
 }
 
 /// Creates a draft product.
 #[utoipa::path(post, path = "/v1/products", tag = "products", request_body = CreateProductBody,
     params(("Idempotency-Key" = Option<String>, Header)),
-    responses((status = 201, body = crate::routes::openapi::Accepted),
+    responses((status = 201, body = crate::command::http::Accepted),
               (status = 400, body = platform::openapi::ProblemDoc),
               (status = 401, body = platform::openapi::ProblemDoc),
               (status = 403, body = platform::openapi::ProblemDoc),
@@ -114,7 +120,7 @@ fn single(command: ProductCommand) -> Result<Decision<ProductCommand>, ApiError>
 pub async fn create(
     state: web::Data<AppState>,
     req: HttpRequest,
-    caller: Caller,
+    caller: SignedIn,
     body: JsonBody<CreateProductBody>,
 ) -> Result<HttpResponse, ApiError> {
     let b = &body.value;
@@ -146,22 +152,16 @@ pub async fn create(
                 .seller_id
                 .or_else(|| actor.user_id())
                 .ok_or(ApiError::Unauthenticated)?;
-            Ok((
-                vec![ProductCommand::Create {
-                    product_id,
-                    seller_id,
-                    sku: sku.clone(),
-                    name: name.clone(),
-                    description: description.clone(),
-                    category: category.clone(),
-                    price,
-                    initial_stock: b.stock,
-                }],
-                vec![SideEffect::ReserveSku {
-                    sku: sku.as_str().to_owned(),
-                    product_id,
-                }],
-            ))
+            single(ProductCommand::Create {
+                product_id,
+                seller_id,
+                sku: sku.clone(),
+                name: name.clone(),
+                description: description.clone(),
+                category: category.clone(),
+                price,
+                initial_stock: b.stock,
+            })
         },
     )
     .await
@@ -170,7 +170,7 @@ pub async fn create(
 /// Changes name, description and/or category.
 #[utoipa::path(patch, path = "/v1/products/{id}", tag = "products", request_body = UpdateProductBody,
     params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header), ("Idempotency-Key" = Option<String>, Header)),
-    responses((status = 200, body = crate::routes::openapi::Accepted),
+    responses((status = 200, body = crate::command::http::Accepted),
               (status = 400, body = platform::openapi::ProblemDoc),
               (status = 404, body = platform::openapi::ProblemDoc),
               (status = 412, body = platform::openapi::ProblemDoc)),
@@ -178,7 +178,7 @@ pub async fn create(
 pub async fn update_details(
     state: web::Data<AppState>,
     req: HttpRequest,
-    caller: Caller,
+    caller: SignedIn,
     path: web::Path<Uuid>,
     body: JsonBody<UpdateProductBody>,
 ) -> Result<HttpResponse, ApiError> {
@@ -215,7 +215,7 @@ pub async fn update_details(
 /// Sets a new price.
 #[utoipa::path(put, path = "/v1/products/{id}/price", tag = "products", request_body = PriceBody,
     params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header), ("Idempotency-Key" = Option<String>, Header)),
-    responses((status = 200, body = crate::routes::openapi::Accepted),
+    responses((status = 200, body = crate::command::http::Accepted),
               (status = 400, body = platform::openapi::ProblemDoc),
               (status = 404, body = platform::openapi::ProblemDoc),
               (status = 409, body = platform::openapi::ProblemDoc),
@@ -224,7 +224,7 @@ pub async fn update_details(
 pub async fn change_price(
     state: web::Data<AppState>,
     req: HttpRequest,
-    caller: Caller,
+    caller: SignedIn,
     path: web::Path<Uuid>,
     body: JsonBody<PriceBody>,
 ) -> Result<HttpResponse, ApiError> {
@@ -247,14 +247,14 @@ pub async fn change_price(
 /// Adds or removes stock; stock never goes below zero.
 #[utoipa::path(post, path = "/v1/products/{id}/stock-adjustments", tag = "products", request_body = StockAdjustmentBody,
     params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header), ("Idempotency-Key" = Option<String>, Header)),
-    responses((status = 200, body = crate::routes::openapi::Accepted),
+    responses((status = 200, body = crate::command::http::Accepted),
               (status = 400, body = platform::openapi::ProblemDoc),
               (status = 409, description = "Not enough stock", body = platform::openapi::ProblemDoc)),
     security(("bearer" = [])))]
 pub async fn adjust_stock(
     state: web::Data<AppState>,
     req: HttpRequest,
-    caller: Caller,
+    caller: SignedIn,
     path: web::Path<Uuid>,
     body: JsonBody<StockAdjustmentBody>,
 ) -> Result<HttpResponse, ApiError> {
@@ -284,7 +284,7 @@ macro_rules! bodiless_command {
         #[doc = $doc]
         #[utoipa::path($method, path = $path, tag = "products",
             params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header), ("Idempotency-Key" = Option<String>, Header)),
-            responses((status = 200, body = crate::routes::openapi::Accepted),
+            responses((status = 200, body = crate::command::http::Accepted),
                       (status = 404, body = platform::openapi::ProblemDoc),
                       (status = 409, body = platform::openapi::ProblemDoc),
                       (status = 412, body = platform::openapi::ProblemDoc)),
@@ -292,7 +292,7 @@ macro_rules! bodiless_command {
         pub async fn $name(
             state: web::Data<AppState>,
             req: HttpRequest,
-            caller: Caller,
+            caller: SignedIn,
             path: web::Path<Uuid>,
         ) -> Result<HttpResponse, ApiError> {
             run(&state, &req, &caller, &[], path.into_inner(), Reply::ok(), |_| {

@@ -13,7 +13,7 @@ use platform::Problem;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::{auth::password, error::ApiError, metrics as m, request::JsonBody, startup::AppState};
+use crate::{auth::password, error::ApiError, metrics as m, request::JsonBody, state::AppState};
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -113,6 +113,6 @@ pub async fn sign_in(
         .json(AccessToken {
             access_token: token,
             token_type: "Bearer",
-            expires_in: state.tokens.ttl.as_secs(),
+            expires_in: state.tokens.ttl().as_secs(),
         }))
 }

@@ -2,7 +2,6 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use domain::{
-    Actor,
     user::{User, UserCommand},
     values::{DisplayName, Email, Password, Role, ValueError},
 };
@@ -11,11 +10,17 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::{
-    auth::{password, principal::Caller},
-    command::{CommandRequest, Reply, SideEffect, execute},
+    auth::{
+        password,
+        principal::{Caller, SignedIn},
+    },
+    command::{
+        effects::Secrets,
+        http::{CommandRequest, Reply, execute},
+    },
     error::ApiError,
     request::{CommandHeaders, JsonBody},
-    startup::AppState,
+    state::AppState,
     validation::{Fields, checked},
 };
 
@@ -51,7 +56,7 @@ pub struct AssignRoleBody {
 /// Registers a customer account.
 #[utoipa::path(post, path = "/v1/users", tag = "users", request_body = RegisterUserBody,
     params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first response for 24 h")),
-    responses((status = 201, description = "Registered", body = crate::routes::openapi::Accepted),
+    responses((status = 201, description = "Registered", body = crate::command::http::Accepted),
               (status = 400, description = "Invalid fields", body = platform::openapi::ProblemDoc),
               (status = 409, description = "Email already registered", body = platform::openapi::ProblemDoc)))]
 pub async fn register(
@@ -79,24 +84,13 @@ pub async fn register(
         request,
         user_id,
         Reply::created(format!("/v1/users/{user_id}")),
-        |_, _| {
-            Ok((
-                vec![UserCommand::Register {
-                    user_id,
-                    email: email.clone(),
-                    display_name: display_name.clone(),
-                }],
-                vec![
-                    SideEffect::ReserveEmail {
-                        email: email.as_str().to_owned(),
-                        user_id,
-                    },
-                    SideEffect::SetPasswordHash {
-                        user_id,
-                        hash: hash.clone(),
-                    },
-                ],
-            ))
+        &Secrets::password_hash(hash),
+        |_| {
+            Ok(vec![UserCommand::Register {
+                user_id,
+                email: email.clone(),
+                display_name: display_name.clone(),
+            }])
         },
     )
     .await
@@ -105,7 +99,7 @@ pub async fn register(
 /// Changes a user's display name and/or password (the user themself or an admin).
 #[utoipa::path(patch, path = "/v1/users/{id}", tag = "users", request_body = UpdateUserBody,
     params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header), ("Idempotency-Key" = Option<String>, Header)),
-    responses((status = 200, body = crate::routes::openapi::Accepted),
+    responses((status = 200, body = crate::command::http::Accepted),
               (status = 400, body = platform::openapi::ProblemDoc),
               (status = 401, body = platform::openapi::ProblemDoc),
               (status = 403, body = platform::openapi::ProblemDoc),
@@ -115,13 +109,13 @@ pub async fn register(
 pub async fn update(
     state: web::Data<AppState>,
     req: HttpRequest,
-    caller: Caller,
+    caller: SignedIn,
     path: web::Path<Uuid>,
     body: JsonBody<UpdateUserBody>,
 ) -> Result<HttpResponse, ApiError> {
     let user_id = path.into_inner();
     let headers = CommandHeaders::from_request(&req)?;
-    let claims = caller.claims().ok_or(ApiError::Unauthenticated)?;
+    let claims = caller.claims()?;
     let mut fields = Fields::default();
     let display_name =
         fields.check_optional(body.value.display_name.as_deref(), DisplayName::parse);
@@ -144,32 +138,27 @@ pub async fn update(
         let current = body.value.current_password.clone().unwrap_or_default();
         verify_current_password(&state, user_id, current).await?;
     }
-    let new_hash = match new_password {
-        Some(password) => Some(password::hash(password).await?),
-        None => None,
+    let secrets = match new_password {
+        Some(password) => Secrets::password_hash(password::hash(password).await?),
+        None => Secrets::none(),
     };
+    let changing_password = body.value.password.is_some();
     let request = CommandRequest {
-        caller: &caller,
+        caller: caller.caller(),
         headers: &headers,
         body: &body.raw,
     };
-    execute::<User, _>(&state.pool, request, user_id, Reply::ok(), |actor, _| {
-        require_signed_in(actor)?;
+    execute::<User, _>(&state.pool, request, user_id, Reply::ok(), &secrets, |_| {
         let mut commands = Vec::new();
-        let mut effects = Vec::new();
         if let Some(display_name) = &display_name {
             commands.push(UserCommand::ChangeDisplayName {
                 display_name: display_name.clone(),
             });
         }
-        if let Some(hash) = &new_hash {
+        if changing_password {
             commands.push(UserCommand::ChangePassword);
-            effects.push(SideEffect::SetPasswordHash {
-                user_id,
-                hash: hash.clone(),
-            });
         }
-        Ok((commands, effects))
+        Ok(commands)
     })
     .await
 }
@@ -177,7 +166,7 @@ pub async fn update(
 /// Assigns a role (admins only).
 #[utoipa::path(put, path = "/v1/users/{id}/role", tag = "users", request_body = AssignRoleBody,
     params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header), ("Idempotency-Key" = Option<String>, Header)),
-    responses((status = 200, body = crate::routes::openapi::Accepted),
+    responses((status = 200, body = crate::command::http::Accepted),
               (status = 401, body = platform::openapi::ProblemDoc),
               (status = 403, body = platform::openapi::ProblemDoc),
               (status = 404, body = platform::openapi::ProblemDoc)),
@@ -185,14 +174,14 @@ pub async fn update(
 pub async fn assign_role(
     state: web::Data<AppState>,
     req: HttpRequest,
-    caller: Caller,
+    caller: SignedIn,
     path: web::Path<Uuid>,
     body: JsonBody<AssignRoleBody>,
 ) -> Result<HttpResponse, ApiError> {
     let headers = CommandHeaders::from_request(&req)?;
     let role = body.value.role;
     let request = CommandRequest {
-        caller: &caller,
+        caller: caller.caller(),
         headers: &headers,
         body: &body.raw,
     };
@@ -201,10 +190,8 @@ pub async fn assign_role(
         request,
         path.into_inner(),
         Reply::ok(),
-        |actor, _| {
-            require_signed_in(actor)?;
-            Ok((vec![UserCommand::AssignRole { role }], vec![]))
-        },
+        &Secrets::none(),
+        |_| Ok(vec![UserCommand::AssignRole { role }]),
     )
     .await
 }
@@ -212,19 +199,19 @@ pub async fn assign_role(
 /// Deactivates an account for good (the user themself or an admin).
 #[utoipa::path(delete, path = "/v1/users/{id}", tag = "users",
     params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header), ("Idempotency-Key" = Option<String>, Header)),
-    responses((status = 200, body = crate::routes::openapi::Accepted),
+    responses((status = 200, body = crate::command::http::Accepted),
               (status = 401, body = platform::openapi::ProblemDoc),
               (status = 403, body = platform::openapi::ProblemDoc)),
     security(("bearer" = [])))]
 pub async fn deactivate(
     state: web::Data<AppState>,
     req: HttpRequest,
-    caller: Caller,
+    caller: SignedIn,
     path: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let headers = CommandHeaders::from_request(&req)?;
     let request = CommandRequest {
-        caller: &caller,
+        caller: caller.caller(),
         headers: &headers,
         body: &[],
     };
@@ -233,19 +220,10 @@ pub async fn deactivate(
         request,
         path.into_inner(),
         Reply::ok(),
-        |actor, _| {
-            require_signed_in(actor)?;
-            Ok((vec![UserCommand::Deactivate], vec![]))
-        },
+        &Secrets::none(),
+        |_| Ok(vec![UserCommand::Deactivate]),
     )
     .await
-}
-
-pub fn require_signed_in(actor: &Actor) -> Result<(), ApiError> {
-    match actor {
-        Actor::Anonymous => Err(ApiError::Unauthenticated),
-        _ => Ok(()),
-    }
 }
 
 async fn verify_current_password(

@@ -3,7 +3,8 @@
 
 use std::{collections::HashMap, time::Duration};
 
-use kafka::{DecodedEvent, Relay, relay::RelayOptions};
+use command_api::relay::{Relay, RelayOptions};
+use kafka::DecodedEvent;
 use reqwest::Method;
 use serde_json::json;
 use testkit::{read_events, topics::kafka_settings};
@@ -186,7 +187,7 @@ async fn a_relay_that_dies_between_produce_and_mark_resends_and_loses_nothing() 
         batch_size: 5,
         ..RelayOptions::default()
     };
-    kafka::topics::ensure_topics(&kafka_settings(app.topics.clone()))
+    kafka::admin::ensure_topics(&kafka_settings(app.topics.clone()))
         .await
         .unwrap();
     let crashing = Relay::new(
@@ -196,8 +197,9 @@ async fn a_relay_that_dies_between_produce_and_mark_resends_and_loses_nothing() 
         options.clone(),
     )
     .unwrap();
-    let produced = crashing.produce_pending().await.unwrap();
+    let (produced, landed) = crashing.produce_pending().await.unwrap();
     assert_eq!(produced.len(), 5);
+    assert_eq!(landed.len(), 5, "every event was acknowledged");
     // The process dies here: acknowledged by Kafka, never marked in the outbox.
     drop(crashing);
     let client = app.db.connect().await.unwrap();
@@ -208,7 +210,7 @@ async fn a_relay_that_dies_between_produce_and_mark_resends_and_loses_nothing() 
         .get(0);
     assert_eq!(pending, count, "nothing was marked");
 
-    let replacement = Relay::new(
+    let mut replacement = Relay::new(
         pool,
         settings.pg_config().unwrap(),
         kafka_settings(app.topics.clone()),

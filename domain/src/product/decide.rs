@@ -4,12 +4,18 @@
 use uuid::Uuid;
 
 use super::{
-    MAX_STOCK, ProductArchived, ProductCommand, ProductCreated, ProductDetailsUpdated,
-    ProductEvent, ProductPriceChanged, ProductPublished, ProductState, ProductStatus,
-    ProductStockAdjusted, ProductUnpublished,
+    command::ProductCommand,
+    event::{
+        ProductArchived, ProductCreated, ProductDetailsUpdated, ProductEvent, ProductPriceChanged,
+        ProductPublished, ProductStockAdjusted, ProductUnpublished,
+    },
+    state::{MAX_STOCK, ProductState, ProductStatus},
 };
 use crate::values::{CategorySlug, Description, Money, ProductName, Role};
-use crate::{Actor, ErrorKind};
+use crate::{
+    actor::Actor,
+    refusal::{ErrorKind, Refusal},
+};
 
 pub(super) fn decide(
     state: &ProductState,
@@ -249,9 +255,9 @@ pub enum ProductError {
     NothingToUpdate,
 }
 
-impl ProductError {
+impl Refusal for ProductError {
     /// Stable snake_case code; the HTTP layer turns it into the problem `type`.
-    pub fn code(&self) -> &'static str {
+    fn code(&self) -> &'static str {
         match self {
             ProductError::NotFound => "not_found",
             ProductError::AlreadyExists => "already_exists",
@@ -266,7 +272,7 @@ impl ProductError {
         }
     }
 
-    pub fn kind(&self) -> ErrorKind {
+    fn kind(&self) -> ErrorKind {
         match self {
             ProductError::NotFound => ErrorKind::NotFound,
             ProductError::ActorDeactivated | ProductError::Forbidden => ErrorKind::Forbidden,

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use uuid::Uuid;
 
-use super::MAX_STOCK;
+use super::state::MAX_STOCK;
 use crate::event::{EventPayload, impl_domain_event};
 use crate::values::{CategorySlug, Description, Money, ProductName, Sku, StockReason};
 

@@ -5,7 +5,7 @@
 //!
 //! ```
 //! use domain::values::{CategorySlug, Currency, Description, Money, ProductName, Role, Sku};
-//! use domain::{Actor, Aggregate, Product, ProductCommand, ProductError, ProductEvent};
+//! use domain::{Actor, Aggregate, Product, ProductCommand, ProductError, ProductEvent, Refusal};
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let seller_id = uuid::Uuid::now_v7();
 //! let seller = Actor::User { id: seller_id, role: Role::Seller, active: true };
@@ -36,66 +36,24 @@
 mod command;
 mod decide;
 mod event;
+mod state;
 #[cfg(test)]
 mod tests;
 
-use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
-use uuid::Uuid;
-
-pub use command::ProductCommand;
-pub use decide::ProductError;
-pub use event::{
-    ProductArchived, ProductCreated, ProductDetailsUpdated, ProductEvent, ProductPriceChanged,
-    ProductPublished, ProductStockAdjusted, ProductUnpublished,
+pub use self::{
+    command::ProductCommand,
+    decide::ProductError,
+    event::{
+        ProductArchived, ProductCreated, ProductDetailsUpdated, ProductEvent, ProductPriceChanged,
+        ProductPublished, ProductStockAdjusted, ProductUnpublished,
+    },
+    state::{MAX_STOCK, ProductState, ProductStatus, product_state_json},
 };
-
-use crate::values::{CategorySlug, Description, Money, ProductName, Sku};
-use crate::{Actor, Aggregate};
-
-/// The most units of one product we hold. Far above any real warehouse, low enough that no sum
-/// of stock levels or deltas comes near `i64` overflow.
-pub const MAX_STOCK: i64 = 1_000_000_000;
+use crate::{actor::Actor, aggregate::Aggregate};
 
 /// The product aggregate (a marker: state lives in [`ProductState`]).
 #[derive(Debug, Clone, Copy)]
 pub struct Product;
-
-/// Where a product is in its lifecycle.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ProductStatus {
-    /// The stream has no events yet.
-    #[default]
-    NotCreated,
-    /// Visible to its seller and admins only.
-    Draft,
-    /// Listed in the public catalog.
-    Published,
-    /// Withdrawn for good: accepts no further command.
-    Archived,
-}
-
-/// A product as its events describe it; also what the audit "state as of" endpoint returns.
-/// The default is "not created", with every optional field `None`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ProductState {
-    pub id: Option<Uuid>,
-    pub seller_id: Option<Uuid>,
-    pub sku: Option<Sku>,
-    pub name: Option<ProductName>,
-    pub description: Option<Description>,
-    pub category: Option<CategorySlug>,
-    pub price: Option<Money>,
-    /// Units on hand; never negative, never above [`MAX_STOCK`].
-    pub stock: i64,
-    pub status: ProductStatus,
-}
-
-/// The state as JSON, for the audit endpoint.
-pub fn product_state_json(state: &ProductState) -> serde_json::Value {
-    crate::event::encode(state)
-}
 
 impl Aggregate for Product {
     const STREAM_TYPE: &'static str = "product";

@@ -3,11 +3,18 @@
 use uuid::Uuid;
 
 use super::{
-    UserCommand, UserDeactivated, UserDisplayNameChanged, UserEvent, UserPasswordChanged,
-    UserRegistered, UserRoleAssigned, UserState,
+    command::UserCommand,
+    event::{
+        UserDeactivated, UserDisplayNameChanged, UserEvent, UserPasswordChanged, UserRegistered,
+        UserRoleAssigned,
+    },
+    state::UserState,
 };
 use crate::values::Role;
-use crate::{Actor, ErrorKind};
+use crate::{
+    actor::Actor,
+    refusal::{ErrorKind, Refusal},
+};
 
 pub(super) fn decide(
     state: &UserState,
@@ -132,9 +139,9 @@ pub enum UserError {
     Forbidden,
 }
 
-impl UserError {
+impl Refusal for UserError {
     /// Stable snake_case code; the HTTP layer turns it into the problem `type`.
-    pub fn code(&self) -> &'static str {
+    fn code(&self) -> &'static str {
         match self {
             UserError::NotFound => "not_found",
             UserError::AlreadyRegistered => "already_registered",
@@ -144,7 +151,7 @@ impl UserError {
         }
     }
 
-    pub fn kind(&self) -> ErrorKind {
+    fn kind(&self) -> ErrorKind {
         match self {
             UserError::NotFound => ErrorKind::NotFound,
             UserError::AlreadyRegistered | UserError::Deactivated => ErrorKind::Conflict,

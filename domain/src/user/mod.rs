@@ -6,51 +6,24 @@
 mod command;
 mod decide;
 mod event;
+mod state;
 #[cfg(test)]
 mod tests;
 
-use serde::{Deserialize, Serialize};
-use uuid::Uuid;
-
-pub use command::UserCommand;
-pub use decide::UserError;
-pub use event::{
-    UserDeactivated, UserDisplayNameChanged, UserEvent, UserPasswordChanged, UserRegistered,
-    UserRoleAssigned,
+pub use self::{
+    command::UserCommand,
+    decide::UserError,
+    event::{
+        UserDeactivated, UserDisplayNameChanged, UserEvent, UserPasswordChanged, UserRegistered,
+        UserRoleAssigned,
+    },
+    state::UserState,
 };
-
-use crate::values::{DisplayName, Email, Role};
-use crate::{Actor, Aggregate};
+use crate::{actor::Actor, aggregate::Aggregate};
 
 /// The user aggregate (a marker: state lives in [`UserState`]).
 #[derive(Debug, Clone, Copy)]
 pub struct User;
-
-/// A user as its events describe it. The default is "not registered".
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct UserState {
-    /// `None` until registered.
-    pub id: Option<Uuid>,
-    pub email: Option<Email>,
-    pub display_name: Option<DisplayName>,
-    pub role: Role,
-    pub active: bool,
-}
-
-impl UserState {
-    pub fn is_registered(&self) -> bool {
-        self.id.is_some()
-    }
-
-    /// The actor this user is when they sign in, if registered.
-    pub fn as_actor(&self) -> Option<Actor> {
-        self.id.map(|id| Actor::User {
-            id,
-            role: self.role,
-            active: self.active,
-        })
-    }
-}
 
 impl Aggregate for User {
     const STREAM_TYPE: &'static str = "user";

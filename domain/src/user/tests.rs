@@ -4,6 +4,7 @@
 use uuid::Uuid;
 
 use super::*;
+use crate::refusal::Refusal;
 use crate::testing::given;
 use crate::values::{DisplayName, Email, Role};
 

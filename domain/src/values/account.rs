@@ -4,7 +4,10 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Lines, ValueError, bounded_text, string_value};
+use super::{
+    error::ValueError,
+    text::{Lines, bounded_text, string_value},
+};
 
 /// A normalised email address: trimmed and lowercased as a whole.
 ///

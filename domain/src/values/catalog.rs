@@ -1,6 +1,9 @@
 //! Values that describe a catalog product: SKU, name, description, category and stock reasons.
 
-use super::{Lines, ValueError, bounded_text, string_value};
+use super::{
+    error::ValueError,
+    text::{Lines, bounded_text, string_value},
+};
 
 /// A stock-keeping unit: trimmed, uppercased, 1-64 of `A-Z 0-9 - _ .`, starting alphanumeric.
 ///

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use super::ValueError;
+use super::error::ValueError;
 
 /// An active ISO 4217 currency, e.g. `EUR` (2 minor units) or `JPY` (none).
 ///

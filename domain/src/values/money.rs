@@ -4,7 +4,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Currency, ValueError};
+use super::{currency::Currency, error::ValueError};
 
 /// A price: a positive integer number of minor units of one currency.
 ///

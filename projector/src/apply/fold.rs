@@ -9,7 +9,11 @@ use domain::{Aggregate, DomainEvent};
 use tokio_postgres::{GenericClient, Row};
 use uuid::Uuid;
 
-use super::{ApplyError, BatchOutcome, db, journal::Fresh};
+use super::{
+    error::{ApplyError, db},
+    journal::Fresh,
+    outcome::BatchOutcome,
+};
 
 /// An aggregate with a read table of one row per stream.
 pub(super) trait ReadModel: Aggregate {

@@ -8,8 +8,11 @@ use kafka::{DecodedEvent, Topics};
 use tokio_postgres::GenericClient;
 use uuid::Uuid;
 
-use super::{ApplyError, BatchOutcome, db};
-use crate::schema::ReadSchema;
+use super::{
+    error::{ApplyError, db},
+    outcome::BatchOutcome,
+};
+use read_model::ReadSchema;
 
 /// An event that passed the gate, with the stream type its topic carries.
 #[derive(Debug, Clone, Copy)]
@@ -38,9 +41,12 @@ const UPSERT_VERSIONS: &str = "
         SET version = EXCLUDED.version, last_event_at = EXCLUDED.last_event_at
         WHERE s.version < EXCLUDED.version";
 
-/// Keeps the events whose version is above their stream's applied version, records them in
-/// the audit table and moves the stream versions. An event at or below the applied version is
-/// a duplicate (skipped); one more than a version ahead is a gap, logged, counted and applied.
+/// Keeps the events whose version is the next of their stream, records them in the audit table
+/// and moves the stream versions. An event at or below the applied version is a duplicate
+/// (skipped). One more than a version ahead is a gap: logged, counted and held back, never
+/// applied out of order. The stream waits at its version until the missing event arrives, which
+/// happens when history is published again (the relay does so when a broker lost a topic;
+/// `command-api republish` on request), and the later events come again after it.
 pub(super) async fn record<'a>(
     tx: &impl GenericClient,
     schema: &ReadSchema,
@@ -73,8 +79,9 @@ pub(super) async fn record<'a>(
                 got = event.stream_version,
                 traceparent = event.traceparent.as_deref(),
                 correlation_id = event.correlation_id.map(tracing::field::display),
-                "version gap: an event is missing upstream; applying this one anyway"
+                "version gap: an earlier event of this stream has not arrived; holding this one back"
             );
+            continue;
         }
         applied.insert(event.stream_id, event.stream_version);
         outcome.applied += 1;

@@ -6,71 +6,22 @@
 //! [`Projection::apply_events`] is the entry point for tests and tools that have events but no
 //! consumer; the consumer loop calls [`Projection::apply`] with the positions it owns.
 
+pub mod checkpoint;
+mod error;
 mod fold;
 mod journal;
+mod outcome;
 mod products;
 mod users;
 
-use std::{collections::BTreeMap, time::Instant};
+use std::time::Instant;
 
-use chrono::{DateTime, Utc};
 use kafka::{DecodedEvent, Topics};
+use read_model::ReadSchema;
 use tokio_postgres::Client;
-use uuid::Uuid;
 
-use crate::{checkpoint, metrics as m, schema::ReadSchema};
-
-pub use checkpoint::CheckpointMove;
-
-/// What one batch did.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct BatchOutcome {
-    /// Events whose version was new for their stream (including unknown types, which are
-    /// recorded in the audit table).
-    pub applied: usize,
-    /// Events at or below their stream's applied version: re-sends, replays.
-    pub duplicates: usize,
-    /// Events more than one version above their stream's applied version.
-    pub gaps: usize,
-    /// Events of a type or schema version this release does not know.
-    pub unknown: usize,
-    /// Streams with events in this batch but no creation event ever seen, so no row could be
-    /// written (their events are still audited).
-    pub not_created: usize,
-    /// Applied events per topic.
-    pub applied_per_topic: BTreeMap<String, u64>,
-    /// Time of the newest applied event per topic, for the projection lag.
-    pub last_event_at: BTreeMap<String, DateTime<Utc>>,
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum ApplyError {
-    /// Another consumer (a replica that took over the partition, or a zombie that has not
-    /// noticed it lost it) moved the checkpoint: this batch is stale and was rolled back.
-    #[error("the checkpoint of {topic}/{partition} is no longer at offset {expected}")]
-    Fenced {
-        topic: String,
-        partition: i32,
-        expected: i64,
-    },
-    #[error("{context}: {error}")]
-    Database {
-        context: &'static str,
-        error: tokio_postgres::Error,
-    },
-    /// A stored row that this code could not have written; a bug, never skipped silently.
-    #[error("stored {table} row {id} is not valid: {reason}")]
-    CorruptRow {
-        table: &'static str,
-        id: Uuid,
-        reason: String,
-    },
-}
-
-/// `map_err` adapter naming what failed.
-pub(crate) fn db(context: &'static str) -> impl FnOnce(tokio_postgres::Error) -> ApplyError {
-    move |error| ApplyError::Database { context, error }
-}
+use self::error::db;
+pub use self::{checkpoint::CheckpointMove, error::ApplyError, outcome::BatchOutcome};
 
 /// Applies events to one read schema.
 #[derive(Debug, Clone)]
@@ -171,30 +122,5 @@ fn log_applied(fresh: &[journal::Fresh<'_>]) {
             offset = event.offset,
             "event applied"
         );
-    }
-}
-
-impl BatchOutcome {
-    /// Records the batch's metrics; called only after COMMIT, so a rolled-back batch counts
-    /// nothing.
-    fn record(&self, size: usize, started: Instant) {
-        metrics::histogram!(m::BATCH_SIZE).record(size as f64);
-        metrics::histogram!(m::BATCH_DURATION).record(started.elapsed().as_secs_f64());
-        for (topic, count) in &self.applied_per_topic {
-            metrics::counter!(m::EVENTS_APPLIED, "topic" => topic.clone()).increment(*count);
-        }
-        let skipped = [
-            ("duplicate", self.duplicates),
-            ("unknown_type", self.unknown),
-            ("not_created", self.not_created),
-        ];
-        for (reason, count) in skipped {
-            if count > 0 {
-                metrics::counter!(m::EVENTS_SKIPPED, "reason" => reason).increment(count as u64);
-            }
-        }
-        if self.gaps > 0 {
-            metrics::counter!(m::VERSION_GAPS).increment(self.gaps as u64);
-        }
     }
 }

@@ -10,11 +10,12 @@ use tokio_postgres::{GenericClient, Row};
 use uuid::Uuid;
 
 use super::{
-    ApplyError, BatchOutcome, db,
+    error::{ApplyError, db},
     fold::{self, Folded},
     journal::Fresh,
+    outcome::BatchOutcome,
 };
-use crate::schema::ReadSchema;
+use read_model::ReadSchema;
 
 const LOAD: &str = "
     SELECT id, email, display_name, role, active, created_at, updated_at, version

@@ -1,6 +1,6 @@
 //! The other half of the loop: committing a batch (with retries, fencing and the copy of the
-//! offsets to Kafka), and moving partitions back to their checkpoints after a fenced batch or
-//! a flip of the active read schema.
+//! offsets to Kafka), moving partitions back to their checkpoints after a fenced batch or a flip
+//! of the active read schema, and restarting a partition whose log was replaced.
 
 use std::time::{Duration, Instant};
 
@@ -10,9 +10,9 @@ use rdkafka::{
     consumer::{CommitMode, Consumer},
 };
 
-use super::{Batch, Loop};
+use super::{Batch, Loop, positions::Key, stop::stopping};
 use crate::{
-    apply::{ApplyError, CheckpointMove, Projection},
+    apply::{ApplyError, CheckpointMove, Projection, checkpoint},
     metrics as m, schema,
 };
 
@@ -24,16 +24,12 @@ impl Loop {
         let moves: Vec<CheckpointMove> = batch
             .next
             .iter()
-            .map(|((topic, partition), next)| CheckpointMove {
-                topic: topic.clone(),
-                partition: *partition,
-                expected: Some(
-                    self.positions
-                        .get(&(topic.clone(), *partition))
-                        .copied()
-                        .unwrap_or(0),
-                ),
+            .map(|(key, next)| CheckpointMove {
+                topic: key.0.clone(),
+                partition: key.1,
+                expected: Some(self.positions.get(key).copied().unwrap_or(0)),
                 next_offset: *next,
+                last_event_id: batch.last_ids.get(key).copied().flatten(),
             })
             .collect();
         let mut delay = Duration::from_millis(100);
@@ -57,7 +53,6 @@ impl Loop {
                         self.positions
                             .insert((step.topic.clone(), step.partition), step.next_offset);
                     }
-                    self.lag.applied(&outcome);
                     self.commit_to_kafka(&moves);
                     return;
                 }
@@ -79,7 +74,7 @@ impl Loop {
                 error = format!("{error:#}"),
                 "batch failed and was rolled back; retrying"
             );
-            if super::stopping(&self.shutdown) {
+            if stopping(&self.shutdown) {
                 tracing::warn!(
                     "stopping with the batch rolled back; its partitions' next owner applies it"
                 );
@@ -115,24 +110,72 @@ impl Loop {
         let schema = self.projection.schema().clone();
         let stored = self.runtime.block_on(async {
             let client = self.pool.get().await?;
-            anyhow::Ok(crate::checkpoint::load(&**client, &schema, &topics.all()).await?)
+            anyhow::Ok(checkpoint::load(&**client, &schema, &topics.all()).await?)
         })?;
-        for ((topic, partition), at) in self.positions.iter_mut() {
-            *at = stored
-                .get(&(topic.clone(), *partition))
-                .copied()
-                .unwrap_or(0);
+        let keys: Vec<Key> = self.positions.keys().cloned().collect();
+        for key in keys {
+            let checkpoint = stored.get(&key).cloned().unwrap_or_default();
+            self.positions.insert(key.clone(), checkpoint.next_offset);
             self.consumer
                 .seek(
-                    topic,
-                    *partition,
-                    self.resume.start(*at),
+                    &key.0,
+                    key.1,
+                    self.resume.start(checkpoint.next_offset),
                     Duration::from_secs(10),
                 )
-                .with_context(|| format!("seeking {topic}/{partition}"))?;
+                .with_context(|| format!("seeking {}/{}", key.0, key.1))?;
+            self.resume
+                .begin(key, checkpoint.next_offset, checkpoint.last_event_id);
         }
-        self.resume.restarted(&self.positions);
         Ok(())
+    }
+
+    /// The partition's log is not the one its checkpoint was taken on: move the checkpoint to 0
+    /// (compare-and-set, like any move) and read the partition from its first message again.
+    /// Every event already applied is skipped by its stream version.
+    pub(super) fn restart(&mut self, key: &Key) {
+        let Some(expected) = self.positions.get(key).copied() else {
+            return;
+        };
+        let schema = self.projection.schema().clone();
+        let restarted = self.runtime.block_on(async {
+            let client = self.pool.get().await?;
+            anyhow::Ok(checkpoint::restart(&**client, &schema, key, expected).await?)
+        });
+        match restarted {
+            Ok(true) => {
+                metrics::counter!(m::LOG_RESTARTS, "topic" => key.0.clone()).increment(1);
+                tracing::warn!(
+                    topic = key.0,
+                    partition = key.1,
+                    from = expected,
+                    "the partition's log was replaced; reading it again from offset 0"
+                );
+                self.positions.insert(key.clone(), 0);
+                self.resume.begin(key.clone(), 0, None);
+                self.consumer.context().forget(key);
+                if let Err(error) =
+                    self.consumer
+                        .seek(&key.0, key.1, Offset::Beginning, Duration::from_secs(10))
+                {
+                    tracing::error!(%error, "seeking to the beginning failed");
+                }
+            }
+            // Someone else moved the checkpoint meanwhile: start over from what is stored.
+            Ok(false) => {
+                if let Err(error) = self.reseek() {
+                    tracing::error!(error = format!("{error:#}"), "re-reading the checkpoints");
+                }
+            }
+            Err(error) => {
+                // The database is down: the partition is checked again once it is back.
+                tracing::warn!(
+                    error = format!("{error:#}"),
+                    "cannot restart the partition yet"
+                );
+                self.resume.begin(key.clone(), expected, None);
+            }
+        }
     }
 
     /// Live mode: after a rebuild flipped `read_meta.active`, continue in the new schema from
@@ -158,8 +201,7 @@ impl Loop {
             }
         };
         tracing::info!(from = %self.projection.schema(), to = %active, "following the flip to a new read schema");
-        self.projection = Projection::new(active.clone(), self.projection.topics().clone());
-        self.consumer.context().set_schema(active);
+        self.projection = Projection::new(active, self.projection.topics().clone());
         self.reseek()
     }
 }

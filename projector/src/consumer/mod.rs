@@ -1,20 +1,20 @@
-//! The consumer loop: poll → collect a batch (bounded by count and by time) → apply it in one
-//! transaction with the checkpoint → copy the offsets to Kafka, which only feeds lag-based
-//! autoscaling (correctness never reads them back).
+//! The consumer loop: review which partitions this replica owns (`ownership`: leases in
+//! PostgreSQL, not the broker's group coordinator) → poll → collect a batch (bounded by count
+//! and by time) → apply it in one transaction with the checkpoint → copy the offsets to Kafka,
+//! which only feeds lag-based autoscaling (correctness never reads them back).
 //!
-//! The loop runs on a thread of its own, not on a runtime worker: librdkafka calls the
-//! rebalance callback from `poll`, and that callback must read checkpoints before it returns.
+//! The loop runs on a thread of its own, not on a runtime worker: librdkafka's `poll` blocks.
 //! Database calls from this thread go through `Handle::block_on`.
 
+pub mod catch_up;
 mod commit;
 pub mod context;
-mod lag;
-mod resume;
+pub mod ownership;
+pub mod positions;
+pub mod resume;
+pub mod stop;
 
-use std::{
-    collections::BTreeMap,
-    time::{Duration, Instant},
-};
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use deadpool_postgres::Pool;
@@ -23,22 +23,31 @@ use rdkafka::{
     Message,
     consumer::{BaseConsumer, Consumer},
 };
+use read_model::ReadSchema;
 use tokio::{runtime::Handle, sync::watch};
+use uuid::Uuid;
 
 use self::{
+    catch_up::CatchUp,
     context::ProjectorContext,
-    lag::{CatchUp, LagSampler},
-    resume::Resume,
+    ownership::Ownership,
+    positions::{Key, Positions},
+    resume::{Resume, Verdict},
+    stop::stopping,
 };
-use crate::{apply::Projection, metrics as m, schema::ReadSchema, settings::ConsumerSettings};
+use crate::{apply::Projection, metrics as m, settings::ConsumerSettings};
 
-/// How long an idle poll waits: bounds how late the loop notices SIGTERM or a flip.
+/// How long an idle poll waits: bounds how late the loop notices SIGTERM, a flip or a lease.
 const IDLE_POLL: Duration = Duration::from_millis(200);
 /// Once a batch has an event, how long a poll waits for the next before the batch is applied.
 /// librdkafka fetches ahead, so under load the next message is already local and batches fill
 /// up; a lone event is applied at once instead of waiting out `batch_max_wait` (which cost
 /// every quiet write 50 ms of freshness).
 const DRAINED: Duration = Duration::from_millis(2);
+/// How often the topics' partitions are listed again (a topic created later, partitions added).
+const PARTITIONS_REFRESH: Duration = Duration::from_secs(30);
+/// How often librdkafka reports statistics (the high watermarks of fetched partitions).
+const STATISTICS_INTERVAL_MS: &str = "1000";
 
 /// What to consume, into which schema, and when to stop.
 #[derive(Debug, Clone)]
@@ -50,6 +59,9 @@ pub struct Options {
     pub follow_active: Option<Duration>,
     /// Rebuild and verify: stop once every partition reached the watermark seen at start.
     pub stop_when_caught_up: bool,
+    /// Live replicas share the partitions through leases on this connection; `None` (rebuild,
+    /// verify) consumes every partition alone.
+    pub leases: Option<tokio_postgres::Config>,
 }
 
 /// Why the loop returned.
@@ -61,8 +73,8 @@ pub enum Finish {
     CaughtUp,
 }
 
-/// Consumes until `shutdown` turns true (or, for rebuilds, until caught up), then leaves the
-/// group. Blocking: call it from a thread that is not a runtime worker.
+/// Consumes until `shutdown` turns true (or, for rebuilds, until caught up), then lets its
+/// partitions go. Blocking: call it from a thread that is not a runtime worker.
 pub fn run(
     options: Options,
     pool: Pool,
@@ -70,25 +82,17 @@ pub fn run(
     shutdown: watch::Receiver<bool>,
 ) -> anyhow::Result<Finish> {
     let settings = &options.settings;
-    let session_ms = settings.session_timeout.as_millis().max(1);
-    let context = ProjectorContext::new(
-        runtime.clone(),
-        pool.clone(),
-        options.schema.clone(),
-        shutdown.clone(),
-        settings.resume_rewind,
-    );
     let consumer: BaseConsumer<ProjectorContext> = options
         .kafka
         .client_config()
+        // Only for the copy of the offsets that lag-based autoscaling reads; the group is
+        // never joined (partitions are assigned by `ownership`).
         .set("group.id", &settings.group_id)
         .set("enable.auto.commit", "false")
         .set("enable.auto.offset.store", "false")
-        // Partitions are always assigned with an offset; this only applies when that offset is
-        // out of range (a rewind below the log start): start at the earliest, skip up to the
-        // checkpoint.
+        // Partitions are always assigned with an offset; this applies when that offset is out
+        // of range: a rewind below the log start, or a checkpoint past a log that was lost.
         .set("auto.offset.reset", "earliest")
-        .set("session.timeout.ms", session_ms.to_string())
         .set(
             "fetch.wait.max.ms",
             settings
@@ -97,66 +101,48 @@ pub fn run(
                 .clamp(1, 1000)
                 .to_string(),
         )
-        .set(
-            "heartbeat.interval.ms",
-            (session_ms / 4).clamp(1, 3000).to_string(),
-        )
-        .set(
-            "statistics.interval.ms",
-            settings
-                .lag_sample_interval
-                .as_millis()
-                .max(100)
-                .to_string(),
-        )
-        .create_with_context(context)
+        .set("statistics.interval.ms", STATISTICS_INTERVAL_MS)
+        .create_with_context(ProjectorContext::default())
         .context("creating the Kafka consumer")?;
-    let topics = options.kafka.topics.clone();
-    consumer
-        .subscribe(&topics.all())
-        .context("subscribing to the event topics")?;
-    let catch_up = if options.stop_when_caught_up {
-        Some(CatchUp::snapshot(&consumer, &topics)?)
-    } else {
-        None
+    let ownership = match options.leases.clone() {
+        Some(config) => Ownership::leased(config, &settings.group_id),
+        None => Ownership::exclusive(),
     };
     let mut consumer_loop = Loop {
-        lag: LagSampler::new(topics.clone(), settings.lag_sample_interval),
-        projection: Projection::new(options.schema.clone(), topics),
+        projection: Projection::new(options.schema.clone(), options.kafka.topics.clone()),
         follow_active: options.follow_active.map(|every| (every, Instant::now())),
+        resume: Resume::new(settings.resume_rewind),
         settings: options.settings.clone(),
         consumer,
         runtime,
         pool,
         shutdown,
-        catch_up,
-        resume: Resume::new(settings.resume_rewind),
-        generation: 0,
-        positions: BTreeMap::new(),
+        catch_up: None,
+        ownership,
+        partitions: Vec::new(),
+        partitions_listed: None,
+        positions: Positions::new(),
         batch: Batch::default(),
     };
-    let finish = consumer_loop.run();
-    // Dropping the consumer closes it: the revocation callback runs, the group is left at once
-    // (no session timeout to wait out), and the other replicas take the partitions.
-    drop(consumer_loop);
+    let finish = consumer_loop.start(options.stop_when_caught_up);
+    let finish = match finish {
+        Ok(()) => consumer_loop.run(),
+        Err(error) => Err(error),
+    };
+    consumer_loop.ownership.release_all(&consumer_loop.runtime);
+    metrics::gauge!(m::ASSIGNED_PARTITIONS).set(0.0);
     tracing::info!(?finish, "consumer closed");
     finish
 }
 
-type Positions = BTreeMap<(String, i32), i64>;
-
-/// Asked to stop: `true` was sent, or the sender is gone (its owner ended without saying so,
-/// e.g. a runtime shutting down; looping on would keep the process from exiting).
-fn stopping(shutdown: &watch::Receiver<bool>) -> bool {
-    *shutdown.borrow() || shutdown.has_changed().is_err()
-}
-
 /// The batch being collected: decoded events, and per partition the offset after its last
-/// message (undecodable messages move that too, so a poison message is passed, not retried).
+/// message and that message's event id (undecodable messages move the offset too, so a poison
+/// message is passed, not retried).
 #[derive(Debug, Default)]
 struct Batch {
     events: Vec<DecodedEvent>,
     next: Positions,
+    last_ids: std::collections::BTreeMap<Key, Option<Uuid>>,
     messages: usize,
 }
 
@@ -169,35 +155,51 @@ struct Loop {
     shutdown: watch::Receiver<bool>,
     follow_active: Option<(Duration, Instant)>,
     catch_up: Option<CatchUp>,
-    lag: LagSampler,
+    ownership: Ownership,
+    /// Every partition of the topics, as last listed.
+    partitions: Vec<Key>,
+    partitions_listed: Option<Instant>,
     resume: Resume,
-    /// The assignment generation `positions` belongs to.
-    generation: u64,
     /// Checkpoint of every owned partition, as this loop last read or wrote it.
     positions: Positions,
     batch: Batch,
 }
 
 impl Loop {
+    /// Lists the partitions (waiting for the broker if it is down); for a rebuild, takes the
+    /// watermarks it must reach.
+    fn start(&mut self, stop_when_caught_up: bool) -> anyhow::Result<()> {
+        let mut delay = Duration::from_millis(200);
+        while self.partitions.is_empty() {
+            if stopping(&self.shutdown) {
+                return Ok(());
+            }
+            self.list_partitions();
+            if self.partitions.is_empty() {
+                std::thread::sleep(delay);
+                delay = (delay * 2).min(Duration::from_secs(5));
+            }
+        }
+        if stop_when_caught_up {
+            self.catch_up = Some(CatchUp::snapshot(&self.consumer, &self.partitions)?);
+        }
+        Ok(())
+    }
+
     fn run(&mut self) -> anyhow::Result<Finish> {
         loop {
             if stopping(&self.shutdown) {
                 return Ok(Finish::Stopped);
             }
+            self.review_ownership();
             self.collect();
             let idle = self.batch.messages == 0;
             if !idle {
                 self.apply();
             }
             let highs = self.consumer.context().high_watermarks();
-            self.lag.maybe_sample(&highs, &self.positions);
-            for ((topic, partition), offset) in self.resume.stalled(&highs, &self.positions) {
-                if let Err(error) =
-                    self.consumer
-                        .seek(&topic, partition, offset, Duration::from_secs(10))
-                {
-                    tracing::error!(%error, topic, partition, "seeking further back failed");
-                }
+            for (key, verdict) in self.resume.review(&highs) {
+                self.act(&key, verdict);
             }
             if let Some(catch_up) = &mut self.catch_up {
                 let fraction = catch_up.progress(&self.positions);
@@ -208,6 +210,138 @@ impl Loop {
                 }
             }
             self.follow_active()?;
+        }
+    }
+
+    /// Every partition of the topics, from the broker's metadata; kept as it was when the
+    /// broker does not answer.
+    fn list_partitions(&mut self) {
+        let mut listed = Vec::new();
+        for topic in self.projection.topics().all() {
+            match self
+                .consumer
+                .fetch_metadata(Some(topic), Duration::from_secs(5))
+            {
+                Ok(metadata) => listed.extend(
+                    metadata
+                        .topics()
+                        .iter()
+                        .filter(|t| t.name() == topic && t.error().is_none())
+                        .flat_map(|t| t.partitions().iter().map(|p| (topic.to_owned(), p.id()))),
+                ),
+                Err(error) => {
+                    tracing::warn!(%error, topic, "cannot list the topic's partitions");
+                    return;
+                }
+            }
+        }
+        listed.sort();
+        self.partitions = listed;
+        self.partitions_listed = Some(Instant::now());
+    }
+
+    /// Takes up partitions the leases gave this replica and lets go of those they took away.
+    fn review_ownership(&mut self) {
+        if self
+            .partitions_listed
+            .is_none_or(|at| at.elapsed() >= PARTITIONS_REFRESH)
+        {
+            self.list_partitions();
+        }
+        let change = self.ownership.review(&self.runtime, &self.partitions);
+        if !change.lost.is_empty() {
+            let mut released = rdkafka::TopicPartitionList::new();
+            for key in &change.lost {
+                released.add_partition(&key.0, key.1);
+                self.positions.remove(key);
+                self.resume.forget(key);
+            }
+            if let Err(error) = self.consumer.incremental_unassign(&released) {
+                tracing::error!(%error, "unassigning partitions failed");
+            }
+            tracing::info!(partitions = ?change.lost, "partitions released");
+        }
+        if !change.gained.is_empty() {
+            self.take_up(&change.gained);
+        }
+        if !change.lost.is_empty() || !change.gained.is_empty() {
+            metrics::counter!(m::REBALANCES, "kind" => "lease").increment(1);
+            metrics::gauge!(m::ASSIGNED_PARTITIONS).set(self.positions.len() as f64);
+        }
+    }
+
+    /// Starts consuming `keys` at their stored checkpoints (retrying the read until the
+    /// database answers or the loop is asked to stop).
+    fn take_up(&mut self, keys: &[Key]) {
+        let Some(stored) = self.stored_checkpoints() else {
+            return;
+        };
+        let mut assigned = rdkafka::TopicPartitionList::new();
+        for key in keys {
+            let checkpoint = stored.get(key).cloned().unwrap_or_default();
+            self.consumer.context().forget(key);
+            let start = self.resume.start(checkpoint.next_offset);
+            if assigned.add_partition_offset(&key.0, key.1, start).is_err() {
+                continue;
+            }
+            self.positions.insert(key.clone(), checkpoint.next_offset);
+            self.resume.begin(
+                key.clone(),
+                checkpoint.next_offset,
+                checkpoint.last_event_id,
+            );
+        }
+        if let Err(error) = self.consumer.incremental_assign(&assigned) {
+            tracing::error!(%error, "assigning partitions failed");
+        }
+        let at: Positions = keys
+            .iter()
+            .filter_map(|key| Some((key.clone(), *self.positions.get(key)?)))
+            .collect();
+        tracing::info!(partitions = ?at, "partitions taken up at their checkpoints");
+    }
+
+    fn stored_checkpoints(
+        &self,
+    ) -> Option<std::collections::HashMap<Key, crate::apply::checkpoint::Stored>> {
+        let topics = self.projection.topics().clone();
+        let mut delay = Duration::from_millis(100);
+        loop {
+            let schema = self.projection.schema().clone();
+            let loaded = self.runtime.block_on(async {
+                let client = self.pool.get().await?;
+                anyhow::Ok(crate::apply::checkpoint::load(&**client, &schema, &topics.all()).await?)
+            });
+            match loaded {
+                Ok(stored) => return Some(stored),
+                Err(error) => {
+                    tracing::warn!(
+                        error = format!("{error:#}"),
+                        "cannot load checkpoints; retrying"
+                    );
+                    if stopping(&self.shutdown) {
+                        return None;
+                    }
+                    std::thread::sleep(delay);
+                    delay = (delay * 2).min(Duration::from_secs(5));
+                }
+            }
+        }
+    }
+
+    /// Carries out what `resume` decided for a partition.
+    fn act(&mut self, key: &Key, verdict: Verdict) {
+        match verdict {
+            Verdict::Continue => {}
+            Verdict::Seek(offset) => {
+                if let Err(error) =
+                    self.consumer
+                        .seek(&key.0, key.1, offset, Duration::from_secs(10))
+                {
+                    tracing::error!(%error, topic = key.0, partition = key.1, "seeking further back failed");
+                }
+            }
+            Verdict::Restart => self.restart(key),
         }
     }
 
@@ -230,15 +364,8 @@ impl Loop {
                 })
             });
             match polled {
-                None => {
-                    // A rebalance returns from poll without a message: drop what was collected.
-                    if self.sync_assignment() {
-                        first_at = None;
-                    } else {
-                        // Idle, or nothing more fetched: apply what there is now.
-                        break;
-                    }
-                }
+                // Idle, or nothing more fetched: apply what there is now.
+                None => break,
                 Some(Err(error)) => {
                     tracing::warn!(%error, "consumer error");
                     if first_at.is_none() {
@@ -246,21 +373,28 @@ impl Loop {
                     }
                 }
                 Some(Ok((key, offset, decoded))) => {
-                    let Some(from) = self.batch.next.get(&key).or(self.positions.get(&key)) else {
-                        continue; // fetched before its partition was revoked
-                    };
-                    let from = *from;
-                    if let Some(checkpoint) = self.positions.get(&key).copied()
-                        && let Some(again) = self.resume.check(&key, offset, checkpoint)
-                    {
-                        if let Err(error) =
-                            self.consumer
-                                .seek(&key.0, key.1, again, Duration::from_secs(10))
-                        {
-                            tracing::error!(%error, "seeking further back failed");
-                        }
+                    if !self.positions.contains_key(&key) {
+                        continue; // fetched before its partition was released
+                    }
+                    let event_id = decoded.as_ref().ok().map(|event| event.event_id);
+                    let verdict = self.resume.check(&key, offset, event_id);
+                    if verdict != Verdict::Continue {
+                        // Whatever was collected of this partition is dropped with it.
+                        self.batch
+                            .events
+                            .retain(|e| (e.topic.as_str(), e.partition) != (key.0.as_str(), key.1));
+                        self.batch.next.remove(&key);
+                        self.batch.last_ids.remove(&key);
+                        self.act(&key, verdict);
                         continue;
                     }
+                    let from = self
+                        .batch
+                        .next
+                        .get(&key)
+                        .or(self.positions.get(&key))
+                        .copied()
+                        .unwrap_or(0);
                     if offset < from {
                         continue; // below the checkpoint (see `fetch_start`) or already taken
                     }
@@ -272,31 +406,12 @@ impl Loop {
                             tracing::warn!(%error, "message without a valid envelope: skipped");
                         }
                     }
-                    self.batch.next.insert(key, offset + 1);
+                    self.batch.next.insert(key.clone(), offset + 1);
+                    self.batch.last_ids.insert(key, event_id);
                     self.batch.messages += 1;
                     first_at.get_or_insert_with(Instant::now);
                 }
             }
         }
-    }
-
-    /// Adopts a new assignment from the rebalance callback; true if there was one (and the
-    /// batch in collection was dropped: none of it was written).
-    fn sync_assignment(&mut self) -> bool {
-        let assignment = self.consumer.context().assignment();
-        if assignment.generation == self.generation {
-            return false;
-        }
-        if self.batch.messages > 0 {
-            tracing::info!(
-                messages = self.batch.messages,
-                "rebalance: dropping the batch in collection; the partitions' owners start at the checkpoints"
-            );
-        }
-        self.batch = Batch::default();
-        self.generation = assignment.generation;
-        self.positions = assignment.positions;
-        self.resume.restarted(&self.positions);
-        true
     }
 }

@@ -1,18 +1,22 @@
-//! Making sure a partition really resumes at its checkpoint. After an assignment or a seek the
-//! first message delivered must be at or below the checkpoint (fetching starts `rewind` before
-//! it). A first message above the checkpoint means the broker skipped offsets: the Tansu test
-//! and dev broker only serves record batches that start at or after the fetch offset, so a
-//! fetch inside a batch silently loses the rest of it. Kafka never does this for our topics
-//! (no compaction, no transactions), so there the check costs one comparison per assignment.
+//! Making sure a partition really resumes at its checkpoint, on the log the checkpoint was
+//! taken on. Fetching starts a little before the checkpoint (`positions::fetch_start`), and
+//! until the message just before the checkpoint has been seen again, the partition is
+//! *pending*:
 //!
-//! When the checkpoint lies inside the partition's *last* batch, no message comes at all,
-//! although the high watermark in the fetch responses (librdkafka's statistics) is above the
-//! checkpoint. Kafka always serves a fetch below its high watermark, so a partition still
-//! waiting for its first message `STALL` after its start while its high watermark is above its
-//! checkpoint is treated like a skip.
-//!
-//! On a skip, the partition is fetched again from eight times further back (at last from the
-//! beginning); everything below the checkpoint is skipped by the loop as usual.
+//! - That message's event id is the one the checkpoint recorded: the log is the same; go on.
+//! - Another id there, or a log whose high watermark is below the checkpoint: the topic was
+//!   recreated, a broker lost it, or Kafka was rebuilt from the event store (the relay's
+//!   re-publishing, `command-api republish`). Offsets mean nothing any more, so the partition
+//!   restarts from offset 0; events already applied are skipped by their stream version, so
+//!   re-reading changes nothing but time.
+//! - The first message comes from above the checkpoint: the broker skipped offsets. The Tansu
+//!   development broker only serves record batches that start at or after the fetch offset, so
+//!   a fetch inside a batch silently loses the rest of it; Kafka never does this for our topics
+//!   (no compaction, no transactions). The partition is fetched again from eight times further
+//!   back, at last from the beginning.
+//! - No message at all for a while, although the high watermark says there are some: the same
+//!   Tansu quirk when the checkpoint lies inside the partition's last batch. Fetched again from
+//!   further back too.
 
 use std::{
     collections::BTreeMap,
@@ -20,103 +24,190 @@ use std::{
 };
 
 use rdkafka::Offset;
+use uuid::Uuid;
 
-use super::{Positions, context::fetch_start};
+use super::positions::{Key, Positions, fetch_start};
 
-/// Starts fetching partitions from a checkpoint and checks their first message.
-#[derive(Debug)]
-pub(super) struct Resume {
-    initial_rewind: i64,
-    /// Partitions whose first message since their last (re)start has not arrived, with the
-    /// rewind their fetch started from and when.
-    awaiting: BTreeMap<(String, i32), (i64, Instant)>,
+/// How long a pending partition may wait for its first message before its high watermark is
+/// compared with its checkpoint.
+const STALL: Duration = Duration::from_secs(2);
+
+/// What to do with a delivered message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// Handle it as usual (the loop skips anything below the checkpoint).
+    Continue,
+    /// Fetch the partition again from this offset; ignore the message.
+    Seek(Offset),
+    /// The log is not the checkpoint's: restart the partition from offset 0.
+    Restart,
 }
 
-/// How long a partition may wait for its first message before its high watermark is compared.
-const STALL: Duration = Duration::from_secs(2);
+#[derive(Debug)]
+struct Pending {
+    checkpoint: i64,
+    /// The event id of the message at `checkpoint - 1`, when the checkpoint recorded one.
+    last_event_id: Option<Uuid>,
+    rewind: i64,
+    since: Instant,
+    first_seen: bool,
+}
+
+#[derive(Debug)]
+pub struct Resume {
+    initial_rewind: i64,
+    pending: BTreeMap<Key, Pending>,
+}
 
 impl Resume {
     pub fn new(initial_rewind: i64) -> Self {
         Self {
-            initial_rewind: initial_rewind.max(0),
-            awaiting: BTreeMap::new(),
+            initial_rewind: initial_rewind.max(1),
+            pending: BTreeMap::new(),
         }
     }
 
     /// Where to fetch a partition whose checkpoint is `checkpoint` (0: none yet) from.
     pub fn start(&self, checkpoint: i64) -> Offset {
-        fetch_start((checkpoint > 0).then_some(checkpoint), self.initial_rewind)
+        fetch_start(checkpoint, self.initial_rewind)
     }
 
-    /// Every owned partition was (re)started from its checkpoint at the initial rewind.
-    pub fn restarted(&mut self, positions: &Positions) {
-        let now = Instant::now();
-        self.awaiting = positions
-            .keys()
-            .map(|key| (key.clone(), (self.initial_rewind, now)))
-            .collect();
-    }
-
-    /// Checks a delivered message; `Some(offset)` if the broker skipped offsets and the
-    /// partition must be fetched again from `offset` (the message is then ignored).
-    pub fn check(&mut self, key: &(String, i32), offset: i64, checkpoint: i64) -> Option<Offset> {
-        let (rewind, _) = self.awaiting.remove(key)?;
-        if offset <= checkpoint {
-            return None;
+    /// A partition (re)starts fetching from [`Resume::start`] of `checkpoint`.
+    pub fn begin(&mut self, key: Key, checkpoint: i64, last_event_id: Option<Uuid>) {
+        if checkpoint == 0 {
+            self.pending.remove(&key);
+            return;
         }
-        // From the log start, a first offset above the checkpoint means the log starts there.
-        let again = self.widen(key, rewind, checkpoint)?;
+        self.pending.insert(
+            key,
+            Pending {
+                checkpoint,
+                last_event_id,
+                rewind: self.initial_rewind,
+                since: Instant::now(),
+                first_seen: false,
+            },
+        );
+    }
+
+    /// The partition is no longer consumed here.
+    pub fn forget(&mut self, key: &Key) {
+        self.pending.remove(key);
+    }
+
+    /// Partitions still proving their log.
+    pub fn pending(&self) -> usize {
+        self.pending.len()
+    }
+
+    /// Checks a delivered message of `key` at `offset` (with its event id, if it decoded).
+    pub fn check(&mut self, key: &Key, offset: i64, event_id: Option<Uuid>) -> Verdict {
+        let Some(pending) = self.pending.get_mut(key) else {
+            return Verdict::Continue;
+        };
+        let before_checkpoint = pending.checkpoint - 1;
+        if !pending.first_seen {
+            pending.first_seen = true;
+            if offset > before_checkpoint {
+                let (rewind, checkpoint) = (pending.rewind, pending.checkpoint);
+                return match self.widen(key, rewind, checkpoint) {
+                    Some(again) => {
+                        tracing::warn!(
+                            topic = key.0,
+                            partition = key.1,
+                            checkpoint,
+                            first = offset,
+                            "the broker skipped offsets before the checkpoint; fetching from further back"
+                        );
+                        Verdict::Seek(again)
+                    }
+                    // From the very beginning the log starts above the checkpoint: it is not
+                    // the log the checkpoint was taken on.
+                    None => self.restart(key),
+                };
+            }
+        }
+        if offset < before_checkpoint {
+            return Verdict::Continue;
+        }
+        let expected = pending.last_event_id;
+        if offset == before_checkpoint && (expected.is_none() || expected == event_id) {
+            self.pending.remove(key);
+            return Verdict::Continue;
+        }
         tracing::warn!(
             topic = key.0,
             partition = key.1,
-            checkpoint,
-            first = offset,
-            "the broker skipped offsets after the checkpoint; fetching from further back"
+            offset,
+            expected = expected.map(tracing::field::display),
+            found = event_id.map(tracing::field::display),
+            "the message before the checkpoint is not the one it was taken after"
         );
-        Some(again)
+        self.restart(key)
     }
 
-    /// Partitions still waiting for a first message although their high watermark is above
-    /// their checkpoint, with the offset to fetch them from again.
-    pub fn stalled(
-        &mut self,
-        highs: &Positions,
-        positions: &Positions,
-    ) -> Vec<((String, i32), Offset)> {
-        let stalled: Vec<((String, i32), i64, i64)> = self
-            .awaiting
-            .iter()
-            .filter(|(_, (_, since))| since.elapsed() >= STALL)
-            .filter_map(|(key, (rewind, _))| {
-                let checkpoint = *positions.get(key)?;
-                (*highs.get(key)? > checkpoint).then(|| (key.clone(), *rewind, checkpoint))
-            })
-            .collect();
-        let mut again = Vec::new();
-        for (key, rewind, checkpoint) in stalled {
-            self.awaiting.remove(&key);
-            if let Some(offset) = self.widen(&key, rewind, checkpoint) {
+    /// Partitions to act on from the latest high watermarks: restart those whose log is shorter
+    /// than their checkpoint, fetch again those still silent although messages exist.
+    pub fn review(&mut self, highs: &Positions) -> Vec<(Key, Verdict)> {
+        let mut verdicts = Vec::new();
+        let keys: Vec<Key> = self.pending.keys().cloned().collect();
+        for key in keys {
+            let Some(high) = highs.get(&key).copied() else {
+                continue;
+            };
+            let Some(pending) = self.pending.get(&key) else {
+                continue;
+            };
+            let (checkpoint, rewind) = (pending.checkpoint, pending.rewind);
+            if high < checkpoint {
                 tracing::warn!(
                     topic = key.0,
                     partition = key.1,
                     checkpoint,
-                    "no message although the high watermark is past the checkpoint; fetching from further back"
+                    high_watermark = high,
+                    "the log is shorter than the checkpoint"
                 );
-                again.push((key, offset));
+                let verdict = self.restart(&key);
+                verdicts.push((key, verdict));
+            } else if !pending.first_seen && pending.since.elapsed() >= STALL {
+                match self.widen(&key, rewind, checkpoint) {
+                    Some(again) => {
+                        tracing::warn!(
+                            topic = key.0,
+                            partition = key.1,
+                            checkpoint,
+                            "no message although the high watermark is past the checkpoint; fetching from further back"
+                        );
+                        verdicts.push((key, Verdict::Seek(again)));
+                    }
+                    None => {
+                        // Fetching from the beginning and still silent: wait for data.
+                        if let Some(pending) = self.pending.get_mut(&key) {
+                            pending.since = Instant::now();
+                        }
+                    }
+                }
             }
         }
-        again
+        verdicts
     }
 
-    /// The next, wider start for a partition whose fetch from `rewind` before its checkpoint
-    /// skipped offsets; `None` if it already started at the beginning.
-    fn widen(&mut self, key: &(String, i32), rewind: i64, checkpoint: i64) -> Option<Offset> {
-        let checkpoint = (checkpoint > 0).then_some(checkpoint);
+    fn restart(&mut self, key: &Key) -> Verdict {
+        self.pending.remove(key);
+        Verdict::Restart
+    }
+
+    /// The next, wider start for a partition fetched from `rewind` before its checkpoint;
+    /// `None` if it already started at the beginning.
+    fn widen(&mut self, key: &Key, rewind: i64, checkpoint: i64) -> Option<Offset> {
         if fetch_start(checkpoint, rewind) == Offset::Beginning {
             return None;
         }
         let wider = rewind.saturating_mul(8).max(1000);
-        self.awaiting.insert(key.clone(), (wider, Instant::now()));
+        let pending = self.pending.get_mut(key)?;
+        pending.rewind = wider;
+        pending.since = Instant::now();
+        pending.first_seen = false;
         Some(fetch_start(checkpoint, wider))
     }
 }
@@ -125,58 +216,83 @@ impl Resume {
 mod tests {
     use super::*;
 
+    fn key() -> Key {
+        ("t".to_owned(), 0)
+    }
+
+    #[test]
+    fn the_message_before_the_checkpoint_proves_the_log() {
+        let id = Uuid::now_v7();
+        let mut resume = Resume::new(1000);
+        resume.begin(key(), 5000, Some(id));
+        assert_eq!(
+            resume.check(&key(), 4000, Some(Uuid::now_v7())),
+            Verdict::Continue
+        );
+        assert_eq!(resume.pending(), 1, "still below the checkpoint");
+        assert_eq!(resume.check(&key(), 4999, Some(id)), Verdict::Continue);
+        assert_eq!(resume.pending(), 0, "proven");
+        assert_eq!(resume.check(&key(), 5000, None), Verdict::Continue);
+    }
+
+    #[test]
+    fn another_event_before_the_checkpoint_restarts_the_partition() {
+        let mut resume = Resume::new(1000);
+        resume.begin(key(), 5000, Some(Uuid::now_v7()));
+        assert_eq!(resume.check(&key(), 4000, None), Verdict::Continue);
+        assert_eq!(
+            resume.check(&key(), 4999, Some(Uuid::now_v7())),
+            Verdict::Restart
+        );
+        assert_eq!(resume.pending(), 0);
+    }
+
+    #[test]
+    fn a_log_shorter_than_the_checkpoint_restarts_the_partition() {
+        let mut resume = Resume::new(1000);
+        resume.begin(key(), 5000, Some(Uuid::now_v7()));
+        let highs: Positions = [(key(), 120)].into_iter().collect();
+        assert_eq!(resume.review(&highs), vec![(key(), Verdict::Restart)]);
+    }
+
     #[test]
     fn a_first_message_past_the_checkpoint_widens_the_rewind_until_the_beginning() {
-        let key = ("t".to_owned(), 0);
         let mut resume = Resume::new(1000);
-        resume.restarted(&[(key.clone(), 5000)].into_iter().collect());
-
-        assert_eq!(resume.check(&key, 5200, 5000), Some(Offset::Beginning));
+        resume.begin(key(), 5000, None);
         assert_eq!(
-            resume.check(&key, 5200, 5000),
-            None,
-            "from the beginning: accepted"
+            resume.check(&key(), 5200, None),
+            Verdict::Seek(Offset::Beginning)
         );
+        // From the beginning the log still starts above the checkpoint: another log.
+        assert_eq!(resume.check(&key(), 5200, None), Verdict::Restart);
 
-        resume.restarted(&[(key.clone(), 50_000)].into_iter().collect());
+        resume.begin(key(), 50_000, None);
         assert_eq!(
-            resume.check(&key, 49_000, 50_000),
-            None,
-            "at or below: fine"
-        );
-        assert_eq!(
-            resume.check(&key, 60_000, 50_000),
-            None,
-            "checked once per restart"
-        );
-
-        resume.restarted(&[(key.clone(), 50_000)].into_iter().collect());
-        assert_eq!(
-            resume.check(&key, 50_001, 50_000),
-            Some(Offset::Offset(42_000))
+            resume.check(&key(), 50_001, None),
+            Verdict::Seek(Offset::Offset(42_000))
         );
     }
 
     #[test]
     fn a_silent_partition_whose_high_watermark_is_past_the_checkpoint_is_fetched_again() {
-        let key = ("t".to_owned(), 0);
-        let positions: Positions = [(key.clone(), 50_000)].into_iter().collect();
-        let mut resume = Resume::new(0);
-        resume.restarted(&positions);
-        let at = |high: i64| -> Positions { [(key.clone(), high)].into_iter().collect() };
-        assert!(
-            resume.stalled(&at(50_010), &positions).is_empty(),
-            "not yet stalled"
+        let mut resume = Resume::new(1);
+        resume.begin(key(), 50_000, None);
+        let at = |high: i64| -> Positions { [(key(), high)].into_iter().collect() };
+        assert!(resume.review(&at(50_010)).is_empty(), "not yet stalled");
+        if let Some(pending) = resume.pending.get_mut(&key()) {
+            pending.since = Instant::now() - STALL;
+        }
+        assert_eq!(
+            resume.review(&at(50_010)),
+            vec![(key(), Verdict::Seek(Offset::Offset(49_000)))]
         );
+    }
 
-        resume
-            .awaiting
-            .insert(key.clone(), (0, Instant::now() - STALL));
-        assert!(
-            resume.stalled(&at(50_000), &positions).is_empty(),
-            "at the checkpoint: idle"
-        );
-        let again = resume.stalled(&at(50_010), &positions);
-        assert_eq!(again, vec![(key.clone(), Offset::Offset(49_000))]);
+    #[test]
+    fn a_partition_without_a_checkpoint_has_nothing_to_prove() {
+        let mut resume = Resume::new(1000);
+        resume.begin(key(), 0, None);
+        assert_eq!(resume.pending(), 0);
+        assert_eq!(resume.check(&key(), 0, None), Verdict::Continue);
     }
 }

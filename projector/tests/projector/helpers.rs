@@ -4,9 +4,7 @@
 
 use std::{
     future::Future,
-    io::{BufRead, BufReader},
     process::{Child, Command, Stdio},
-    sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
 
@@ -42,7 +40,6 @@ pub fn test_settings(db: &TestDatabase, topics: &Topics) -> Settings {
             group_id: format!("projector-test-{}", Uuid::new_v4().simple()),
             batch_size: 100,
             batch_max_wait: Duration::from_millis(20),
-            session_timeout: Duration::from_secs(6),
             lag_sample_interval: Duration::from_millis(500),
             resume_rewind: 1000,
             fetch_max_wait: Duration::from_millis(20),
@@ -103,7 +100,7 @@ impl TestProjector {
 pub async fn create_topics(topics: &Topics, partitions: i32) -> KafkaSettings {
     let mut settings = kafka_settings(topics.clone());
     settings.partitions = partitions;
-    kafka::topics::ensure_topics(&settings).await.unwrap();
+    kafka::admin::ensure_topics(&settings).await.unwrap();
     settings
 }
 
@@ -176,8 +173,6 @@ pub async fn checkpointed(client: &tokio_postgres::Client, schema: &ReadSchema) 
 pub struct ProjectorProcess {
     pub child: Child,
     pub admin: String,
-    /// Its stdout lines so far, when started with [`Self::start_capturing_logs`].
-    logs: Option<Arc<Mutex<Vec<String>>>>,
 }
 
 impl ProjectorProcess {
@@ -194,25 +189,7 @@ impl ProjectorProcess {
         batch_size: usize,
         env: &[(&str, &str)],
     ) -> Self {
-        Self::spawn(db, topics, group, batch_size, env, false)
-    }
-
-    /// [`Self::start_with`], keeping every line the process logs for [`Self::log_lines`].
-    pub fn start_capturing_logs(
-        db: &TestDatabase,
-        topics: &Topics,
-        group: &str,
-        env: &[(&str, &str)],
-    ) -> Self {
-        Self::spawn(db, topics, group, 100, env, true)
-    }
-
-    /// The lines logged so far (empty unless started with [`Self::start_capturing_logs`]).
-    pub fn log_lines(&self) -> Vec<String> {
-        self.logs
-            .as_ref()
-            .map(|logs| logs.lock().unwrap().clone())
-            .unwrap_or_default()
+        Self::spawn(db, topics, group, batch_size, env)
     }
 
     fn spawn(
@@ -221,7 +198,6 @@ impl ProjectorProcess {
         group: &str,
         batch_size: usize,
         env: &[(&str, &str)],
-        capture: bool,
     ) -> Self {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
@@ -229,7 +205,7 @@ impl ProjectorProcess {
             .unwrap()
             .port();
         let log = std::env::var("CC_TEST_PROJECTOR_LOG").ok();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_projector"))
+        let child = Command::new(env!("CARGO_BIN_EXE_projector"))
             .arg("run")
             .env("CC_DATABASE__URL", &db.url)
             .env("CC_DATABASE__POOL_SIZE", "4")
@@ -238,16 +214,13 @@ impl ProjectorProcess {
             .env("CC_KAFKA__PRODUCT_TOPIC", &topics.product)
             .env("CC_PROJECTOR__GROUP_ID", group)
             .env("CC_PROJECTOR__BATCH_SIZE", batch_size.to_string())
-            .env("CC_PROJECTOR__SESSION_TIMEOUT_MS", "6000")
             .env("CC_PROJECTOR__LAG_SAMPLE_INTERVAL_MS", "500")
             .env("CC_HTTP__HOST", "127.0.0.1")
             .env("CC_HTTP__PORT", port.to_string())
             .env("RUST_LOG", log.as_deref().unwrap_or("warn"))
             .envs(env.iter().copied())
             // Quiet unless CC_TEST_PROJECTOR_LOG (a RUST_LOG filter) asks for the children's logs.
-            .stdout(if capture {
-                Stdio::piped()
-            } else if log.is_some() {
+            .stdout(if log.is_some() {
                 Stdio::inherit()
             } else {
                 Stdio::null()
@@ -255,21 +228,9 @@ impl ProjectorProcess {
             .stderr(Stdio::inherit())
             .spawn()
             .expect("projector binary starts");
-        // Read on a thread of its own, so a full pipe never blocks the child's logging.
-        let logs = child.stdout.take().map(|stdout| {
-            let lines = Arc::new(Mutex::new(Vec::new()));
-            let sink = Arc::clone(&lines);
-            std::thread::spawn(move || {
-                for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                    sink.lock().unwrap().push(line);
-                }
-            });
-            lines
-        });
         Self {
             child,
             admin: format!("http://127.0.0.1:{port}"),
-            logs,
         }
     }
 

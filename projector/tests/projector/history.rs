@@ -172,7 +172,7 @@ pub fn record_one<E: DomainEvent>(
 /// What the consumer would decode from `event` read at `topic`/`partition`@`offset`: the real
 /// envelope code, both ways, without a broker.
 pub fn decoded(event: &RecordedEvent, topic: &str, partition: i32, offset: i64) -> DecodedEvent {
-    let (key, headers, value) = kafka::envelope::encode(event);
+    let (key, headers, value) = kafka::envelope::encode(&command_api::relay::outgoing(event));
     let message = OwnedMessage::new(
         Some(value),
         Some(key.into_bytes()),
@@ -200,7 +200,7 @@ pub async fn produce(settings: &KafkaSettings, events: &[RecordedEvent]) {
     let mut deliveries = Vec::with_capacity(events.len());
     for event in events {
         let topic = settings.topics.for_stream_type(&event.stream_type).unwrap();
-        let (key, headers, value) = kafka::envelope::encode(event);
+        let (key, headers, value) = kafka::envelope::encode(&command_api::relay::outgoing(event));
         let record = FutureRecord::to(topic)
             .key(&key)
             .headers(headers)

@@ -1,23 +1,19 @@
-//! What an operator sees of the real binary: a trace followed from an HTTP request through the
-//! event's metadata and Kafka headers into the projector's JSON logs, and every documented
-//! metric on the admin listener's `/metrics`.
+//! What an operator sees of the real binary: every documented metric on the admin listener's
+//! `/metrics` (the trace followed into its JSON logs is in `e2e/tests/e2e/tracing.rs`).
 
 use std::time::{Duration, Instant};
 
-use reqwest::{Method, StatusCode};
-use serde_json::Value;
 use testkit::{TestDatabase, unique_topics};
 use uuid::Uuid;
 
 use crate::{
-    command_api_helpers::{id_of, product_body, spawn_app},
-    helpers::{ProjectorProcess, create_topics, eventually},
+    helpers::{ProjectorProcess, create_topics},
     history,
 };
 
 /// Series that only a fault or another subcommand produces, so `projector run` over healthy
 /// traffic cannot show them, and why.
-const NOT_FROM_RUN: [(&str, &str); 2] = [
+const NOT_FROM_RUN: [(&str, &str); 3] = [
     (
         "projector_batch_failures_total",
         "a batch rolled back (fenced by another replica, or the database failed); replicas.rs",
@@ -26,55 +22,11 @@ const NOT_FROM_RUN: [(&str, &str); 2] = [
         "projector_rebuild_progress",
         "set only by `projector rebuild` and `verify`; rebuild.rs",
     ),
+    (
+        "projector_log_restarts_total",
+        "a partition whose log was replaced; e2e/tests/broker_loss.rs wipes the broker",
+    ),
 ];
-
-#[tokio::test]
-async fn a_commands_traceparent_and_correlation_id_reach_the_projectors_json_logs() {
-    let app = spawn_app().await;
-    let (_, seller) = app.seller().await;
-    let trace_id = Uuid::new_v4().simple().to_string();
-    let traceparent = format!("00-{trace_id}-00f067aa0ba902b7-01");
-    let correlation = Uuid::new_v4().to_string();
-    let response = app
-        .send(
-            Method::POST,
-            "/v1/products",
-            Some(&seller),
-            Some(&product_body("TRACE-E2E-1")),
-            &[
-                ("traceparent", traceparent.as_str()),
-                ("x-correlation-id", correlation.as_str()),
-            ],
-        )
-        .await;
-    assert_eq!(response.status(), StatusCode::CREATED);
-    let id = id_of(response).await.to_string();
-
-    let group = format!("projector-trace-{}", Uuid::new_v4().simple());
-    let env = [
-        ("CC_LOG_FORMAT", "json"),
-        ("RUST_LOG", "warn,projector::apply=debug"),
-    ];
-    let projector = ProjectorProcess::start_capturing_logs(&app.db, &app.topics, &group, &env);
-    let line = eventually(
-        "the applied event's log line",
-        Duration::from_secs(60),
-        || {
-            let lines = projector.log_lines();
-            let found = lines
-                .iter()
-                .filter_map(|line| serde_json::from_str::<Value>(line).ok())
-                .find(|line| line["message"] == "event applied" && line["stream"] == id.as_str());
-            async move { found }
-        },
-    )
-    .await;
-    assert_eq!(line["trace_id"], trace_id.as_str(), "{line}");
-    assert_eq!(line["traceparent"], traceparent.as_str(), "{line}");
-    assert_eq!(line["correlation_id"], correlation.as_str(), "{line}");
-    assert_eq!(line["event_type"], "product.created", "{line}");
-    assert_eq!(line["level"], "DEBUG", "{line}");
-}
 
 #[tokio::test]
 async fn the_admin_listener_serves_every_documented_projector_metric_after_traffic() {

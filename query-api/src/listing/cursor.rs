@@ -17,7 +17,7 @@ use sha2::{Digest, Sha256};
 use tokio_postgres::Row;
 use uuid::Uuid;
 
-use super::{Filters, Sort};
+use super::filters::{Filters, Sort};
 use crate::{error::ApiError, metrics as m};
 
 /// Longer than any real cursor (the largest key, a name of 200 four-byte characters, encodes to

@@ -11,7 +11,11 @@ use chrono::{DateTime, Utc};
 use tokio_postgres::types::{ToSql, Type};
 use uuid::Uuid;
 
-use super::{Filters, ListingQuery, Sort, SortKey};
+use super::{
+    cursor::SortKey,
+    filters::{Filters, Sort},
+    query::ListingQuery,
+};
 
 /// `include_total=true` counts at most this many rows, so a total never costs more than a
 /// bounded scan; above it the answer says `total_is_lower_bound`.
@@ -178,7 +182,7 @@ pub fn total(schema: &str, filters: &Filters) -> Statement {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::listing::Cursor;
+    use crate::listing::cursor::Cursor;
 
     #[test]
     fn a_next_page_continues_after_the_cursor_in_the_sort_direction() {

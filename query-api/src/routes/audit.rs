@@ -15,8 +15,8 @@ use crate::{
     error::ApiError,
     http_cache::{self, CachePolicy},
     params::{self, QueryParams},
-    read_model::ReadConn,
-    startup::AppState,
+    read_conn::ReadConn,
+    state::AppState,
 };
 
 const DEFAULT_LIMIT: i64 = 50;

@@ -8,8 +8,8 @@ use crate::{
     error::ApiError,
     http_cache::{self, CachePolicy},
     params::QueryParams,
-    read_model::ReadConn,
-    startup::AppState,
+    read_conn::ReadConn,
+    state::AppState,
 };
 
 #[derive(Debug, Serialize, ToSchema)]

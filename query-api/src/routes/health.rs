@@ -2,67 +2,115 @@
 //! projection is) and the Prometheus endpoint.
 
 use actix_web::{HttpResponse, web};
-use chrono::{DateTime, Utc};
 use metrics_exporter_prometheus::PrometheusHandle;
 use serde_json::json;
 
-use crate::{error::ApiError, read_model::ReadConn, startup::AppState};
+use crate::{error::ApiError, metrics as m, read_conn::ReadConn, state::AppState};
 
+/// Served by the platform scaffold (`platform::health::live`); here so the document has it.
 #[utoipa::path(get, path = "/health/live", tag = "operations",
     responses((status = 200, description = "The process serves HTTP")))]
 pub async fn live() -> HttpResponse {
-    HttpResponse::Ok().json(json!({ "status": "ok" }))
+    platform::health::live().await
 }
 
 /// Ready means: a pooled connection answers and `read_meta.active` names a schema whose tables
-/// exist. Freshness is reported, not judged: an idle catalog has an old checkpoint and is still
-/// right, so lag alerts belong to the projector's consumer-lag metric.
+/// exist. The body also says how fresh the projection is, from what the projector last sampled
+/// against its sources (`projection_status`): `fresh`, or `stale` with why (behind by more than
+/// `CC_QUERY__MAX_PROJECTION_LAG_SECS`, or no projector has sampled for that long). A stale
+/// projection sets `"status": "degraded"` but keeps the answer 200 unless
+/// `CC_QUERY__UNREADY_WHEN_STALE`: failing every replica's readiness at once would turn a stale
+/// catalog into no catalog at all.
 #[utoipa::path(get, path = "/health/ready", tag = "operations",
     responses(
-        (status = 200, description = "Ready: body has the active read schema and its last checkpoint"),
-        (status = 503, description = "Database unreachable or no read schema active yet"),
+        (status = 200, description = "Ready (`status` is `ready`, or `degraded` when the projection is stale): the active read schema and the projection's freshness"),
+        (status = 503, description = "Database unreachable, no read schema active yet, or (with CC_QUERY__UNREADY_WHEN_STALE) a stale projection"),
     ))]
 pub async fn ready(state: web::Data<AppState>) -> HttpResponse {
-    match read_model(&state).await {
-        Ok(read_model) => HttpResponse::Ok().json(json!({
-            "status": "ready",
-            "checks": { "database": { "ok": true }, "read_model": read_model },
-        })),
+    let checked = match read_model(&state).await {
+        Ok(checked) => checked,
         Err(e) => {
             let reason = match &e {
                 ApiError::Internal(inner) => format!("{inner:#}"),
                 other => other.to_string(),
             };
-            HttpResponse::ServiceUnavailable().json(json!({
+            return HttpResponse::ServiceUnavailable().json(json!({
                 "status": "not_ready",
                 "checks": { "read_model": { "ok": false, "reason": reason } },
-            }))
+            }));
         }
+    };
+    let fresh = checked.freshness["ok"].as_bool().unwrap_or(false);
+    metrics::gauge!(m::PROJECTION_STALE).set(if fresh { 0.0 } else { 1.0 });
+    let body = json!({
+        "status": if fresh { "ready" } else { "degraded" },
+        "checks": {
+            "database": { "ok": true },
+            "read_model": checked.read_model,
+            "projection": checked.freshness,
+        },
+    });
+    if !fresh && state.freshness.unready_when_stale {
+        HttpResponse::ServiceUnavailable().json(body)
+    } else {
+        HttpResponse::Ok().json(body)
     }
 }
 
-async fn read_model(state: &AppState) -> Result<serde_json::Value, ApiError> {
+struct Checked {
+    read_model: serde_json::Value,
+    freshness: serde_json::Value,
+}
+
+async fn read_model(state: &AppState) -> Result<Checked, ApiError> {
     let conn = ReadConn::open(&state.pool, &state.schema).await?;
-    // A handful of rows (one per topic partition), so max() is cheap.
+    // One row, written by the projector every few seconds.
     let row = conn
         .query_opt(
-            &conn.sql("SELECT max(updated_at), now() FROM {schema}.checkpoints"),
+            &conn.sql(
+                "SELECT lag_seconds, lag_messages, detail,
+                        EXTRACT(EPOCH FROM now() - sampled_at)::float8
+                 FROM {schema}.projection_status",
+            ),
             &[],
         )
         .await?;
-    let (last, now): (Option<DateTime<Utc>>, Option<DateTime<Utc>>) = match &row {
-        Some(row) => (row.try_get(0)?, row.try_get(1)?),
-        None => (None, None),
+    let bound = state.freshness.max_lag.as_secs_f64();
+    let freshness = match row {
+        None => json!({
+            "ok": false,
+            "reason": "no projector has sampled this projection yet",
+            "bound_seconds": bound,
+        }),
+        Some(row) => {
+            let lag: f64 = row.try_get(0)?;
+            let messages: i64 = row.try_get(1)?;
+            let detail: serde_json::Value = row.try_get(2)?;
+            let sampled_ago: f64 = row.try_get(3)?;
+            let reason = if sampled_ago > bound {
+                Some(format!(
+                    "no projector has sampled the projection for {sampled_ago:.0} s"
+                ))
+            } else if lag > bound {
+                Some(format!("the projection is {lag:.0} s behind its sources"))
+            } else {
+                None
+            };
+            json!({
+                "ok": reason.is_none(),
+                "reason": reason,
+                "lag_seconds": lag,
+                "messages_behind": messages,
+                "sampled_seconds_ago": sampled_ago,
+                "bound_seconds": bound,
+                "detail": detail,
+            })
+        }
     };
-    let age = last
-        .zip(now)
-        .map(|(last, now)| (now - last).num_milliseconds() as f64 / 1000.0);
-    Ok(json!({
-        "ok": true,
-        "schema": conn.schema.as_str(),
-        "last_checkpoint_at": last,
-        "seconds_since_last_checkpoint": age,
-    }))
+    Ok(Checked {
+        read_model: json!({ "ok": true, "schema": conn.schema.as_str() }),
+        freshness,
+    })
 }
 
 #[utoipa::path(get, path = "/metrics", tag = "operations",

@@ -1,6 +1,5 @@
 //! The OpenAPI 3.1 document of query-api, generated from the route annotations.
 
-use actix_web::HttpResponse;
 use platform::openapi::{BearerAuth, FieldErrorDoc, ProblemDoc};
 use utoipa::OpenApi;
 
@@ -15,15 +14,21 @@ use crate::routes::{audit, categories, health, products, users};
     paths(
         products::list, products::detail, categories::list, users::me,
         audit::product_events, audit::user_events, audit::product_state,
-        health::live, health::ready, health::metrics, document,
+        health::live, health::ready, health::metrics, openapi_json,
     ),
     components(schemas(ProblemDoc, FieldErrorDoc)),
     modifiers(&BearerAuth),
 )]
 pub struct ApiDoc;
 
+/// The document as JSON, served at `/openapi.json` by the server scaffold.
+pub fn document() -> serde_json::Value {
+    serde_json::to_value(ApiDoc::openapi()).unwrap_or_default()
+}
+
+/// `GET /openapi.json`, as the scaffold serves it; here so the document describes itself.
 #[utoipa::path(get, path = "/openapi.json", tag = "operations",
     responses((status = 200, description = "This document")))]
-pub async fn document() -> HttpResponse {
-    HttpResponse::Ok().json(ApiDoc::openapi())
+pub async fn openapi_json() -> actix_web::HttpResponse {
+    actix_web::HttpResponse::Ok().json(document())
 }

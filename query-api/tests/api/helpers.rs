@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
-use platform::token::TokenKeys;
+use platform::token::TokenIssuer;
 use query_api::{settings::Settings, startup::Application};
 use reqwest::{Response, StatusCode};
 use secrecy::SecretString;
@@ -15,8 +15,8 @@ use uuid::Uuid;
 
 /// The read side's contract, straight from the projector's sources, so the fixtures cannot
 /// drift from the tables the projector really creates.
-pub const READ_META_SQL: &str = include_str!("../../../projector/src/sql/read_meta.sql");
-pub const READ_MODEL_SQL: &str = include_str!("../../../projector/src/sql/read_model.sql");
+pub use read_model::ddl::READ_META_SQL;
+pub use read_model::ddl::READ_MODEL_SQL;
 pub const SCHEMA: &str = "read_v1";
 const JWT_SECRET: &str = "test-secret-that-is-at-least-32-bytes-long";
 
@@ -26,7 +26,7 @@ pub struct TestApp {
     pub db: TestDatabase,
     pub client: tokio_postgres::Client,
     pub http: reqwest::Client,
-    keys: TokenKeys,
+    keys: TokenIssuer,
 }
 
 pub fn test_settings(db: &TestDatabase) -> Settings {
@@ -41,6 +41,8 @@ pub fn test_settings(db: &TestDatabase) -> Settings {
         schema_cache: Duration::from_millis(200),
         // Off: most tests write rows and read them back at once; `listing_cache.rs` turns it on.
         listing_cache: Duration::ZERO,
+        max_projection_lag: Duration::from_secs(30),
+        unready_when_stale: false,
     }
 }
 
@@ -77,7 +79,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
         db,
         client,
         http: reqwest::Client::new(),
-        keys: TokenKeys::new(
+        keys: TokenIssuer::new(
             &SecretString::from(JWT_SECRET.to_owned()),
             Duration::from_secs(900),
         ),

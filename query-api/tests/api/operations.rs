@@ -7,7 +7,9 @@ use reqwest::StatusCode;
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::helpers::{ProductRow, SCHEMA, create_read_schema, ids, insert_product_into, spawn_app};
+use crate::helpers::{
+    ProductRow, SCHEMA, create_read_schema, ids, insert_product_into, spawn_app, spawn_app_with,
+};
 
 #[tokio::test]
 async fn a_read_schema_flip_is_followed_without_a_restart() {
@@ -55,22 +57,58 @@ async fn a_read_schema_flip_is_followed_without_a_restart() {
 }
 
 #[tokio::test]
-async fn ready_reports_the_active_schema_and_is_503_without_one() {
+async fn ready_reports_the_projections_freshness_and_is_503_without_a_schema() {
     let app = spawn_app().await;
-    let response = app.get("/health/ready").await;
+    let ready = || async { app.get("/health/ready").await };
+    let response = ready().await;
     assert_eq!(response.status(), StatusCode::OK);
     let body: Value = response.json().await.expect("body");
     assert_eq!(body["checks"]["read_model"]["schema"], SCHEMA);
-    assert!(body["checks"]["read_model"]["last_checkpoint_at"].is_null());
+    assert_eq!(body["status"], "degraded", "never sampled: {body}");
+    assert_eq!(body["checks"]["projection"]["ok"], false);
+
+    let sample = |lag: f64, seconds_ago: i64| {
+        format!(
+            "INSERT INTO {SCHEMA}.projection_status (lag_seconds, lag_messages, detail, sampled_at)
+             VALUES ({lag}, 0, '{{}}', now() - make_interval(secs => {seconds_ago}))
+             ON CONFLICT (singleton) DO UPDATE SET lag_seconds = EXCLUDED.lag_seconds,
+                 sampled_at = EXCLUDED.sampled_at"
+        )
+    };
+    app.client
+        .batch_execute(&sample(0.4, 1))
+        .await
+        .expect("fresh sample");
+    let body: Value = ready().await.json().await.expect("body");
+    assert_eq!(body["status"], "ready", "{body}");
+    assert_eq!(body["checks"]["projection"]["ok"], true);
 
     app.client
-        .batch_execute(&format!(
-            "INSERT INTO {SCHEMA}.checkpoints (topic, partition, next_offset) VALUES ('t', 0, 1)"
-        ))
+        .batch_execute(&sample(120.0, 1))
         .await
-        .expect("checkpoint");
-    let body: Value = app.get("/health/ready").await.json().await.expect("body");
-    assert!(body["checks"]["read_model"]["seconds_since_last_checkpoint"].is_number());
+        .expect("stalled sample");
+    let response = ready().await;
+    assert_eq!(
+        response.status(),
+        StatusCode::OK,
+        "stale is reported, not fatal"
+    );
+    let body: Value = response.json().await.expect("body");
+    assert_eq!(body["status"], "degraded", "{body}");
+    let reason = body["checks"]["projection"]["reason"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(reason.contains("120 s behind"), "{body}");
+
+    app.client
+        .batch_execute(&sample(0.0, 300))
+        .await
+        .expect("old sample");
+    let body: Value = ready().await.json().await.expect("body");
+    let reason = body["checks"]["projection"]["reason"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(reason.contains("no projector has sampled"), "{body}");
 
     app.client
         .batch_execute("DELETE FROM read_meta.active")
@@ -89,6 +127,15 @@ async fn ready_reports_the_active_schema_and_is_503_without_one() {
         app.get("/v1/products").await.status(),
         StatusCode::SERVICE_UNAVAILABLE
     );
+}
+
+#[tokio::test]
+async fn a_stale_projection_fails_readiness_when_configured_to() {
+    let app = spawn_app_with(|s| s.unready_when_stale = true).await;
+    let response = app.get("/health/ready").await;
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let body: Value = response.json().await.expect("body");
+    assert_eq!(body["status"], "degraded", "{body}");
 }
 
 #[tokio::test]
@@ -182,6 +229,8 @@ async fn metrics_expose_every_documented_series_after_traffic() {
     let mut expected = testkit::metrics::documented(include_str!("../../src/metrics.rs"));
     expected.extend(testkit::metrics::platform_documented());
     assert!(expected.len() >= 8, "documented: {expected:?}");
+    // The freshness gauge is set by readiness checks, which the kubelet makes every few seconds.
+    app.get("/health/ready").await;
     let response = app.get("/metrics").await;
     assert_eq!(response.status(), StatusCode::OK);
     let text = response.text().await.expect("text");

@@ -4,8 +4,11 @@
 use uuid::Uuid;
 
 use super::*;
+use crate::refusal::Refusal;
 use crate::testing::given;
-use crate::values::{Currency, Role, StockReason};
+use crate::values::{
+    CategorySlug, Currency, Description, Money, ProductName, Role, Sku, StockReason,
+};
 
 mod access;
 

@@ -1,0 +1,174 @@
+//! The writes outside a stream that must commit with its events, derived from the events
+//! themselves so that no caller can forget one: the email an account registers is reserved, the
+//! SKU a product is created with is reserved, a password hash is stored with the event that
+//! records a new password, and the set of active admins follows role changes and deactivations
+//! (refusing the one that would leave no admin at all).
+
+use domain::{
+    Aggregate,
+    product::{Product, ProductEvent},
+    user::{User, UserEvent},
+    values::Role,
+};
+use tokio_postgres::GenericClient;
+use uuid::Uuid;
+
+use super::error::CommandError;
+
+/// What a command brings that no event may hold. Its `Debug` never shows the contents.
+#[derive(Clone, Default)]
+pub struct Secrets {
+    password_hash: Option<String>,
+}
+
+impl std::fmt::Debug for Secrets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Secrets")
+            .field(
+                "password_hash",
+                &self.password_hash.as_ref().map(|_| "<redacted>"),
+            )
+            .finish()
+    }
+}
+
+impl Secrets {
+    /// Nothing secret: every command except sign-up and password changes.
+    pub fn none() -> Self {
+        Self::default()
+    }
+
+    /// The argon2 PHC string of a new password.
+    pub fn password_hash(hash: String) -> Self {
+        Self {
+            password_hash: Some(hash),
+        }
+    }
+}
+
+/// One write an event calls for, on the stream that recorded it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    ReserveEmail(String),
+    ReserveSku(String),
+    StorePasswordHash,
+    GrantAdmin,
+    RevokeAdmin,
+}
+
+/// An aggregate whose events may call for writes outside their stream.
+pub trait WriteModel: Aggregate {
+    fn effects(event: &Self::Event) -> Vec<Effect>;
+}
+
+impl WriteModel for User {
+    fn effects(event: &UserEvent) -> Vec<Effect> {
+        match event {
+            UserEvent::Registered(registered) => {
+                let mut effects = vec![
+                    Effect::ReserveEmail(registered.email.as_str().to_owned()),
+                    Effect::StorePasswordHash,
+                ];
+                if registered.role == Role::Admin {
+                    effects.push(Effect::GrantAdmin);
+                }
+                effects
+            }
+            UserEvent::PasswordChanged(_) => vec![Effect::StorePasswordHash],
+            UserEvent::RoleAssigned(assigned) if assigned.role == Role::Admin => {
+                vec![Effect::GrantAdmin]
+            }
+            UserEvent::RoleAssigned(_) | UserEvent::Deactivated(_) => vec![Effect::RevokeAdmin],
+            UserEvent::DisplayNameChanged(_) => vec![],
+        }
+    }
+}
+
+impl WriteModel for Product {
+    fn effects(event: &ProductEvent) -> Vec<Effect> {
+        match event {
+            ProductEvent::Created(created) => {
+                vec![Effect::ReserveSku(created.sku.as_str().to_owned())]
+            }
+            _ => vec![],
+        }
+    }
+}
+
+/// Writes `effects` of stream `stream_id` in the caller's transaction.
+pub async fn write(
+    tx: &impl GenericClient,
+    stream_id: Uuid,
+    effects: &[Effect],
+    secrets: &Secrets,
+) -> Result<(), CommandError> {
+    for effect in effects {
+        match effect {
+            Effect::ReserveEmail(email) => {
+                store::reservations::reserve_email(tx, email, stream_id).await?;
+            }
+            Effect::ReserveSku(sku) => store::reservations::reserve_sku(tx, sku, stream_id).await?,
+            Effect::StorePasswordHash => {
+                let hash = secrets
+                    .password_hash
+                    .as_deref()
+                    .ok_or(CommandError::MissingSecret("password hash"))?;
+                store::credentials::set_password_hash(tx, stream_id, hash).await?;
+            }
+            Effect::GrantAdmin => store::admins::grant(tx, stream_id).await?,
+            Effect::RevokeAdmin => store::admins::revoke(tx, stream_id).await?,
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use domain::{
+        user::{UserDeactivated, UserRegistered, UserRoleAssigned},
+        values::{DisplayName, Email},
+    };
+
+    use super::*;
+
+    #[test]
+    fn registration_reserves_the_email_and_stores_the_hash_and_role_changes_move_the_admins() {
+        let user_id = Uuid::now_v7();
+        let registered = UserRegistered {
+            user_id,
+            email: Email::parse("ada@example.com").unwrap(),
+            display_name: DisplayName::parse("Ada").unwrap(),
+            role: Role::Customer,
+        };
+        assert_eq!(
+            User::effects(&registered.into()),
+            vec![
+                Effect::ReserveEmail("ada@example.com".to_owned()),
+                Effect::StorePasswordHash
+            ]
+        );
+        let promoted = UserRoleAssigned {
+            user_id,
+            role: Role::Admin,
+            previous_role: Role::Customer,
+        };
+        assert_eq!(User::effects(&promoted.into()), vec![Effect::GrantAdmin]);
+        let demoted = UserRoleAssigned {
+            user_id,
+            role: Role::Seller,
+            previous_role: Role::Admin,
+        };
+        assert_eq!(User::effects(&demoted.into()), vec![Effect::RevokeAdmin]);
+        let deactivated = UserDeactivated { user_id };
+        assert_eq!(
+            User::effects(&deactivated.into()),
+            vec![Effect::RevokeAdmin]
+        );
+    }
+
+    #[test]
+    fn secrets_never_show_in_debug_output() {
+        let secrets = Secrets::password_hash("$argon2id$v=19$secret".to_owned());
+        assert!(!format!("{secrets:?}").contains("argon2id"));
+    }
+}

@@ -1,0 +1,22 @@
+//! What every command-api request handler shares.
+
+use deadpool_postgres::Pool;
+use platform::token::TokenIssuer;
+
+use crate::settings::LoginThrottle;
+
+pub struct AppState {
+    pub pool: Pool,
+    pub tokens: TokenIssuer,
+    pub login_throttle: LoginThrottle,
+    /// Verified against when an email is unknown, so sign-in timing reveals nothing.
+    pub decoy_hash: String,
+    /// A metadata-only client for the readiness check.
+    pub broker_probe: kafka::probe::BrokerProbe,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState").finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,99 @@
+//! The one set of settings the end-to-end tests run the services with, on a test database and
+//! a pair of test topics.
+
+use std::time::Duration;
+
+use kafka::Topics;
+use secrecy::SecretString;
+use testkit::{TestDatabase, topics::kafka_settings};
+use uuid::Uuid;
+
+pub const ADMIN_EMAIL: &str = "admin@cloudcommerce.test";
+pub const ADMIN_PASSWORD: &str = "admin-password-123";
+pub const PASSWORD: &str = "a-long-enough-password";
+pub const JWT_SECRET: &str = "e2e-test-secret-that-is-at-least-32-bytes";
+
+pub fn command_api(db: &TestDatabase, topics: &Topics) -> command_api::settings::Settings {
+    command_api::settings::Settings {
+        host: "127.0.0.1".to_owned(),
+        port: 0,
+        body_limit_bytes: 64 * 1024,
+        shutdown_timeout: Duration::from_secs(5),
+        workers: Some(2),
+        database: db.settings("command-api-e2e"),
+        kafka: kafka_settings(topics.clone()),
+        jwt_secret: SecretString::from(JWT_SECRET.to_owned()),
+        token_ttl: Duration::from_secs(900),
+        login_throttle: command_api::settings::LoginThrottle {
+            max_failures: 5,
+            window_secs: 900,
+        },
+        bootstrap_admin: Some((
+            ADMIN_EMAIL.to_owned(),
+            SecretString::from(ADMIN_PASSWORD.to_owned()),
+        )),
+        migrate_on_start: false,
+        relay_enabled: true,
+        relay_batch_size: 100,
+    }
+}
+
+pub fn projector(db: &TestDatabase, topics: &Topics) -> projector::settings::Settings {
+    projector::settings::Settings {
+        host: "127.0.0.1".to_owned(),
+        port: 0,
+        database: db.settings("projector-e2e"),
+        kafka: kafka_settings(topics.clone()),
+        consumer: projector::settings::ConsumerSettings {
+            group_id: format!("e2e-{}", Uuid::new_v4().simple()),
+            batch_size: 100,
+            batch_max_wait: Duration::from_millis(20),
+            lag_sample_interval: Duration::from_millis(500),
+            resume_rewind: 1000,
+            fetch_max_wait: Duration::from_millis(20),
+        },
+        active_check_interval: Duration::from_millis(500),
+        shutdown_timeout: Duration::from_secs(20),
+        rebuild_grace: Duration::from_secs(300),
+        create_topics: true,
+    }
+}
+
+pub fn query_api(db: &TestDatabase) -> query_api::settings::Settings {
+    query_api::settings::Settings {
+        host: "127.0.0.1".to_owned(),
+        port: 0,
+        shutdown_timeout: Duration::from_secs(1),
+        workers: Some(2),
+        database: db.settings("query-api-e2e"),
+        jwt_secret: SecretString::from(JWT_SECRET.to_owned()),
+        // Generous for a busy machine; a running projector applies a write within milliseconds.
+        consistency_wait: Duration::from_secs(30),
+        schema_cache: Duration::from_millis(200),
+        listing_cache: Duration::ZERO,
+        max_projection_lag: Duration::from_secs(30),
+        unready_when_stale: false,
+    }
+}
+
+/// The environment that runs binary `name` with the same settings as [`command_api`],
+/// [`projector`] and [`query_api`], on `port`.
+pub fn environment(db: &TestDatabase, topics: &Topics, port: u16) -> Vec<(&'static str, String)> {
+    vec![
+        ("CC_HTTP__HOST", "127.0.0.1".to_owned()),
+        ("CC_HTTP__PORT", port.to_string()),
+        ("CC_HTTP__WORKERS", "2".to_owned()),
+        ("CC_DATABASE__URL", db.url.clone()),
+        ("CC_DATABASE__POOL_SIZE", "4".to_owned()),
+        ("CC_KAFKA__BOOTSTRAP_SERVERS", testkit::kafka_bootstrap()),
+        ("CC_KAFKA__USER_TOPIC", topics.user.clone()),
+        ("CC_KAFKA__PRODUCT_TOPIC", topics.product.clone()),
+        ("CC_KAFKA__PARTITIONS", "3".to_owned()),
+        ("CC_AUTH__JWT_SECRET", JWT_SECRET.to_owned()),
+        ("CC_BOOTSTRAP_ADMIN__EMAIL", ADMIN_EMAIL.to_owned()),
+        ("CC_BOOTSTRAP_ADMIN__PASSWORD", ADMIN_PASSWORD.to_owned()),
+        ("CC_PROJECTOR__LAG_SAMPLE_INTERVAL_MS", "500".to_owned()),
+        ("CC_QUERY__CONSISTENCY_WAIT_MS", "30000".to_owned()),
+        ("RUST_LOG", "warn".to_owned()),
+    ]
+}

@@ -1,0 +1,209 @@
+//! command-api, the projector and query-api in this process, on one fresh database and one pair
+//! of fresh topics, with the typed requests the tests make.
+
+use std::time::{Duration, Instant};
+
+use kafka::Topics;
+use reqwest::{Method, Response, StatusCode};
+use serde_json::{Value, json};
+use testkit::{TestDatabase, unique_topics};
+use tokio::{sync::oneshot, task::JoinHandle};
+use uuid::Uuid;
+
+use crate::settings::{self, ADMIN_EMAIL, ADMIN_PASSWORD, PASSWORD};
+
+/// The three services, running.
+#[derive(Debug)]
+pub struct Stack {
+    pub db: TestDatabase,
+    pub topics: Topics,
+    /// Base URL of command-api.
+    pub commands: String,
+    /// Base URL of query-api.
+    pub queries: String,
+    pub http: reqwest::Client,
+    projector: Option<(oneshot::Sender<()>, JoinHandle<anyhow::Result<()>>)>,
+}
+
+impl Stack {
+    /// Starts all three on a fresh database and fresh topics.
+    pub async fn start() -> Stack {
+        platform::telemetry::init("warn");
+        let db = TestDatabase::create().await.expect("test database");
+        let topics = unique_topics();
+        let commands =
+            command_api::startup::Application::build(settings::command_api(&db, &topics))
+                .await
+                .expect("command-api builds");
+        let commands_url = format!("http://127.0.0.1:{}", commands.port());
+        tokio::spawn(commands.run_until_stopped());
+        let mut stack = Stack {
+            db,
+            topics,
+            commands: commands_url,
+            queries: String::new(),
+            http: reqwest::Client::new(),
+            projector: None,
+        };
+        stack.start_projector().await;
+        let queries = query_api::startup::Application::build(settings::query_api(&stack.db))
+            .await
+            .expect("query-api builds");
+        stack.queries = format!("http://127.0.0.1:{}", queries.port());
+        tokio::spawn(queries.run_until_stopped());
+        stack
+    }
+
+    /// Starts the projector (again); it consumes the stack's topics into its database.
+    pub async fn start_projector(&mut self) {
+        let app =
+            projector::startup::Application::build(settings::projector(&self.db, &self.topics))
+                .await
+                .expect("projector builds");
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(app.run_until(async move {
+            let _ = stopped.await;
+        }));
+        self.projector = Some((stop, task));
+    }
+
+    /// Stops the projector as SIGTERM would and returns how its run ended. Call it before the
+    /// test ends: its consumer thread would otherwise keep the runtime from shutting down.
+    pub async fn stop_projector(&mut self) -> anyhow::Result<()> {
+        let Some((stop, task)) = self.projector.take() else {
+            return Ok(());
+        };
+        let _ = stop.send(());
+        tokio::time::timeout(Duration::from_secs(30), task)
+            .await
+            .map_err(|_| anyhow::anyhow!("the projector did not stop in 30 s"))??
+    }
+
+    pub async fn send(
+        &self,
+        method: Method,
+        url: String,
+        token: Option<&str>,
+        body: Option<&Value>,
+    ) -> Response {
+        let mut request = self.http.request(method, url);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        request.send().await.expect("request sent")
+    }
+
+    /// A command-api request.
+    pub async fn command(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+    ) -> Response {
+        self.send(method, format!("{}{path}", self.commands), token, body)
+            .await
+    }
+
+    /// Registers an account and returns its id.
+    pub async fn register(&self, email: &str) -> Uuid {
+        let body = json!({ "email": email, "password": PASSWORD, "display_name": "E2E User" });
+        let response = self
+            .command(Method::POST, "/v1/users", None, Some(&body))
+            .await;
+        assert_eq!(
+            response.status(),
+            StatusCode::CREATED,
+            "registering {email}"
+        );
+        id_of(response).await
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> String {
+        let body = json!({ "email": email, "password": password });
+        let response = self
+            .command(Method::POST, "/v1/sessions", None, Some(&body))
+            .await;
+        assert_eq!(response.status(), StatusCode::OK, "signing in {email}");
+        let body: Value = response.json().await.expect("json");
+        body["access_token"].as_str().expect("token").to_owned()
+    }
+
+    pub async fn admin_token(&self) -> String {
+        self.login(ADMIN_EMAIL, ADMIN_PASSWORD).await
+    }
+
+    /// A signed-in seller: registered, promoted by the admin, signed in with the new role.
+    pub async fn seller(&self) -> (Uuid, String) {
+        let email = format!("seller-{}@example.com", Uuid::new_v4().simple());
+        let id = self.register(&email).await;
+        let admin = self.admin_token().await;
+        let response = self
+            .command(
+                Method::PUT,
+                &format!("/v1/users/{id}/role"),
+                Some(&admin),
+                Some(&json!({ "role": "seller" })),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::OK);
+        (id, self.login(&email, PASSWORD).await)
+    }
+
+    /// Creates a product and returns its id and the answer's `Consistency-Token`.
+    pub async fn create_product(&self, token: &str, sku: &str) -> (Uuid, String) {
+        let response = self
+            .command(
+                Method::POST,
+                "/v1/products",
+                Some(token),
+                Some(&product_body(sku)),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+        let consistency = consistency_token(&response);
+        (id_of(response).await, consistency)
+    }
+}
+
+pub fn product_body(sku: &str) -> Value {
+    json!({
+        "sku": sku,
+        "name": "Kettle",
+        "description": "A kettle that boils water.",
+        "category": "kitchen",
+        "price": { "amount_minor": 2599, "currency": "EUR" },
+        "stock": 10
+    })
+}
+
+pub async fn id_of(response: Response) -> Uuid {
+    let body: Value = response.json().await.expect("json body");
+    body["id"].as_str().expect("id").parse().expect("uuid")
+}
+
+pub fn consistency_token(response: &Response) -> String {
+    response.headers()["consistency-token"]
+        .to_str()
+        .expect("token")
+        .to_owned()
+}
+
+/// Polls `check` every 50 ms until it returns `Some`, or panics with `what` after `timeout`.
+pub async fn eventually<T, F, Fut>(what: &str, timeout: Duration, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}

@@ -1,0 +1,11 @@
+//! End-to-end tests: command-api, the projector and query-api together, against the real
+//! PostgreSQL and broker, with the settings of `e2e::settings`.
+
+// A failed unwrap is a failed test, which is what a test should do.
+#![allow(clippy::unwrap_used)]
+
+mod process;
+mod projection;
+mod read_your_writes;
+mod rebuild;
+mod tracing;

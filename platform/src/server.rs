@@ -1,0 +1,95 @@
+//! The HTTP server every service runs: the same middleware (request span, duration metrics,
+//! unreadable-text guard), `/health/live`, `/openapi.json` when the service has a document,
+//! problem+json for extractor errors and unknown routes, and our own shutdown order (signals
+//! are handled by the caller, so it can drain HTTP before stopping background work). Each
+//! service adds its state and routes, its readiness and its `/metrics` among them.
+
+use std::{net::TcpListener, time::Duration};
+
+use actix_web::{App, HttpResponse, HttpServer, dev::Server, middleware::from_fn, web};
+use anyhow::Context;
+
+use crate::{health, http_metrics, input_guard, problem, request_span};
+
+/// How the server runs.
+#[derive(Debug, Clone)]
+pub struct ServerOptions {
+    /// actix worker threads; `None` is one per core.
+    pub workers: Option<usize>,
+    /// How long in-flight requests may take after the stop was asked for.
+    pub shutdown_timeout: Duration,
+}
+
+/// A service's OpenAPI document, rendered once at start-up.
+#[derive(Debug, Clone)]
+struct OpenApiDocument(web::Bytes);
+
+/// Binds `host:port` (port 0 picks a free one) and returns the listener with its port.
+pub fn bind(host: &str, port: u16) -> anyhow::Result<(TcpListener, u16)> {
+    let listener =
+        TcpListener::bind((host, port)).with_context(|| format!("binding {host}:{port}"))?;
+    let port = listener.local_addr()?.port();
+    Ok((listener, port))
+}
+
+/// Serves `routes` (app data and routes of the service) on `listener` inside the shared
+/// scaffold; `openapi` is served at `/openapi.json` when given.
+pub fn serve<F>(
+    listener: TcpListener,
+    options: &ServerOptions,
+    openapi: Option<serde_json::Value>,
+    routes: F,
+) -> anyhow::Result<Server>
+where
+    F: Fn(&mut web::ServiceConfig) + Clone + Send + 'static,
+{
+    let openapi = openapi
+        .map(|document| serde_json::to_vec(&document).map(|bytes| OpenApiDocument(bytes.into())))
+        .transpose()
+        .context("rendering the OpenAPI document")?;
+    let mut server = HttpServer::new(move || {
+        let mut app = App::new()
+            .wrap(from_fn(input_guard::reject_unreadable_text))
+            .wrap(from_fn(http_metrics::record))
+            // Outermost, so everything below (metrics, extractors, handlers) logs inside it.
+            .wrap(from_fn(request_span::instrument))
+            .configure(problem::extractor_configs)
+            .route("/health/live", web::get().to(health::live));
+        if let Some(document) = &openapi {
+            app = app
+                .app_data(web::Data::new(document.clone()))
+                .route("/openapi.json", web::get().to(openapi_document));
+        }
+        app.configure(routes.clone())
+            .default_service(web::to(problem::not_found))
+    })
+    .listen(listener)?
+    .disable_signals()
+    .shutdown_timeout(options.shutdown_timeout.as_secs());
+    if let Some(workers) = options.workers {
+        server = server.workers(workers);
+    }
+    Ok(server.run())
+}
+
+async fn openapi_document(document: web::Data<OpenApiDocument>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(document.0.clone())
+}
+
+/// Serves until the process is asked to stop, then stops accepting connections and lets
+/// in-flight requests finish within the server's shutdown timeout. Returns early if the server
+/// fails on its own.
+pub async fn until_stopped(server: Server) -> anyhow::Result<()> {
+    let handle = server.handle();
+    let mut server = tokio::spawn(server);
+    tokio::select! {
+        result = &mut server => result??,
+        () = crate::shutdown::signal() => {
+            handle.stop(true).await;
+            server.await??;
+        }
+    }
+    Ok(())
+}

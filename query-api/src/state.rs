@@ -1,0 +1,27 @@
+//! What every query-api request handler shares.
+
+use std::time::Duration;
+
+use deadpool_postgres::Pool;
+
+use crate::{listing::cache::ListingCache, read_conn::ActiveSchema};
+
+#[derive(Debug)]
+pub struct AppState {
+    pub pool: Pool,
+    /// The read schema in use, following `read_meta.active`.
+    pub schema: ActiveSchema,
+    /// Bound of a `Consistency-Token` wait.
+    pub consistency_wait: Duration,
+    /// Recent listing pages, reused for identical requests.
+    pub listings: ListingCache,
+    /// Readiness: how stale the projection may be, and whether staleness fails it.
+    pub freshness: FreshnessBound,
+}
+
+/// How stale the projection may be before readiness says so.
+#[derive(Debug, Clone, Copy)]
+pub struct FreshnessBound {
+    pub max_lag: Duration,
+    pub unready_when_stale: bool,
+}

@@ -1,0 +1,140 @@
+-- One version of the read model. `{schema}` is replaced by the schema's name (read_v1, read_v2,
+-- ... or a verify shadow), which is what lets a rebuild fill a new version side by side with the
+-- live one. Idempotent: applied at every start-up under an advisory lock.
+--
+-- Timestamps are event times (CloudEvents `time`), never the time of projection, so replaying
+-- the same events always yields the same rows.
+
+CREATE SCHEMA IF NOT EXISTS {schema};
+
+-- One denormalised row per product, for listings and product pages.
+CREATE TABLE IF NOT EXISTS {schema}.products (
+    id          uuid        PRIMARY KEY,
+    seller_id   uuid        NOT NULL,
+    sku         text        NOT NULL,
+    name        text        NOT NULL,
+    description text        NOT NULL,
+    category    text        NOT NULL,
+    price_minor bigint      NOT NULL,
+    currency    text        NOT NULL,
+    stock       bigint      NOT NULL,
+    status      text        NOT NULL CHECK (status IN ('draft', 'published', 'archived')),
+    created_at  timestamptz NOT NULL,
+    updated_at  timestamptz NOT NULL,
+    -- Stream version of the last event folded into this row.
+    version     bigint      NOT NULL,
+    -- Ranked full-text search: name first, then category, then description. The query side must
+    -- use the same configuration: websearch_to_tsquery('english', $q). Hyphens in category
+    -- slugs become spaces so "kitchen-dining" matches "kitchen".
+    search      tsvector    GENERATED ALWAYS AS (
+        setweight(to_tsvector('english'::regconfig, name), 'A') ||
+        setweight(to_tsvector('english'::regconfig, replace(category, '-', ' ')), 'B') ||
+        setweight(to_tsvector('english'::regconfig, description), 'C')
+    ) STORED
+);
+
+CREATE INDEX IF NOT EXISTS products_search_idx ON {schema}.products USING gin (search);
+-- Keyset pagination: every listing orders by its sort key and then id, in one direction, so
+-- `(key, id) < ($1, $2)` (or `>`) walks the index. Backward scans serve the other direction.
+CREATE INDEX IF NOT EXISTS products_status_created_idx
+    ON {schema}.products (status, created_at DESC, id DESC);
+CREATE INDEX IF NOT EXISTS products_status_price_idx
+    ON {schema}.products (status, price_minor, id);
+CREATE INDEX IF NOT EXISTS products_status_name_idx
+    ON {schema}.products (status, name, id);
+CREATE INDEX IF NOT EXISTS products_status_category_created_idx
+    ON {schema}.products (status, category, created_at DESC, id DESC);
+CREATE INDEX IF NOT EXISTS products_status_category_price_idx
+    ON {schema}.products (status, category, price_minor, id);
+CREATE INDEX IF NOT EXISTS products_seller_idx
+    ON {schema}.products (seller_id, created_at DESC, id DESC);
+
+-- Published products per category, kept in step with publish, unpublish, archive and category
+-- changes. Exactly the categories with at least one published product: a row whose count falls
+-- to zero is deleted, so the table does not depend on how events were split into batches.
+CREATE TABLE IF NOT EXISTS {schema}.categories (
+    slug            text   PRIMARY KEY,
+    published_count bigint NOT NULL
+);
+
+-- Accounts, without anything secret (events carry none).
+CREATE TABLE IF NOT EXISTS {schema}.users (
+    id           uuid        PRIMARY KEY,
+    email        text        NOT NULL,
+    display_name text        NOT NULL,
+    role         text        NOT NULL CHECK (role IN ('customer', 'seller', 'admin')),
+    active       boolean     NOT NULL,
+    created_at   timestamptz NOT NULL,
+    updated_at   timestamptz NOT NULL,
+    version      bigint      NOT NULL
+);
+
+-- Not unique: the write side guarantees uniqueness, and a read model must never refuse an event.
+CREATE INDEX IF NOT EXISTS users_email_idx ON {schema}.users (email);
+
+-- Every event of every stream, so audits never touch the write database. Unknown event types
+-- are recorded here too: the audit trail is complete even when the projection is not.
+CREATE TABLE IF NOT EXISTS {schema}.audit_events (
+    stream_id      uuid        NOT NULL,
+    version        bigint      NOT NULL,
+    stream_type    text        NOT NULL,
+    event_id       uuid        NOT NULL,
+    event_type     text        NOT NULL,
+    schema_version integer     NOT NULL,
+    payload        jsonb       NOT NULL,
+    actor          text,
+    correlation_id uuid,
+    causation_id   uuid,
+    recorded_at    timestamptz NOT NULL,
+    PRIMARY KEY (stream_id, version)
+);
+
+-- Highest version applied per stream: the idempotency key of the projection, and what a
+-- read-your-writes token is compared with.
+CREATE TABLE IF NOT EXISTS {schema}.stream_versions (
+    stream_id     uuid        PRIMARY KEY,
+    stream_type   text        NOT NULL,
+    version       bigint      NOT NULL,
+    last_event_at timestamptz NOT NULL
+);
+
+-- The consumer position, written in the same transaction as the rows: the next offset to read
+-- per topic partition. Kafka's committed offsets are only a copy for lag-based autoscaling.
+CREATE TABLE IF NOT EXISTS {schema}.checkpoints (
+    topic         text        NOT NULL,
+    partition     integer     NOT NULL,
+    next_offset   bigint      NOT NULL,
+    -- The event id of the message at next_offset - 1: a restart checks it is still there, so a
+    -- recreated topic (a wiped broker, Kafka rebuilt from the event store) is noticed and read
+    -- again from its first offset instead of from a stale number.
+    last_event_id uuid,
+    updated_at    timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (topic, partition)
+);
+-- Schemas created before last_event_id existed.
+ALTER TABLE {schema}.checkpoints ADD COLUMN IF NOT EXISTS last_event_id uuid;
+
+-- How far the projection is behind its sources, sampled every few seconds by each projector
+-- replica (they all see the same sources, so the last writer wins): the Kafka messages between
+-- the checkpoints and the high watermarks, and how long the projection has not been caught up
+-- with the newest event in the event store. A reader judges freshness from it; a row that stops
+-- changing means no projector is watching at all.
+CREATE TABLE IF NOT EXISTS {schema}.projection_status (
+    singleton        boolean          PRIMARY KEY DEFAULT true CHECK (singleton),
+    lag_seconds      double precision NOT NULL,
+    lag_messages     bigint           NOT NULL,
+    detail           jsonb            NOT NULL,
+    sampled_at       timestamptz      NOT NULL
+);
+
+-- The query API's read-only role reads every table of this schema, including the ones a later
+-- release adds (default privileges cover tables this role creates from now on).
+DO $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'cc_reader') THEN
+        GRANT USAGE ON SCHEMA {schema} TO cc_reader;
+        GRANT SELECT ON ALL TABLES IN SCHEMA {schema} TO cc_reader;
+        ALTER DEFAULT PRIVILEGES IN SCHEMA {schema} GRANT SELECT ON TABLES TO cc_reader;
+    END IF;
+END
+$$;
