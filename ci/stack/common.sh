@@ -48,6 +48,31 @@ wait_for() {
   done
 }
 
+# Says what failed, shows the last lines of log file $2, and exits: a loop that waits on a dead
+# process must never hide it.
+die_with_log() {
+  local what="$1" logfile="$2"
+  log "$what"
+  if [ -f "$logfile" ]; then
+    log "last lines of $logfile:"
+    tail -n 30 "$logfile" >&2
+  fi
+  exit 1
+}
+
+# Waits until "$@" succeeds, up to $WAIT_SECONDS (default 60), failing loudly as soon as the
+# process in pid file $2 is gone.
+wait_while_running() {
+  local what="$1" pidfile="$2" logfile="$3"
+  shift 3
+  local deadline=$((SECONDS + ${WAIT_SECONDS:-60}))
+  until "$@" >/dev/null 2>&1; do
+    running "$pidfile" || die_with_log "$what: the process exited" "$logfile"
+    [ "$SECONDS" -lt "$deadline" ] || die_with_log "timed out waiting for $what" "$logfile"
+    sleep 0.2
+  done
+}
+
 # Whether the process in pid file $1 is alive.
 running() {
   [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null

@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
-# `make up`: the whole stack on loopback with demo data. Idempotent: what runs keeps running.
-#   PostgreSQL (.dev/pg) -> broker (durable sqlite storage) -> migrations -> command-api,
-#   projector, query-api -> demo data (a few products through the HTTP API, then a catalog of
-#   CC_DEV_SEED_PRODUCTS products, default 10000, through `command-api seed`) -> .dev/stack.env
+# `make up`: the whole stack on loopback with demo data. Idempotent: what runs keeps running, and
+# what died (a killed process, a restarted broker) is started again.
+#   PostgreSQL (.dev/pg) -> broker (in memory) -> migrations -> command-api, projector,
+#   query-api -> demo data (a few products through the HTTP API, then a catalog of
+#   CC_DEV_SEED_PRODUCTS products, default 10000, through `command-api seed`) -> waits until
+#   every recorded event is published and projected -> .dev/stack.env
+# Every wait checks that the processes it waits on are alive and fails with their last log
+# lines when one is not.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=common.sh
 source "$(dirname "$0")/common.sh"
 cd "$ROOT"
+started=$SECONDS
 
 bash ci/stack/install.sh
 bash ci/stack/postgres.sh start
@@ -42,7 +47,7 @@ export CC_KAFKA__PARTITIONS=3
 export CC_AUTH__JWT_SECRET
 export RUST_LOG="${RUST_LOG:-info}"
 
-"$BIN/command-api" migrate >>"$LOGS/migrate.log" 2>&1
+"$BIN/command-api" migrate >>"$LOGS/migrate.log" 2>&1 || die_with_log "migrations failed" "$LOGS/migrate.log"
 
 # start_service NAME PORT COMMAND... : starts NAME unless it already runs, then waits for ready.
 start_service() {
@@ -53,10 +58,8 @@ start_service() {
     CC_HTTP__HOST=127.0.0.1 CC_HTTP__PORT="$port" nohup "$@" >>"$LOGS/$name.log" 2>&1 &
     echo $! >"$pidfile"
   fi
-  WAIT_SECONDS=90 wait_for "$name to be ready" curl -fsS "http://127.0.0.1:$port/health/ready" || {
-    tail -n 20 "$LOGS/$name.log" >&2
-    return 1
-  }
+  WAIT_SECONDS=90 wait_while_running "$name to be ready" "$pidfile" "$LOGS/$name.log" \
+    curl -fsS "http://127.0.0.1:$port/health/ready"
 }
 
 CC_BOOTSTRAP_ADMIN__EMAIL="$DEV_ADMIN_EMAIL" CC_BOOTSTRAP_ADMIN__PASSWORD="$DEV_ADMIN_PASSWORD" \
@@ -82,20 +85,40 @@ ENV
 python3 ci/stack/demo_data.py "$DEV/stack.env"
 SEED_PRODUCTS="${CC_DEV_SEED_PRODUCTS:-10000}"
 log "seeding the catalog up to $SEED_PRODUCTS products (command-api seed)"
-"$BIN/command-api" seed "$SEED_PRODUCTS" >>"$LOGS/seed.log" 2>&1
-# The durable sqlite engine takes writes slowly (about 70 events/s seen here), so a fresh seed
-# takes minutes to reach the topics. Wait for the outbox to drain, so that what follows
-# `make up` (the README walk-through) is not queued behind the seed.
-deadline=$((SECONDS + 1800))
+"$BIN/command-api" seed "$SEED_PRODUCTS" >>"$LOGS/seed.log" 2>&1 || die_with_log "seeding failed" "$LOGS/seed.log"
+
+# Everything recorded must be on the topics and in the read model before the walk-through runs:
+# the relay drains the outbox (and publishes history again if the broker lost it), and the
+# projector applies each event once (its audit table holds one row per applied event).
+alive() {
+  bash ci/stack/broker.sh check dev
+  local service
+  for service in command-api projector query-api; do
+    running "$RUN/$service.pid" || die_with_log "$service exited" "$LOGS/$service.log"
+  done
+}
+deadline=$((SECONDS + ${CC_DEV_SETTLE_SECONDS:-600}))
+reported=0
 while :; do
-  pending=$(psql "$DATABASE_URL" -tAc "SELECT count(*) FROM es.outbox")
-  [ "$pending" -eq 0 ] && break
-  if [ "$SECONDS" -ge "$deadline" ]; then
-    log "still $pending events in the outbox after 30 minutes; the stack is up, publishing goes on"
+  alive
+  progress=$(psql "$DATABASE_URL" -tAF ' ' -c "
+    SELECT (SELECT count(*) FROM es.events),
+           (SELECT count(*) FROM es.outbox),
+           (SELECT schema FROM read_meta.active)")
+  read -r recorded pending schema <<<"$progress"
+  projected=$(psql "$DATABASE_URL" -tAc "SELECT count(*) FROM $schema.audit_events")
+  if [ "$pending" -eq 0 ] && [ "$projected" -ge "$recorded" ]; then
     break
   fi
-  log "publishing the seeded events to the broker: $pending to go"
-  sleep 10
+  if [ "$SECONDS" -ge "$deadline" ]; then
+    log "after ${CC_DEV_SETTLE_SECONDS:-600} s, $pending events still wait for the broker and $((recorded - projected)) for the projector"
+    die_with_log "the stack did not settle" "$LOGS/projector.log"
+  fi
+  if [ $((SECONDS - reported)) -ge 5 ]; then
+    log "publishing and projecting: $pending of $recorded events wait for the broker, $projected projected"
+    reported=$SECONDS
+  fi
+  sleep 0.5
 done
-log "stack is up; settings in .dev/stack.env, logs in .dev/logs/"
+log "stack is up in $((SECONDS - started)) s: $recorded events published and projected; settings in .dev/stack.env, logs in .dev/logs/"
 cat "$DEV/stack.env"

@@ -12,6 +12,24 @@ use uuid::Uuid;
 
 use crate::settings::{self, ADMIN_EMAIL, ADMIN_PASSWORD, PASSWORD};
 
+/// What a test changes of the shared settings.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Whether command-api runs its relay (off: events stay in the outbox, never reach Kafka).
+    pub relay: bool,
+    /// query-api's freshness bound for readiness.
+    pub max_projection_lag: Duration,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            relay: true,
+            max_projection_lag: Duration::from_secs(30),
+        }
+    }
+}
+
 /// The three services, running.
 #[derive(Debug)]
 pub struct Stack {
@@ -22,19 +40,27 @@ pub struct Stack {
     /// Base URL of query-api.
     pub queries: String,
     pub http: reqwest::Client,
+    /// Base URL of the projector's admin listener (health, metrics), while it runs.
+    pub projector_admin: String,
     projector: Option<(oneshot::Sender<()>, JoinHandle<anyhow::Result<()>>)>,
 }
 
 impl Stack {
     /// Starts all three on a fresh database and fresh topics.
     pub async fn start() -> Stack {
+        Self::start_with(Options::default()).await
+    }
+
+    /// [`Stack::start`] with some settings changed.
+    pub async fn start_with(options: Options) -> Stack {
         platform::telemetry::init("warn");
         let db = TestDatabase::create().await.expect("test database");
         let topics = unique_topics();
-        let commands =
-            command_api::startup::Application::build(settings::command_api(&db, &topics))
-                .await
-                .expect("command-api builds");
+        let mut command_settings = settings::command_api(&db, &topics);
+        command_settings.relay_enabled = options.relay;
+        let commands = command_api::startup::Application::build(command_settings)
+            .await
+            .expect("command-api builds");
         let commands_url = format!("http://127.0.0.1:{}", commands.port());
         tokio::spawn(commands.run_until_stopped());
         let mut stack = Stack {
@@ -43,10 +69,13 @@ impl Stack {
             commands: commands_url,
             queries: String::new(),
             http: reqwest::Client::new(),
+            projector_admin: String::new(),
             projector: None,
         };
         stack.start_projector().await;
-        let queries = query_api::startup::Application::build(settings::query_api(&stack.db))
+        let mut query_settings = settings::query_api(&stack.db);
+        query_settings.max_projection_lag = options.max_projection_lag;
+        let queries = query_api::startup::Application::build(query_settings)
             .await
             .expect("query-api builds");
         stack.queries = format!("http://127.0.0.1:{}", queries.port());
@@ -60,6 +89,7 @@ impl Stack {
             projector::startup::Application::build(settings::projector(&self.db, &self.topics))
                 .await
                 .expect("projector builds");
+        self.projector_admin = format!("http://127.0.0.1:{}", app.port());
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(app.run_until(async move {
             let _ = stopped.await;

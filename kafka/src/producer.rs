@@ -16,7 +16,9 @@ pub fn idempotent_producer(settings: &KafkaSettings) -> anyhow::Result<FuturePro
         // A little batching pays for itself under load and costs at most 2 ms when idle.
         .set("linger.ms", "2")
         .set("compression.type", "lz4")
-        .set("message.timeout.ms", "30000")
+        // Bounds how long a batch can hang on a broker that is down or lost a topic; the batch
+        // then fails, stays in the outbox and is sent again by a fresh producer.
+        .set("message.timeout.ms", "10000")
         .set("partitioner", "murmur2_random")
         .create()
         .context("creating the Kafka producer")

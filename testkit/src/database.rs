@@ -14,6 +14,16 @@ pub fn admin_url() -> String {
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:54329/postgres".to_owned())
 }
 
+/// A superuser connection to the test cluster, for tests that change a database from outside
+/// (cut its connections, refuse new ones).
+pub async fn admin_client() -> anyhow::Result<tokio_postgres::Client> {
+    let (client, connection) = tokio_postgres::connect(&admin_url(), NoTls)
+        .await
+        .context("connecting to the test PostgreSQL")?;
+    tokio::spawn(connection);
+    Ok(client)
+}
+
 #[derive(Debug, Clone)]
 pub struct TestDatabase {
     pub name: String,

@@ -164,15 +164,7 @@ impl Relay {
             .context("listening for outbox notifications")?;
         metrics::gauge!(m::RELAY_ACTIVE).set(1.0);
         tracing::info!("this replica is now the active relay");
-        // Only the leader creates missing topics. Where the platform owns them (KafkaTopic
-        // resources, no Create ACL) this fails harmlessly and publishing goes on; if a topic
-        // really is missing, produce fails and the events wait in the outbox.
-        if let Err(error) = kafka::admin::ensure_topics(&self.settings).await {
-            tracing::warn!(
-                error = format!("{error:#}"),
-                "could not create topics; assuming they exist"
-            );
-        }
+        self.ensure_topics().await;
         self.published = {
             let client = self.pool.get().await.context("getting a connection")?;
             store::publication::offsets(&**client).await?
@@ -248,9 +240,23 @@ impl Relay {
         Ok((pending, landed))
     }
 
+    /// Creates missing topics (only the leader does). Where the platform owns them (KafkaTopic
+    /// resources, no Create ACL) this fails harmlessly and publishing goes on; if a topic really
+    /// is missing, produce fails and the events wait in the outbox. Run at every log check too:
+    /// a broker that lost its topics gets them back before anything is published to it.
+    async fn ensure_topics(&self) {
+        if let Err(error) = kafka::admin::ensure_topics(&self.settings).await {
+            tracing::warn!(
+                error = format!("{error:#}"),
+                "could not create topics; assuming they exist"
+            );
+        }
+    }
+
     /// Queues the history of every topic with a partition the broker now reports empty,
     /// although we published to it.
     async fn check_for_emptied_partitions(&mut self) -> anyhow::Result<()> {
+        self.ensure_topics().await;
         let mut lost = std::collections::BTreeSet::new();
         for ((topic, partition), next) in &self.published {
             if lost.contains(topic) {

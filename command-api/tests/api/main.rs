@@ -10,6 +10,7 @@ mod operations;
 mod process;
 mod products;
 mod relay;
+mod robustness;
 mod seed;
 mod snapshots;
 mod users;

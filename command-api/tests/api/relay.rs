@@ -258,3 +258,145 @@ async fn commands_are_accepted_while_the_relay_is_down_and_published_when_it_ret
     stop.send(true).unwrap();
     task.await.unwrap();
 }
+
+/// Every stored event read back from `topics`, counted per (stream, version).
+async fn copies_on(topics: &kafka::Topics, expected: usize) -> HashMap<(Uuid, i64), usize> {
+    let names = [topics.user.as_str(), topics.product.as_str()];
+    let read = read_events(&names, Duration::from_secs(30), |read| {
+        read.len() >= expected
+    })
+    .await
+    .unwrap();
+    let mut copies = HashMap::new();
+    for event in read {
+        *copies
+            .entry((event.stream_id, event.stream_version))
+            .or_insert(0) += 1;
+    }
+    copies
+}
+
+#[tokio::test]
+async fn a_topic_the_broker_lost_gets_its_history_again_from_the_event_store() {
+    let app = spawn_app_with(|s| s.relay_enabled = false).await;
+    let count = record_some_history(&app).await as usize;
+    let settings = app.db.settings("relay-lost-topic-test");
+    let pool = settings.pool().unwrap();
+    let options = RelayOptions {
+        log_check: Duration::from_millis(200),
+        ..RelayOptions::default()
+    };
+    // Published once to the app's topics, by a relay that records where it published.
+    kafka::admin::ensure_topics(&kafka_settings(app.topics.clone()))
+        .await
+        .unwrap();
+    let mut first = Relay::new(
+        pool.clone(),
+        settings.pg_config().unwrap(),
+        kafka_settings(app.topics.clone()),
+        options.clone(),
+    )
+    .unwrap();
+    while first.publish_pending_once().await.unwrap() > 0 {}
+    drop(first);
+    let client = app.db.connect().await.unwrap();
+
+    // The broker loses the topics: a relay for new, empty topics finds the offsets it recorded
+    // for them (copied here under the new names) pointing at messages that are not there.
+    let wiped = testkit::unique_topics();
+    for (old, new) in [
+        (&app.topics.user, &wiped.user),
+        (&app.topics.product, &wiped.product),
+    ] {
+        client
+            .execute(
+                "INSERT INTO es.published_offsets (topic, partition, next_offset)
+                 SELECT $2, partition, next_offset FROM es.published_offsets WHERE topic = $1",
+                &[old, new],
+            )
+            .await
+            .unwrap();
+    }
+    let relay = Relay::new(
+        pool,
+        settings.pg_config().unwrap(),
+        kafka_settings(wiped.clone()),
+        options,
+    )
+    .unwrap();
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let task = tokio::spawn(relay.run(stopped));
+    let copies = copies_on(&wiped, count).await;
+    stop.send(true).unwrap();
+    task.await.unwrap();
+    for (stream, version, event_type) in stored_events(&app).await {
+        assert!(
+            copies.contains_key(&(stream, version)),
+            "{event_type} {stream} v{version} was not published again"
+        );
+    }
+    let pending: i64 = client
+        .query_one("SELECT count(*) FROM es.outbox", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(pending, 0);
+}
+
+#[tokio::test]
+async fn republish_sends_history_again_in_order_from_a_position_through_the_running_relay() {
+    let app = spawn_app().await;
+    let count = record_some_history(&app).await as usize;
+    let stored = stored_events(&app).await;
+    read_all(&app, count).await;
+    let pool = app.db.settings("republish-test").pool().unwrap();
+
+    let everything = command_api::republish::Request::parse(&[]).unwrap();
+    let queued = command_api::republish::republish(&pool, &app.topics, &everything)
+        .await
+        .unwrap();
+    assert_eq!(queued as usize, count);
+    let copies = copies_on(&app.topics, 2 * count).await;
+    assert!(
+        stored
+            .iter()
+            .all(|(s, v, _)| copies.get(&(*s, *v)) == Some(&2)),
+        "every event twice: {copies:?}"
+    );
+    let read = read_all(&app, count).await;
+    assert_complete_and_ordered(&stored, &read);
+
+    // From a position on, and of one stream type: only those go again.
+    let client = app.db.connect().await.unwrap();
+    let middle: i64 = client
+        .query_one(
+            "SELECT position FROM es.events WHERE stream_type = 'product'
+             ORDER BY position OFFSET 4 LIMIT 1",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    let args: Vec<String> = [
+        "--from-position",
+        &middle.to_string(),
+        "--stream-type",
+        "product",
+    ]
+    .iter()
+    .map(|a| (*a).to_owned())
+    .collect();
+    let later = command_api::republish::Request::parse(&args).unwrap();
+    let queued = command_api::republish::republish(&pool, &app.topics, &later)
+        .await
+        .unwrap();
+    let expected: i64 = client
+        .query_one(
+            "SELECT count(*) FROM es.events WHERE stream_type = 'product' AND position >= $1",
+            &[&middle],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(queued as i64, expected);
+}

@@ -277,3 +277,100 @@ async fn repeated_failed_sign_ins_are_throttled_with_429_for_known_and_unknown_a
     app.register("fine@example.com").await;
     app.login("fine@example.com", PASSWORD).await;
 }
+
+#[tokio::test]
+async fn the_last_active_admin_cannot_demote_or_deactivate_themselves() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let admin_id = admin_id(&app).await;
+    let before = app.event_count().await;
+    let demote = json!({ "role": "seller" });
+    let path = format!("/v1/users/{admin_id}/role");
+    let response = app
+        .send(Method::PUT, &path, Some(&admin), Some(&demote), &[])
+        .await;
+    let body = assert_problem(response, StatusCode::CONFLICT, "last_admin").await;
+    assert!(body["detail"].is_string(), "{body}");
+    let path = format!("/v1/users/{admin_id}");
+    let response = app
+        .send(Method::DELETE, &path, Some(&admin), None, &[])
+        .await;
+    assert_problem(response, StatusCode::CONFLICT, "last_admin").await;
+    assert_eq!(app.event_count().await, before, "nothing was recorded");
+
+    // With a second admin, the first may step down.
+    let second = app.register("second-admin@example.com").await;
+    let promote = json!({ "role": "admin" });
+    let response = app
+        .send(
+            Method::PUT,
+            &format!("/v1/users/{second}/role"),
+            Some(&admin),
+            Some(&promote),
+            &[],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let response = app
+        .send(
+            Method::PUT,
+            &format!("/v1/users/{admin_id}/role"),
+            Some(&admin),
+            Some(&demote),
+            &[],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn two_admins_stepping_down_at_once_leave_one_admin() {
+    let app = spawn_app().await;
+    let first = app.admin_token().await;
+    let second_id = app.register("co-admin@example.com").await;
+    let promote = json!({ "role": "admin" });
+    let response = app
+        .send(
+            Method::PUT,
+            &format!("/v1/users/{second_id}/role"),
+            Some(&first),
+            Some(&promote),
+            &[],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let second = app.login("co-admin@example.com", PASSWORD).await;
+    let first_id = admin_id(&app).await;
+    let demote = json!({ "role": "customer" });
+    let (first_path, second_path) = (
+        format!("/v1/users/{first_id}/role"),
+        format!("/v1/users/{second_id}/role"),
+    );
+    let (a, b) = tokio::join!(
+        app.send(Method::PUT, &first_path, Some(&first), Some(&demote), &[]),
+        app.send(Method::PUT, &second_path, Some(&second), Some(&demote), &[]),
+    );
+    let mut statuses = [a.status().as_u16(), b.status().as_u16()];
+    statuses.sort_unstable();
+    assert_eq!(statuses, [200, 409], "exactly one stepped down");
+    let client = app.db.connect().await.unwrap();
+    let admins: i64 = client
+        .query_one("SELECT count(*) FROM es.active_admins", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(admins, 1);
+}
+
+/// The bootstrap admin's user id.
+async fn admin_id(app: &crate::helpers::TestApp) -> uuid::Uuid {
+    let client = app.db.connect().await.unwrap();
+    client
+        .query_one(
+            "SELECT user_id FROM es.email_reservations WHERE email = $1",
+            &[&ADMIN_EMAIL],
+        )
+        .await
+        .unwrap()
+        .get(0)
+}

@@ -4,6 +4,7 @@
 // A failed unwrap is a failed test, which is what a test should do.
 #![allow(clippy::unwrap_used)]
 
+mod freshness;
 mod process;
 mod projection;
 mod read_your_writes;

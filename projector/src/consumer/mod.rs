@@ -44,8 +44,9 @@ const IDLE_POLL: Duration = Duration::from_millis(200);
 /// up; a lone event is applied at once instead of waiting out `batch_max_wait` (which cost
 /// every quiet write 50 ms of freshness).
 const DRAINED: Duration = Duration::from_millis(2);
-/// How often the topics' partitions are listed again (a topic created later, partitions added).
-const PARTITIONS_REFRESH: Duration = Duration::from_secs(30);
+/// How often the topics' partitions are listed again: a topic created later, partitions added,
+/// a topic recreated by the relay after a broker lost it.
+const PARTITIONS_REFRESH: Duration = Duration::from_secs(5);
 /// How often librdkafka reports statistics (the high watermarks of fetched partitions).
 const STATISTICS_INTERVAL_MS: &str = "1000";
 

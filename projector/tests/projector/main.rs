@@ -10,6 +10,7 @@ mod crash;
 mod harness;
 mod helpers;
 mod history;
+mod log_restart;
 mod observability;
 mod rebuild;
 mod replicas;

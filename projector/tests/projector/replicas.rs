@@ -1,6 +1,7 @@
-//! Two replicas in one consumer group share the partitions; one stopped with SIGTERM in the
-//! middle of the stream leaves the group at once, and the other finishes its partitions from
-//! their checkpoints, without loss or duplication.
+//! Two replicas share the partitions through their leases; one stopped with SIGTERM or killed
+//! with SIGKILL in the middle of the stream lets its partitions go at once (its connection, and
+//! with it its leases, closes), and the other finishes them from their checkpoints, without loss
+//! or duplication.
 
 use std::time::Duration;
 
@@ -86,6 +87,57 @@ async fn a_replica_stopped_with_sigterm_hands_its_partitions_to_the_other() {
         || async { (b.gauge("projector_assigned_partitions").await? == 8.0).then_some(()) },
     )
     .await;
+    eventually(
+        "B to finish every partition",
+        Duration::from_secs(45),
+        || async { (checkpointed(&client, &schema).await == total).then_some(()) },
+    )
+    .await;
+    catalog.assert_projected(&client, &schema).await;
+}
+
+#[tokio::test]
+async fn a_replica_killed_with_sigkill_has_its_partitions_taken_over_within_seconds() {
+    let db = TestDatabase::create().await.unwrap();
+    let topics = unique_topics();
+    let kafka = create_topics(&topics, 4).await;
+    let catalog = Catalog::generate(200, 10);
+    let total = catalog.events.len() as i64;
+    let group = format!("projector-kill-{}", Uuid::new_v4().simple());
+    let schema = ReadSchema::generation(1);
+    let client = db.connect().await.unwrap();
+
+    let mut a = ProjectorProcess::start(&db, &topics, &group, 5);
+    let b = ProjectorProcess::start(&db, &topics, &group, 5);
+    eventually(
+        "both replicas to own partitions",
+        Duration::from_secs(30),
+        || async {
+            let owned = (
+                a.gauge("projector_assigned_partitions").await?,
+                b.gauge("projector_assigned_partitions").await?,
+            );
+            (owned.0 > 0.0 && owned.1 > 0.0 && owned.0 + owned.1 == 8.0).then_some(())
+        },
+    )
+    .await;
+    let producing = tokio::spawn(async move {
+        produce(&kafka, &catalog.events).await;
+        catalog
+    });
+    eventually("the stream under way", Duration::from_secs(30), || async {
+        (checkpointed(&client, &schema).await > 100).then_some(())
+    })
+    .await;
+    a.kill();
+    // No session timeout to wait out: the lease connection died with the process.
+    eventually(
+        "B to own every partition",
+        Duration::from_secs(10),
+        || async { (b.gauge("projector_assigned_partitions").await? == 8.0).then_some(()) },
+    )
+    .await;
+    let catalog = producing.await.unwrap();
     eventually(
         "B to finish every partition",
         Duration::from_secs(45),

@@ -141,3 +141,34 @@ async fn an_unreachable_database_is_503_with_retry_after_not_500() {
         StatusCode::SERVICE_UNAVAILABLE
     );
 }
+
+#[tokio::test]
+async fn nul_bytes_and_broken_utf8_in_parameters_paths_and_headers_are_400() {
+    let app = spawn_app().await;
+    for path in [
+        "/v1/products?q=%00",
+        "/v1/products?q=kettle%ff",
+        "/v1/products?category=%00",
+        "/v1/products/%00",
+        "/v1/audit/products/%c3/events",
+    ] {
+        let response = app.get(path).await;
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{path}");
+        assert_eq!(
+            response.headers()["content-type"],
+            "application/problem+json",
+            "{path}"
+        );
+    }
+    let response = app
+        .http
+        .get(format!("{}/v1/products", app.address))
+        .header(
+            "consistency-token",
+            reqwest::header::HeaderValue::from_bytes(b"\xff").unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+}

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# The fault suite (ci/faults/run.py): the three services under load through kills, a PostgreSQL
+# crash and a broker outage, on a PostgreSQL cluster and broker of its own. `ci/test.sh` calls it.
+#
+#   bash ci/faults/run.sh [--faults abcde]
+#
+# 1. installs ci/faults/requirements.txt into .tools/faults-venv from PyPI, wheels only; skipped
+#    when the stamp file holds the same requirements hash and Python version (delete .tools/
+#    to force a clean install; PYTHON picks another interpreter, 3.11+);
+# 2. builds the debug binaries it runs; 3. runs run.py, whose exit status this returns.
+# Needs the PostgreSQL server binaries and tansu (ci/stack/install.sh installs both).
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+venv="${root}/.tools/faults-venv"
+requirements="${root}/ci/faults/requirements.txt"
+stamp="${venv}/.installed"
+python="${PYTHON:-python3}"
+export PATH="${HOME}/.cargo/bin:${PATH}"
+
+want="$(sha256sum "${requirements}" | cut -d' ' -f1) $("${python}" -c 'import sys; print(sys.version.split()[0])')"
+if [[ ! -f "${stamp}" || "$(cat "${stamp}")" != "${want}" ]]; then
+  echo "faults: installing ${requirements} into ${venv}"
+  rm -rf "${venv}"
+  "${python}" -m venv "${venv}"
+  # --only-binary: the wheel bundles librdkafka; an sdist would need a compiler and headers.
+  "${venv}/bin/python" -m pip install --quiet --disable-pip-version-check --no-input \
+    --only-binary=:all: --requirement "${requirements}"
+  echo "${want}" > "${stamp}"
+fi
+
+cd "${root}"
+echo "faults: building the services (debug)"
+cargo build --locked --quiet -p command-api -p projector -p query-api
+
+exec "${venv}/bin/python" "${root}/ci/faults/run.py" "$@"

@@ -1,0 +1,231 @@
+"""The assertions after the faults: once the load stopped and the outbox drained, every
+acknowledged write is in the event store, on the topics and in the read model; no request was
+answered with a 5xx other than 503; and every fault was recovered from within its bounds.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Callable
+
+from faults import CAUGHT_UP_BOUND_S, READY_BOUND_S, Outcome
+from load import Recorder
+from procs import HarnessError
+from stack import PRODUCT_TOPIC, USER_TOPIC, Stack
+
+# After the load stops: the relay publishes what is left within a second or two and the
+# projector applies it as fast; 120 s covers a history being published again after fault (e).
+DRAIN_TIMEOUT_S = 120.0
+# Reading the topics back: done once no message came for this long.
+KAFKA_IDLE_S = 5.0
+KAFKA_FIRST_MESSAGE_S = 30.0
+KAFKA_TIMEOUT_S = 120.0
+EXAMPLES = 10
+
+
+@dataclass
+class Check:
+    name: str
+    ok: bool
+    detail: str
+    examples: list = field(default_factory=list)
+
+
+Acked = list[tuple[str, str, int]]
+
+
+def acked_table(acked: Acked) -> str:
+    """SQL that loads the acknowledged writes into a temporary table `acked`."""
+    rows = "".join(f"{kind}\t{stream_id}\t{version}\n" for kind, stream_id, version in acked)
+    return ("CREATE TEMP TABLE acked (stream_type text, stream_id uuid, version bigint);\n"
+            "COPY acked FROM STDIN;\n" + rows + "\\.\n")
+
+
+def outbox_pending(stack: Stack) -> int:
+    return int(stack.pg.scalar("SELECT count(*) FROM es.outbox"))
+
+
+def active_schema(stack: Stack) -> str:
+    schema = stack.pg.scalar("SELECT schema FROM read_meta.active")
+    if not re.fullmatch(r"[a-z_][a-z0-9_]*", schema):
+        raise HarnessError(f"unexpected read schema name {schema!r}")
+    return schema
+
+
+def missing_from_read_model(stack: Stack, acked: Acked) -> tuple[int, list]:
+    """Streams whose highest acknowledged version the read model has not applied: in
+    stream_versions, and in the stream's row (products or users)."""
+    schema = active_schema(stack)
+    rows = stack.pg.psql(acked_table(acked) + f"""
+        SELECT count(*) OVER (), a.stream_type, a.stream_id, a.version,
+               s.version, coalesce(p.version, u.version)
+        FROM (SELECT stream_type, stream_id, max(version) AS version
+              FROM acked GROUP BY stream_type, stream_id) a
+        LEFT JOIN "{schema}".stream_versions s ON s.stream_id = a.stream_id
+        LEFT JOIN "{schema}".products p ON a.stream_type = 'product' AND p.id = a.stream_id
+        LEFT JOIN "{schema}".users u ON a.stream_type = 'user' AND u.id = a.stream_id
+        WHERE s.version IS NULL OR s.version < a.version
+           OR coalesce(p.version, u.version, 0) < a.version
+        LIMIT {EXAMPLES};""")
+    count = int(rows[0][0]) if rows else 0
+    return count, [{"type": r[1], "id": r[2], "acked": int(r[3]), "stream_versions": r[4] or None,
+                    "row_version": r[5] or None} for r in rows]
+
+
+def wait_drained(stack: Stack, acked: Acked, watch: Callable[[], None]) -> dict:
+    """Waits (bounded) for the outbox to empty, then for the read model to hold every
+    acknowledged version; returns how long each took and what was left at the deadline."""
+    started = time.monotonic()
+    deadline = started + DRAIN_TIMEOUT_S
+    result: dict = {"outbox_drained_s": None, "read_model_caught_up_s": None}
+    while time.monotonic() < deadline:
+        watch()
+        result["outbox_left"] = outbox_pending(stack)
+        if result["outbox_left"] == 0:
+            result["outbox_drained_s"] = round(time.monotonic() - started, 1)
+            break
+        time.sleep(1)
+    while time.monotonic() < deadline:
+        watch()
+        result["read_model_missing"], _ = missing_from_read_model(stack, acked)
+        if result["read_model_missing"] == 0:
+            result["read_model_caught_up_s"] = round(time.monotonic() - started, 1)
+            break
+        time.sleep(1)
+    return result
+
+
+def check_event_store(stack: Stack, acked: Acked) -> Check:
+    rows = stack.pg.psql(acked_table(acked) + f"""
+        SELECT count(*) OVER (), a.stream_type, a.stream_id, a.version FROM acked a
+        WHERE NOT EXISTS (SELECT 1 FROM es.events e
+                          WHERE e.stream_id = a.stream_id AND e.stream_version = a.version)
+        LIMIT {EXAMPLES};""")
+    missing = int(rows[0][0]) if rows else 0
+    return Check("(i) every acknowledged (id, version) is in es.events", missing == 0,
+                 f"{len(acked)} acknowledged, {missing} missing",
+                 [{"type": r[1], "id": r[2], "version": int(r[3])} for r in rows])
+
+
+def check_acked_once(acked: Acked) -> Check:
+    """Two 2xx answers naming the same version of a stream would mean one write overwrote
+    another (no Idempotency-Key is sent, so there are no replays)."""
+    twice = [pair for pair, n in Counter((s, v) for _, s, v in acked).items() if n > 1]
+    return Check("(i') no (id, version) acknowledged twice", not twice,
+                 f"{len(twice)} versions acknowledged more than once",
+                 [{"id": s, "version": v} for s, v in twice[:EXAMPLES]])
+
+
+def published_pairs(bootstrap: str) -> tuple[set[tuple[str, int]], int]:
+    """Every (ce_subject, ce_sequence) on both topics, read from the beginning, and how many
+    messages carried them."""
+    from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
+
+    consumer = Consumer({"bootstrap.servers": bootstrap,
+                         "group.id": f"faults-verify-{uuid.uuid4()}",
+                         "auto.offset.reset": "earliest", "enable.auto.commit": False})
+    try:
+        metadata = consumer.list_topics(timeout=10)
+        # Assigned, not subscribed: reading everything needs no group coordination, which only
+        # adds a rebalance to wait for (the projector does not join groups either).
+        partitions = [TopicPartition(topic, p, OFFSET_BEGINNING)
+                      for topic in [USER_TOPIC, PRODUCT_TOPIC]
+                      for p in (metadata.topics[topic].partitions if topic in metadata.topics
+                                else {})]
+        if not partitions:
+            return set(), 0
+        consumer.assign(partitions)
+        pairs: set[tuple[str, int]] = set()
+        messages = 0
+        started = last_new = time.monotonic()
+        while True:
+            now = time.monotonic()
+            idle_limit = KAFKA_IDLE_S if messages else KAFKA_FIRST_MESSAGE_S
+            if now - last_new > idle_limit or now - started > KAFKA_TIMEOUT_S:
+                break
+            batch = consumer.consume(num_messages=1000, timeout=0.5)
+            for message in batch:
+                if message.error():
+                    continue
+                headers = {k: v for k, v in (message.headers() or [])}
+                subject, sequence = headers.get("ce_subject"), headers.get("ce_sequence")
+                if subject is not None and sequence is not None:
+                    pairs.add((subject.decode(), int(sequence.decode())))
+                messages += 1
+            if batch:
+                last_new = time.monotonic()
+        return pairs, messages
+    finally:
+        consumer.close()
+
+
+def check_published(stack: Stack, acked: Acked) -> Check:
+    pairs, messages = published_pairs(stack.bootstrap)
+    missing = [(kind, s, v) for kind, s, v in acked if (s, v) not in pairs]
+    return Check("(ii) every acknowledged (id, version) was published", not missing,
+                 f"{len(acked)} acknowledged, {len(missing)} missing; the topics hold "
+                 f"{messages} messages, {len(pairs)} distinct (subject, sequence)",
+                 [{"type": k, "id": s, "version": v} for k, s, v in missing[:EXAMPLES]])
+
+
+def check_read_model(stack: Stack, acked: Acked) -> Check:
+    count, examples = missing_from_read_model(stack, acked)
+    streams = len({s for _, s, _ in acked})
+    return Check("(iii) every acknowledged (id, version) is in the read model", count == 0,
+                 f"{streams} streams acknowledged, {count} behind in {active_schema(stack)}",
+                 examples)
+
+
+def check_no_server_errors(recorder: Recorder) -> Check:
+    errors = recorder.server_errors
+    by_route = Counter(f"{e['status']} {e['route']}" for e in errors)
+    return Check("(iv) no answer 500-599 other than 503", not errors,
+                 f"{len(errors)} such answers" + (f": {dict(by_route)}" if errors else ""),
+                 errors[:EXAMPLES])
+
+
+def check_recoveries(outcomes: list[Outcome]) -> Check:
+    late = [o for o in outcomes if not o.within_bounds()]
+    return Check(f"(v) each fault: ready within {READY_BOUND_S:.0f} s, caught up within "
+                 f"{CAUGHT_UP_BOUND_S:.0f} s", not late,
+                 f"{len(outcomes) - len(late)} of {len(outcomes)} within bounds",
+                 [{"fault": o.title, "ready_s": o.ready_s, "caught_up_s": o.caught_up_s}
+                  for o in late])
+
+
+def check_well_formed(recorder: Recorder) -> Check:
+    bad = recorder.malformed_acks
+    return Check("every 2xx command answer is {id, version}", not bad,
+                 f"{len(bad)} malformed", bad[:EXAMPLES])
+
+
+def check_no_crashes(crashes: list[dict]) -> Check:
+    return Check("(vi) no service died by itself", not crashes,
+                 f"{len(crashes)} unexpected exits" + "".join(
+                     f"; {c['service']} ({c['how']}) during '{c['window']}' at {c['at']}"
+                     for c in crashes),
+                 [{k: c[k] for k in ("service", "how", "window", "at")} for c in crashes])
+
+
+def run_all(stack: Stack, recorder: Recorder, outcomes: list[Outcome],
+            watch: Callable[[], None]) -> tuple[list[Check], dict]:
+    acked = list(recorder.acked)
+    drained = wait_drained(stack, acked, watch)
+    checks = [
+        Check(f"outbox drained within {DRAIN_TIMEOUT_S:.0f} s after the load",
+              drained["outbox_drained_s"] is not None,
+              f"{drained.get('outbox_left')} rows left, after {drained['outbox_drained_s']} s"),
+        check_event_store(stack, acked),
+        check_acked_once(acked),
+        check_published(stack, acked),
+        check_read_model(stack, acked),
+        check_no_server_errors(recorder),
+        check_well_formed(recorder),
+        check_recoveries(outcomes),
+        check_no_crashes(stack.crashes),
+    ]
+    return checks, drained
