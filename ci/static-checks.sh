@@ -53,10 +53,12 @@ overlays=()
 for dir in k8s/overlays/*/; do
   overlays+=("$(basename "${dir}")")
 done
+# Rendered beside the overlays and checked like them (see render_all).
+checked=("${overlays[@]}" prod-with-jobs)
 
 render_all() {
   local ok=0 dir
-  for dir in k8s/base k8s/platform; do
+  for dir in k8s/base k8s/platform k8s/jobs; do
     kubectl kustomize "${dir}" > "${rendered}/$(basename "${dir}").yaml" || ok=1
   done
   for overlay in "${overlays[@]}"; do
@@ -66,12 +68,16 @@ render_all() {
       ok=1
     fi
   done
+  # The operator Jobs run against a deployed stack: checked together with prod, so their
+  # network policies meet the pods they talk to.
+  cat "${rendered}/prod.yaml" <(echo "---") "${rendered}/jobs.yaml" > "${rendered}/prod-with-jobs.yaml"
+  echo "prod-with-jobs: $(grep -c '^kind:' "${rendered}/prod-with-jobs.yaml") resources"
   return "${ok}"
 }
 
 validate_schemas() {
   local ok=0 overlay log valid skipped
-  for overlay in "${overlays[@]}"; do
+  for overlay in "${checked[@]}"; do
     log="${rendered}/${overlay}.validate.log"
     kubernetes-validate --strict --kubernetes-version "${K8S_VERSION}" "${rendered}/${overlay}.yaml" > "${log}" 2>&1 || ok=1
     valid=$(grep -c ' passed for resource ' "${log}" || true)
@@ -85,7 +91,7 @@ validate_schemas() {
 
 check_manifests() {
   local args=() overlay
-  for overlay in "${overlays[@]}"; do
+  for overlay in "${checked[@]}"; do
     args+=("${overlay}=${rendered}/${overlay}.yaml")
   done
   python ci/check_manifests.py "${args[@]}"
@@ -93,7 +99,7 @@ check_manifests() {
 
 run_checkov() {
   local files=() overlay
-  for overlay in "${overlays[@]}"; do
+  for overlay in "${checked[@]}"; do
     files+=(--file "${rendered}/${overlay}.yaml")
   done
   checkov --config-file .checkov.yaml --framework kubernetes dockerfile "${files[@]}" --file Dockerfile

@@ -32,7 +32,9 @@ BACKOFF_S = 0.1
 CONSISTENCY_SHARE = 0.3
 SETUP_TIMEOUT_S = 180
 SELLER_PASSWORD = "faults-seller-password"
+# Kept per window as evidence: the first few failed requests, and of each 4xx/5xx status.
 FAILURE_EXAMPLES = 5
+REFUSAL_EXAMPLES = 3
 
 
 @dataclass
@@ -42,6 +44,7 @@ class Window:
     answers: Counter = field(default_factory=Counter)
     acknowledged: int = 0
     failures: list[str] = field(default_factory=list)
+    refusals: list[str] = field(default_factory=list)
 
 
 class Recorder:
@@ -67,6 +70,9 @@ class Recorder:
     def answered(self, window: Window, route: str, answer: Answer) -> None:
         with self.lock:
             window.answers[str(answer.status)] += 1
+            if answer.status >= 400 and window.answers[str(answer.status)] <= REFUSAL_EXAMPLES:
+                window.refusals.append(f"{time.strftime('%H:%M:%S')} {answer.status} {route}: "
+                                       f"{answer.body[:200].decode('utf-8', 'replace')}")
             if answer.status >= 500 and answer.status != 503:
                 self.server_errors.append({
                     "window": window.name, "route": route, "status": answer.status,

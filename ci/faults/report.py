@@ -34,6 +34,7 @@ def rows(recorder: Recorder, outcomes: list[Outcome]) -> list[dict]:
                             if outcome and outcome.caught_up_s is not None else None),
             "notes": outcome.notes if outcome else {},
             "failed_requests": window.failures,
+            "refused_requests": window.refusals,
         })
     return result
 

@@ -37,7 +37,9 @@ case "$action" in
     wait_while_running "broker $name" "$pidfile" "$logfile" port_open "$port"
     ;;
   check)
-    running "$pidfile" && port_open "$port" || die_with_log "the broker '$name' is down" "$logfile"
+    if ! { running "$pidfile" && port_open "$port"; }; then
+      die_with_log "the broker '$name' is down" "$logfile"
+    fi
     ;;
   stop) stop_pidfile "$pidfile" 10 ;;
   *) echo "usage: $0 start|stop|check dev|test" >&2; exit 2 ;;
