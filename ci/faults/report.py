@@ -19,6 +19,10 @@ def answers_text(answers: Counter) -> str:
     return " ".join(f"{k}:{answers[k]}" for k in codes + others) or "-"
 
 
+def rounded(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds, 1)
+
+
 def rows(recorder: Recorder, outcomes: list[Outcome]) -> list[dict]:
     by_key = {f"{o.key}: {o.title}": o for o in outcomes}
     result = []
@@ -28,10 +32,10 @@ def rows(recorder: Recorder, outcomes: list[Outcome]) -> list[dict]:
             "window": name,
             "acknowledged": window.acknowledged,
             "answers": dict(window.answers),
-            "ready_s": (round(outcome.ready_s, 1)
-                        if outcome and outcome.ready_s is not None else None),
-            "caught_up_s": (round(outcome.caught_up_s, 1)
-                            if outcome and outcome.caught_up_s is not None else None),
+            "ready_s": rounded(outcome and outcome.ready_s),
+            "caught_up_s": rounded(outcome and outcome.caught_up_s),
+            "projector_said_caught_up_s": rounded(outcome and outcome.projector_fresh_s),
+            "freshness_underreport_s": outcome and outcome.freshness_underreport_s,
             "notes": outcome.notes if outcome else {},
             "failed_requests": window.failures,
             "refused_requests": window.refusals,
@@ -40,13 +44,15 @@ def rows(recorder: Recorder, outcomes: list[Outcome]) -> list[dict]:
 
 
 def table(table_rows: list[dict], recorder: Recorder) -> str:
-    header = ["fault", "writes acked", "answers by status", "ready (s)", "caught up (s)"]
+    header = ["fault", "writes acked", "answers by status", "ready (s)", "caught up (s)",
+              "projector said (s)"]
     lines = [[r["window"], str(r["acknowledged"]), answers_text(Counter(r["answers"])),
-              fmt(r["ready_s"]), fmt(r["caught_up_s"])] for r in table_rows]
+              fmt(r["ready_s"]), fmt(r["caught_up_s"]), fmt(r["projector_said_caught_up_s"])]
+             for r in table_rows]
     total = sum((Counter(r["answers"]) for r in table_rows), Counter())
     lines.append(["total", str(sum(r["acknowledged"] for r in table_rows)),
-                  answers_text(total), "", ""])
-    lines.append(["(readiness probes)", "", answers_text(recorder.probes), "", ""])
+                  answers_text(total), "", "", ""])
+    lines.append(["(readiness probes)", "", answers_text(recorder.probes), "", "", ""])
     widths = [max(len(row[i]) for row in [header, *lines]) for i in range(len(header))]
 
     def render(row):

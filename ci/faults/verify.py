@@ -5,16 +5,16 @@ answered with a 5xx other than 503; and every fault was recovered from within it
 
 from __future__ import annotations
 
-import re
 import time
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable
 
-from faults import CAUGHT_UP_BOUND_S, READY_BOUND_S, Outcome
+from faults import CAUGHT_UP_BOUND_S, FRESHNESS_TOLERANCE_S, READY_BOUND_S, Outcome
 from load import Recorder
-from procs import HarnessError
+from readmodel import (EXAMPLES, Acked, acked_table, active_schema, missing_from_audit,
+                       missing_from_read_model, products_unlike_event_store)
 from stack import PRODUCT_TOPIC, USER_TOPIC, Stack
 
 # After the load stops: the relay publishes what is left within a second or two and the
@@ -24,7 +24,6 @@ DRAIN_TIMEOUT_S = 120.0
 KAFKA_IDLE_S = 5.0
 KAFKA_FIRST_MESSAGE_S = 30.0
 KAFKA_TIMEOUT_S = 120.0
-EXAMPLES = 10
 
 
 @dataclass
@@ -35,45 +34,8 @@ class Check:
     examples: list = field(default_factory=list)
 
 
-Acked = list[tuple[str, str, int]]
-
-
-def acked_table(acked: Acked) -> str:
-    """SQL that loads the acknowledged writes into a temporary table `acked`."""
-    rows = "".join(f"{kind}\t{stream_id}\t{version}\n" for kind, stream_id, version in acked)
-    return ("CREATE TEMP TABLE acked (stream_type text, stream_id uuid, version bigint);\n"
-            "COPY acked FROM STDIN;\n" + rows + "\\.\n")
-
-
 def outbox_pending(stack: Stack) -> int:
     return int(stack.pg.scalar("SELECT count(*) FROM es.outbox"))
-
-
-def active_schema(stack: Stack) -> str:
-    schema = stack.pg.scalar("SELECT schema FROM read_meta.active")
-    if not re.fullmatch(r"[a-z_][a-z0-9_]*", schema):
-        raise HarnessError(f"unexpected read schema name {schema!r}")
-    return schema
-
-
-def missing_from_read_model(stack: Stack, acked: Acked) -> tuple[int, list]:
-    """Streams whose highest acknowledged version the read model has not applied: in
-    stream_versions, and in the stream's row (products or users)."""
-    schema = active_schema(stack)
-    rows = stack.pg.psql(acked_table(acked) + f"""
-        SELECT count(*) OVER (), a.stream_type, a.stream_id, a.version,
-               s.version, coalesce(p.version, u.version)
-        FROM (SELECT stream_type, stream_id, max(version) AS version
-              FROM acked GROUP BY stream_type, stream_id) a
-        LEFT JOIN "{schema}".stream_versions s ON s.stream_id = a.stream_id
-        LEFT JOIN "{schema}".products p ON a.stream_type = 'product' AND p.id = a.stream_id
-        LEFT JOIN "{schema}".users u ON a.stream_type = 'user' AND u.id = a.stream_id
-        WHERE s.version IS NULL OR s.version < a.version
-           OR coalesce(p.version, u.version, 0) < a.version
-        LIMIT {EXAMPLES};""")
-    count = int(rows[0][0]) if rows else 0
-    return count, [{"type": r[1], "id": r[2], "acked": int(r[3]), "stream_versions": r[4] or None,
-                    "row_version": r[5] or None} for r in rows]
 
 
 def wait_drained(stack: Stack, acked: Acked, watch: Callable[[], None]) -> dict:
@@ -91,7 +53,7 @@ def wait_drained(stack: Stack, acked: Acked, watch: Callable[[], None]) -> dict:
         time.sleep(1)
     while time.monotonic() < deadline:
         watch()
-        result["read_model_missing"], _ = missing_from_read_model(stack, acked)
+        result["read_model_missing"], _ = missing_from_read_model(stack.pg, acked)
         if result["read_model_missing"] == 0:
             result["read_model_caught_up_s"] = round(time.monotonic() - started, 1)
             break
@@ -173,11 +135,23 @@ def check_published(stack: Stack, acked: Acked) -> Check:
 
 
 def check_read_model(stack: Stack, acked: Acked) -> Check:
-    count, examples = missing_from_read_model(stack, acked)
+    count, examples = missing_from_read_model(stack.pg, acked)
     streams = len({s for _, s, _ in acked})
     return Check("(iii) every acknowledged (id, version) is in the read model", count == 0,
-                 f"{streams} streams acknowledged, {count} behind in {active_schema(stack)}",
+                 f"{streams} streams acknowledged, {count} behind in {active_schema(stack.pg)}",
                  examples)
+
+
+def check_audit(stack: Stack, acked: Acked) -> Check:
+    count, examples = missing_from_audit(stack.pg, acked)
+    return Check("(iii') every acknowledged (id, version) was applied (read-side audit trail)",
+                 count == 0, f"{len(acked)} acknowledged, {count} never applied", examples)
+
+
+def check_fold(stack: Stack, acked: Acked) -> Check:
+    count, examples = products_unlike_event_store(stack.pg, acked)
+    return Check("(iii'') each product row equals its stream's newest event (version, price, "
+                 "stock)", count == 0, f"{count} products differ", examples)
 
 
 def check_no_server_errors(recorder: Recorder) -> Check:
@@ -195,6 +169,21 @@ def check_recoveries(outcomes: list[Outcome]) -> Check:
                  f"{len(outcomes) - len(late)} of {len(outcomes)} within bounds",
                  [{"fault": o.title, "ready_s": o.ready_s, "caught_up_s": o.caught_up_s}
                   for o in late])
+
+
+def check_freshness_reports(outcomes: list[Outcome]) -> Check:
+    """The projector's freshness report (which query-api's readiness repeats) is what tells an
+    operator the catalog is stale; it must not report less lag than the tables show."""
+    low = [o for o in outcomes if (o.freshness_underreport_s or 0) > FRESHNESS_TOLERANCE_S]
+    return Check("(vii) the projector never reported less lag than the read model had (by more "
+                 f"than {FRESHNESS_TOLERANCE_S:.0f} s)", not low,
+                 f"{len(low)} faults under-reported" + "".join(
+                     f"; {o.title}: by {o.freshness_underreport_s} s (caught up after "
+                     f"{o.caught_up_s and round(o.caught_up_s, 1)} s, said so after "
+                     f"{o.projector_fresh_s and round(o.projector_fresh_s, 1)} s)" for o in low),
+                 [{"fault": o.title, "underreport_s": o.freshness_underreport_s,
+                   "caught_up_s": o.caught_up_s, "projector_said_s": o.projector_fresh_s}
+                  for o in low])
 
 
 def check_well_formed(recorder: Recorder) -> Check:
@@ -223,9 +212,12 @@ def run_all(stack: Stack, recorder: Recorder, outcomes: list[Outcome],
         check_acked_once(acked),
         check_published(stack, acked),
         check_read_model(stack, acked),
+        check_audit(stack, acked),
+        check_fold(stack, acked),
         check_no_server_errors(recorder),
         check_well_formed(recorder),
         check_recoveries(outcomes),
         check_no_crashes(stack.crashes),
+        check_freshness_reports(outcomes),
     ]
     return checks, drained

@@ -6,7 +6,7 @@ use std::time::Duration;
 use actix_web::{dev::Server, web};
 use deadpool_postgres::Pool;
 use platform::{
-    server::{self, ServerOptions},
+    server::{self, Scaffold, ServerOptions},
     token::{TokenIssuer, TokenVerifier},
 };
 use tokio::{sync::watch, task::JoinHandle};
@@ -65,7 +65,7 @@ async fn purge_idempotency_keys(pool: Pool) {
 
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        let prometheus = web::Data::new(platform::prometheus::install());
+        platform::prometheus::install();
         crate::metrics::describe();
         if settings.migrate_on_start {
             let applied = migrate(&settings.database).await?;
@@ -89,19 +89,17 @@ impl Application {
             workers: settings.workers,
             shutdown_timeout: settings.shutdown_timeout,
         };
-        let server = server::serve(
-            listener,
-            &options,
-            Some(openapi::document()),
-            move |config| {
-                config
-                    .app_data(state.clone())
-                    .app_data(verifier.clone())
-                    .app_data(prometheus.clone())
-                    .app_data(web::PayloadConfig::new(body_limit))
-                    .configure(routes::configure);
-            },
-        )?;
+        let scaffold = Scaffold {
+            openapi: Some(openapi::document()),
+            pool: pool.clone(),
+        };
+        let server = server::serve(listener, &options, scaffold, move |config| {
+            config
+                .app_data(state.clone())
+                .app_data(verifier.clone())
+                .app_data(web::PayloadConfig::new(body_limit))
+                .configure(routes::configure);
+        })?;
 
         tokio::spawn(purge_idempotency_keys(pool.clone()));
         let relay = if settings.relay_enabled {

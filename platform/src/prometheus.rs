@@ -1,8 +1,7 @@
-//! The process-wide Prometheus recorder and the `/metrics` handler that renders it.
+//! The process-wide Prometheus recorder (`/metrics` renders it: `server`).
 
 use std::sync::OnceLock;
 
-use actix_web::{HttpResponse, web};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
 static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
@@ -34,11 +33,4 @@ pub fn install() -> PrometheusHandle {
             }
         })
         .clone()
-}
-
-/// `GET /metrics` in the Prometheus text format.
-pub async fn render(handle: web::Data<PrometheusHandle>) -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("text/plain; version=0.0.4")
-        .body(handle.render())
 }

@@ -1,15 +1,18 @@
 //! The HTTP server every service runs: the same middleware (request span, duration metrics,
-//! unreadable-text guard), `/health/live`, `/openapi.json` when the service has a document,
-//! problem+json for extractor errors and unknown routes, and our own shutdown order (signals
-//! are handled by the caller, so it can drain HTTP before stopping background work). Each
-//! service adds its state and routes, its readiness and its `/metrics` among them.
+//! unreadable-text guard), `/health/live`, `/metrics` (with the pool gauges sampled at scrape
+//! time), `/openapi.json` when the service has a document, problem+json for extractor errors and
+//! unknown routes, and our own shutdown order (signals are handled by the caller, so it can
+//! drain HTTP before stopping background work). Each service adds its state and routes, its
+//! readiness among them.
 
 use std::{net::TcpListener, time::Duration};
 
 use actix_web::{App, HttpResponse, HttpServer, dev::Server, middleware::from_fn, web};
 use anyhow::Context;
+use deadpool_postgres::Pool;
+use metrics_exporter_prometheus::PrometheusHandle;
 
-use crate::{health, http_metrics, input_guard, problem, request_span};
+use crate::{health, http_metrics, input_guard, pool_metrics, problem, prometheus, request_span};
 
 /// How the server runs.
 #[derive(Debug, Clone)]
@@ -20,9 +23,25 @@ pub struct ServerOptions {
     pub shutdown_timeout: Duration,
 }
 
+/// What the scaffold serves on a service's behalf.
+#[derive(Debug, Clone)]
+pub struct Scaffold {
+    /// Served at `/openapi.json` when present.
+    pub openapi: Option<serde_json::Value>,
+    /// The service's pool, whose gauges `/metrics` samples.
+    pub pool: Pool,
+}
+
 /// A service's OpenAPI document, rendered once at start-up.
 #[derive(Debug, Clone)]
 struct OpenApiDocument(web::Bytes);
+
+/// What `/metrics` renders.
+#[derive(Clone)]
+struct Scrape {
+    handle: PrometheusHandle,
+    pool: Pool,
+}
 
 /// Binds `host:port` (port 0 picks a free one) and returns the listener with its port.
 pub fn bind(host: &str, port: u16) -> anyhow::Result<(TcpListener, u16)> {
@@ -33,20 +52,26 @@ pub fn bind(host: &str, port: u16) -> anyhow::Result<(TcpListener, u16)> {
 }
 
 /// Serves `routes` (app data and routes of the service) on `listener` inside the shared
-/// scaffold; `openapi` is served at `/openapi.json` when given.
+/// scaffold.
 pub fn serve<F>(
     listener: TcpListener,
     options: &ServerOptions,
-    openapi: Option<serde_json::Value>,
+    scaffold: Scaffold,
     routes: F,
 ) -> anyhow::Result<Server>
 where
     F: Fn(&mut web::ServiceConfig) + Clone + Send + 'static,
 {
-    let openapi = openapi
+    let openapi = scaffold
+        .openapi
         .map(|document| serde_json::to_vec(&document).map(|bytes| OpenApiDocument(bytes.into())))
         .transpose()
         .context("rendering the OpenAPI document")?;
+    pool_metrics::describe();
+    let scrape = web::Data::new(Scrape {
+        handle: prometheus::install(),
+        pool: scaffold.pool,
+    });
     let mut server = HttpServer::new(move || {
         let mut app = App::new()
             .wrap(from_fn(input_guard::reject_unreadable_text))
@@ -54,7 +79,9 @@ where
             // Outermost, so everything below (metrics, extractors, handlers) logs inside it.
             .wrap(from_fn(request_span::instrument))
             .configure(problem::extractor_configs)
-            .route("/health/live", web::get().to(health::live));
+            .app_data(scrape.clone())
+            .route("/health/live", web::get().to(health::live))
+            .route("/metrics", web::get().to(metrics));
         if let Some(document) = &openapi {
             app = app
                 .app_data(web::Data::new(document.clone()))
@@ -70,6 +97,14 @@ where
         server = server.workers(workers);
     }
     Ok(server.run())
+}
+
+/// `GET /metrics` in the Prometheus text format, with the pool gauges sampled now.
+async fn metrics(scrape: web::Data<Scrape>) -> HttpResponse {
+    pool_metrics::sample(&scrape.pool);
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4")
+        .body(scrape.handle.render())
 }
 
 async fn openapi_document(document: web::Data<OpenApiDocument>) -> HttpResponse {

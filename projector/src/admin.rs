@@ -1,5 +1,5 @@
-//! The admin listener: liveness, readiness and `/metrics`, in the same server scaffold as the
-//! APIs. No Service routes traffic here; the kubelet probes it and Prometheus scrapes it.
+//! The admin listener: readiness here, liveness and `/metrics` from the same server scaffold as
+//! the APIs. No Service routes traffic here; the kubelet probes it and Prometheus scrapes it.
 //!
 //! Readiness means "the database and the broker answer", never "this replica owns partitions":
 //! with more replicas than partitions some own none, and that is healthy. How fresh the
@@ -12,8 +12,7 @@ use std::{net::TcpListener, time::Duration};
 use actix_web::{HttpResponse, dev::Server, web};
 use deadpool_postgres::Pool;
 use kafka::KafkaSettings;
-use metrics_exporter_prometheus::PrometheusHandle;
-use platform::server::{self, ServerOptions};
+use platform::server::{self, Scaffold, ServerOptions};
 use serde_json::json;
 
 /// Shared by the handlers.
@@ -24,37 +23,24 @@ struct AdminState {
 }
 
 /// Serves the admin routes on `listener` (bound by the caller, so tests can use port 0).
-pub fn server(
-    listener: TcpListener,
-    pool: Pool,
-    kafka: &KafkaSettings,
-    prometheus: PrometheusHandle,
-) -> anyhow::Result<Server> {
+pub fn server(listener: TcpListener, pool: Pool, kafka: &KafkaSettings) -> anyhow::Result<Server> {
     let state = web::Data::new(AdminState {
-        pool,
+        pool: pool.clone(),
         broker_probe: kafka::probe::BrokerProbe::new(kafka)?,
     });
-    let prometheus = web::Data::new(prometheus);
     let options = ServerOptions {
         workers: Some(1),
         shutdown_timeout: Duration::from_secs(5),
     };
-    server::serve(listener, &options, None, move |config| {
+    let scaffold = Scaffold {
+        openapi: None,
+        pool,
+    };
+    server::serve(listener, &options, scaffold, move |config| {
         config
             .app_data(state.clone())
-            .app_data(prometheus.clone())
-            .route("/health/ready", web::get().to(ready))
-            .route("/metrics", web::get().to(metrics));
+            .route("/health/ready", web::get().to(ready));
     })
-}
-
-/// `GET /metrics`, with the pool gauges sampled at scrape time.
-async fn metrics(
-    state: web::Data<AdminState>,
-    handle: web::Data<PrometheusHandle>,
-) -> HttpResponse {
-    platform::pool_metrics::sample(&state.pool);
-    platform::prometheus::render(handle).await
 }
 
 /// The read database answers and the broker's metadata can be fetched; the body adds the last

@@ -2,7 +2,7 @@
 //! first (port 0 in tests), then consume until SIGTERM; then finish the batch, commit, leave the
 //! group, and only then stop the admin listener.
 
-use std::{future::Future, net::TcpListener};
+use std::future::Future;
 
 use anyhow::Context;
 use deadpool_postgres::Pool;
@@ -51,16 +51,10 @@ pub async fn prepare(settings: &Settings, pool: &Pool) -> anyhow::Result<ReadSch
 /// Serves the admin listener (health and `/metrics`) for the one-shot `rebuild` and `verify`
 /// commands, so their progress (`projector_rebuild_progress`) can be scraped while they run.
 pub fn serve_admin(settings: &Settings) -> anyhow::Result<actix_web::dev::ServerHandle> {
-    let prometheus = platform::prometheus::install();
+    platform::prometheus::install();
     crate::metrics::describe();
-    let listener = TcpListener::bind((settings.host.as_str(), settings.port))
-        .with_context(|| format!("binding {}:{}", settings.host, settings.port))?;
-    let server = crate::admin::server(
-        listener,
-        settings.database.pool()?,
-        &settings.kafka,
-        prometheus,
-    )?;
+    let (listener, _) = platform::server::bind(&settings.host, settings.port)?;
+    let server = crate::admin::server(listener, settings.database.pool()?, &settings.kafka)?;
     let handle = server.handle();
     tokio::spawn(server);
     Ok(handle)
@@ -68,7 +62,7 @@ pub fn serve_admin(settings: &Settings) -> anyhow::Result<actix_web::dev::Server
 
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        let prometheus = platform::prometheus::install();
+        platform::prometheus::install();
         crate::metrics::describe();
         let pool = settings.database.pool()?;
         let schema = prepare(&settings, &pool).await?;
@@ -79,10 +73,8 @@ impl Application {
             // them; subscribing to topics that exist is all the projector needs.
             tracing::warn!(error = format!("{error:#}"), "could not create the topics");
         }
-        let listener = TcpListener::bind((settings.host.as_str(), settings.port))
-            .with_context(|| format!("binding {}:{}", settings.host, settings.port))?;
-        let port = listener.local_addr()?.port();
-        let server = crate::admin::server(listener, pool.clone(), &settings.kafka, prometheus)?;
+        let (listener, port) = platform::server::bind(&settings.host, settings.port)?;
+        let server = crate::admin::server(listener, pool.clone(), &settings.kafka)?;
         Ok(Self {
             port,
             server,

@@ -2,7 +2,7 @@
 
 use actix_web::{dev::Server, middleware::from_fn, web};
 use platform::{
-    server::{self, ServerOptions},
+    server::{self, Scaffold, ServerOptions},
     token::TokenVerifier,
 };
 
@@ -30,10 +30,11 @@ impl std::fmt::Debug for Application {
 
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        let prometheus = web::Data::new(platform::prometheus::install());
+        platform::prometheus::install();
         crate::metrics::describe();
+        let pool = settings.database.pool()?;
         let state = web::Data::new(AppState {
-            pool: settings.database.pool()?,
+            pool: pool.clone(),
             schema: ActiveSchema::new(settings.schema_cache),
             consistency_wait: settings.consistency_wait,
             listings: ListingCache::new(settings.listing_cache),
@@ -48,39 +49,36 @@ impl Application {
             workers: settings.workers,
             shutdown_timeout: settings.shutdown_timeout,
         };
-        let server = server::serve(
-            listener,
-            &options,
-            Some(openapi::document()),
-            move |config| {
-                config
-                    .app_data(state.clone())
-                    .app_data(verifier.clone())
-                    .app_data(prometheus.clone())
-                    .route("/health/ready", web::get().to(health::ready))
-                    .route("/metrics", web::get().to(health::metrics))
-                    .service(
-                        web::scope("/v1")
-                            .wrap(from_fn(consistency::read_your_writes))
-                            .route("/products", web::get().to(products::list))
-                            .route("/products/{id}", web::get().to(products::detail))
-                            .route("/categories", web::get().to(categories::list))
-                            .route("/users/me", web::get().to(users::me))
-                            .route(
-                                "/audit/products/{id}/events",
-                                web::get().to(audit::product_events),
-                            )
-                            .route(
-                                "/audit/products/{id}/state",
-                                web::get().to(audit::product_state),
-                            )
-                            .route(
-                                "/audit/users/{id}/events",
-                                web::get().to(audit::user_events),
-                            ),
-                    );
-            },
-        )?;
+        let scaffold = Scaffold {
+            openapi: Some(openapi::document()),
+            pool,
+        };
+        let server = server::serve(listener, &options, scaffold, move |config| {
+            config
+                .app_data(state.clone())
+                .app_data(verifier.clone())
+                .route("/health/ready", web::get().to(health::ready))
+                .service(
+                    web::scope("/v1")
+                        .wrap(from_fn(consistency::read_your_writes))
+                        .route("/products", web::get().to(products::list))
+                        .route("/products/{id}", web::get().to(products::detail))
+                        .route("/categories", web::get().to(categories::list))
+                        .route("/users/me", web::get().to(users::me))
+                        .route(
+                            "/audit/products/{id}/events",
+                            web::get().to(audit::product_events),
+                        )
+                        .route(
+                            "/audit/products/{id}/state",
+                            web::get().to(audit::product_state),
+                        )
+                        .route(
+                            "/audit/users/{id}/events",
+                            web::get().to(audit::user_events),
+                        ),
+                );
+        })?;
         Ok(Self { port, server })
     }
 

@@ -1,8 +1,7 @@
-//! Readiness (PostgreSQL and the broker reachable, with the reasons in the body) and
-//! the Prometheus endpoint.
+//! Readiness: PostgreSQL and the broker reachable, with the reasons in the body. (Liveness and
+//! `/metrics` are the platform scaffold's.)
 
 use actix_web::{HttpResponse, web};
-use metrics_exporter_prometheus::PrometheusHandle;
 
 use crate::state::AppState;
 
@@ -11,13 +10,4 @@ pub async fn ready(state: web::Data<AppState>) -> HttpResponse {
     let database = platform::db::ping(&state.pool).await;
     let broker = state.broker_probe.check().await;
     platform::health::readiness(&[("database", &database), ("broker", &broker)])
-}
-
-/// `GET /metrics`, with the pool gauges sampled at scrape time.
-pub async fn metrics(
-    state: web::Data<AppState>,
-    handle: web::Data<PrometheusHandle>,
-) -> HttpResponse {
-    platform::pool_metrics::sample(&state.pool);
-    platform::prometheus::render(handle).await
 }

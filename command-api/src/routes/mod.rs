@@ -8,11 +8,10 @@ pub mod users;
 
 use actix_web::web;
 
-/// Mounts every route; the scaffold adds `/health/live`, `/openapi.json` and the 404.
+/// Mounts every route; the scaffold adds `/health/live`, `/metrics`, `/openapi.json` and the 404.
 pub fn configure(config: &mut web::ServiceConfig) {
     config
         .route("/health/ready", web::get().to(health::ready))
-        .route("/metrics", web::get().to(health::metrics))
         .service(
             web::scope("/v1")
                 .route("/users", web::post().to(users::register))

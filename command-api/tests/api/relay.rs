@@ -304,6 +304,10 @@ async fn a_topic_the_broker_lost_gets_its_history_again_from_the_event_store() {
     // The broker loses the topics: a relay for new, empty topics finds the offsets it recorded
     // for them (copied here under the new names) pointing at messages that are not there.
     let wiped = testkit::unique_topics();
+    // The restarted broker has the topics again, empty.
+    kafka::admin::ensure_topics(&kafka_settings(wiped.clone()))
+        .await
+        .unwrap();
     for (old, new) in [
         (&app.topics.user, &wiped.user),
         (&app.topics.product, &wiped.product),
