@@ -1,7 +1,7 @@
 //! command-api, the projector and query-api in this process, on one fresh database and one pair
 //! of fresh topics, with the typed requests the tests make.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use kafka::Topics;
 use reqwest::{Method, Response, StatusCode};
@@ -222,18 +222,4 @@ pub fn consistency_token(response: &Response) -> String {
         .to_owned()
 }
 
-/// Polls `check` every 50 ms until it returns `Some`, or panics with `what` after `timeout`.
-pub async fn eventually<T, F, Fut>(what: &str, timeout: Duration, mut check: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Option<T>>,
-{
-    let deadline = Instant::now() + timeout;
-    loop {
-        if let Some(value) = check().await {
-            return value;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
+pub use testkit::eventually;

@@ -9,6 +9,8 @@ pub mod catalog;
 pub mod database;
 pub mod metrics;
 pub mod topics;
+pub mod wait;
 
 pub use database::TestDatabase;
 pub use topics::{kafka_bootstrap, read_events, unique_topics};
+pub use wait::eventually;

@@ -65,38 +65,24 @@ async fn checks(
     assert_eq!(body["seller_id"], seller_id.to_string());
     assert_eq!(body["version"], 2);
 
-    let listing: Value = http
-        .get(format!("{queries}/v1/products?seller={seller_id}&q=kettle"))
-        .header("Consistency-Token", &consistency)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let ids: Vec<&str> = listing["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|item| item["id"].as_str().unwrap())
-        .collect();
+    // The items of a page read with the token; `field` of each.
+    let items = |path: String, field: &'static str| {
+        let request = http
+            .get(format!("{queries}{path}"))
+            .bearer_auth(&token)
+            .header("Consistency-Token", &consistency);
+        async move {
+            let page: Value = request.send().await.unwrap().json().await.unwrap();
+            page["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|item| item[field].as_str().unwrap().to_owned())
+                .collect::<Vec<String>>()
+        }
+    };
+    let ids = items(format!("/v1/products?seller={seller_id}&q=kettle"), "id").await;
     assert_eq!(ids, [id.to_string()]);
-
-    let audit: Value = http
-        .get(format!("{queries}/v1/audit/products/{id}/events"))
-        .bearer_auth(&token)
-        .header("Consistency-Token", &consistency)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let types: Vec<&str> = audit["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["event_type"].as_str().unwrap())
-        .collect();
+    let types = items(format!("/v1/audit/products/{id}/events"), "event_type").await;
     assert_eq!(types, ["product.created", "product.published"]);
 }

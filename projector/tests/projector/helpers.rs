@@ -3,7 +3,6 @@
 //! its log lines); and the queries the tests assert with.
 
 use std::{
-    future::Future,
     process::{Child, Command, Stdio},
     time::{Duration, Instant},
 };
@@ -104,21 +103,7 @@ pub async fn create_topics(topics: &Topics, partitions: i32) -> KafkaSettings {
     settings
 }
 
-/// Polls `check` every 50 ms until it returns `Some`, or panics with `what` after `timeout`.
-pub async fn eventually<T, F, Fut>(what: &str, timeout: Duration, mut check: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Option<T>>,
-{
-    let deadline = Instant::now() + timeout;
-    loop {
-        if let Some(value) = check().await {
-            return value;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
+pub use testkit::eventually;
 
 /// Every row of `schema.table` as JSON, in primary-key order, without the columns in `except`.
 pub async fn snapshot(

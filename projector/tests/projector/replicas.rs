@@ -28,19 +28,7 @@ async fn a_replica_stopped_with_sigterm_hands_its_partitions_to_the_other() {
 
     let mut a = ProjectorProcess::start(&db, &topics, &group, 5);
     let b = ProjectorProcess::start(&db, &topics, &group, 5);
-    eventually(
-        "both replicas to own partitions",
-        Duration::from_secs(30),
-        || async {
-            let owned = (
-                a.gauge("projector_assigned_partitions").await?,
-                b.gauge("projector_assigned_partitions").await?,
-            );
-            // 2 topics x 4 partitions, split between the two.
-            (owned.0 > 0.0 && owned.1 > 0.0 && owned.0 + owned.1 == 8.0).then_some(())
-        },
-    )
-    .await;
+    both_own_partitions(&a, &b).await;
 
     // Both replicas apply the first half of every stream.
     let (early, late) = catalog.split_at_version(5);
@@ -109,18 +97,7 @@ async fn a_replica_killed_with_sigkill_has_its_partitions_taken_over_within_seco
 
     let mut a = ProjectorProcess::start(&db, &topics, &group, 5);
     let b = ProjectorProcess::start(&db, &topics, &group, 5);
-    eventually(
-        "both replicas to own partitions",
-        Duration::from_secs(30),
-        || async {
-            let owned = (
-                a.gauge("projector_assigned_partitions").await?,
-                b.gauge("projector_assigned_partitions").await?,
-            );
-            (owned.0 > 0.0 && owned.1 > 0.0 && owned.0 + owned.1 == 8.0).then_some(())
-        },
-    )
-    .await;
+    both_own_partitions(&a, &b).await;
     let producing = tokio::spawn(async move {
         produce(&kafka, &catalog.events).await;
         catalog
@@ -145,6 +122,22 @@ async fn a_replica_killed_with_sigkill_has_its_partitions_taken_over_within_seco
     )
     .await;
     catalog.assert_projected(&client, &schema).await;
+}
+
+/// Waits until the two replicas split the 2 topics x 4 partitions between them.
+async fn both_own_partitions(a: &ProjectorProcess, b: &ProjectorProcess) {
+    eventually(
+        "both replicas to own partitions",
+        Duration::from_secs(30),
+        || async {
+            let owned = (
+                a.gauge("projector_assigned_partitions").await?,
+                b.gauge("projector_assigned_partitions").await?,
+            );
+            (owned.0 > 0.0 && owned.1 > 0.0 && owned.0 + owned.1 == 8.0).then_some(())
+        },
+    )
+    .await;
 }
 
 /// Partitions with at least one applied batch.
