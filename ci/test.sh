@@ -40,6 +40,8 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo clippy -p platform --features otlp --all-targets --locked -- -D warnings
 log "cargo test"
 cargo test --workspace --locked
+log "fault suite"
+bash ci/faults/run.sh
 log "static checks"
 bash ci/static-checks.sh
 log "make test passed in $((SECONDS - started)) s"

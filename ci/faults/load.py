@@ -1,9 +1,10 @@
 """The steady load that runs through every fault: writer threads that change their own products
 on command-api, reader threads on query-api, and the record of everything they saw.
 
-Every answer is counted by status in the fault window it was sent in (connection errors and
-time-outs apart), every 2xx command answer's (id, version) is kept as acknowledged, and every
-5xx other than 503 is kept with its body as evidence.
+Every answer is counted by status in the fault window it arrived in (connection errors and
+time-outs apart), every 2xx command answer's (id, version) is kept as acknowledged with the
+correlation id its request carried, and every 5xx other than 503 is kept with its body as
+evidence.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import random
 import threading
 import time
+import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -54,15 +56,18 @@ class Recorder:
         self.lock = threading.Lock()
         self.windows: dict[str, Window] = {}
         self.current = self.enter("setup")
-        # (stream type, stream id, version) of every 2xx command answer.
+        # (stream type, stream id, version) of every 2xx command answer, and beside it what
+        # identifies the request: its X-Correlation-Id (recorded with its events), route and
+        # requested price, so that each answer can be matched with its own event.
         self.acked: list[tuple[str, str, int]] = []
+        self.ack_log: list[dict] = []
         self.latest_product: dict[str, int] = {}
         self.server_errors: list[dict] = []
         self.malformed_acks: list[dict] = []
         self.probes: Counter = Counter()
 
     def enter(self, name: str) -> Window:
-        """Starts a window: requests sent from now on are counted in it."""
+        """Starts a window: answers arriving from now on are counted in it."""
         with self.lock:
             self.windows[name] = self.current = Window(name)
             return self.current
@@ -86,8 +91,8 @@ class Recorder:
             if len(window.failures) < FAILURE_EXAMPLES:
                 window.failures.append(f"{time.strftime('%H:%M:%S')} {route}: {detail}")
 
-    def acknowledged(self, window: Window, stream_type: str, route: str,
-                     answer: Answer) -> tuple[str, int] | None:
+    def acknowledged(self, window: Window, stream_type: str, route: str, answer: Answer,
+                     request: dict) -> tuple[str, int] | None:
         body = answer.json()
         if not (isinstance(body, dict) and isinstance(body.get("id"), str)
                 and isinstance(body.get("version"), int)):
@@ -99,6 +104,9 @@ class Recorder:
         with self.lock:
             window.acknowledged += 1
             self.acked.append((stream_type, stream_id, version))
+            self.ack_log.append({"type": stream_type, "id": stream_id, "version": version,
+                                 "route": route, "window": window.name,
+                                 "at": time.strftime("%H:%M:%S"), **request})
             if stream_type == "product":
                 self.latest_product[stream_id] = max(version, self.latest_product.get(stream_id, 0))
         return stream_id, version
@@ -129,7 +137,9 @@ class Load:
         self.run_id = run_id
         self.recorder = Recorder()
         self.stopping = threading.Event()
-        self.ready = threading.Barrier(WRITERS + 1)
+        # Released when every writer is set up; the load's first window starts at that moment.
+        self.ready = threading.Barrier(WRITERS + 1,
+                                       action=lambda: self.recorder.enter("baseline"))
         self.threads: list[threading.Thread] = []
         self.errors: list[str] = []
 
@@ -137,24 +147,30 @@ class Load:
 
     def call(self, client: Client, method: str, path: str, route: str, body=None,
              token: str | None = None, headers=None) -> Answer | None:
-        window = self.recorder.current
         try:
             answer = client.request(method, path, body, token, headers)
         except RequestFailed as failure:
-            self.recorder.failed(window, failure.kind, route, str(failure))
+            self.recorder.failed(self.recorder.current, failure.kind, route, str(failure))
             time.sleep(BACKOFF_S)
             return None
-        self.recorder.answered(window, route, answer)
+        # Counted in the window the answer arrived in: a request cut off by a kill belongs to
+        # the kill's window, though it was sent just before.
+        self.recorder.answered(self.recorder.current, route, answer)
         return answer
 
     def command(self, client: Client, method: str, path: str, route: str, stream_type: str,
                 body=None, token=None) -> tuple[Answer | None, tuple[str, int] | None]:
-        """A command: its 2xx answer's (id, version) is recorded as acknowledged."""
-        window = self.recorder.current
-        answer = self.call(client, method, path, route, body, token)
+        """A command: its 2xx answer's (id, version) is recorded as acknowledged, with the
+        correlation id it was sent with."""
+        correlation = str(uuid.uuid4())
+        answer = self.call(client, method, path, route, body, token,
+                           {"x-correlation-id": correlation})
         if answer is None or not 200 <= answer.status < 300:
             return answer, None
-        return answer, self.recorder.acknowledged(window, stream_type, route, answer)
+        window = self.recorder.current
+        amount = (body or {}).get("amount_minor") if route.endswith("/price") else None
+        return answer, self.recorder.acknowledged(
+            window, stream_type, route, answer, {"correlation": correlation, "amount": amount})
 
     # -- start and stop -------------------------------------------------------------------------
 
@@ -229,13 +245,21 @@ class Load:
         self.ready.wait(timeout=SETUP_TIMEOUT_S)
         client.timeout = REQUEST_TIMEOUT_S
         client.close()
+        prices = dict.fromkeys(products, 2599)
         while not self.stopping.is_set():
             product = random.choice(products)
             if random.random() < 0.5:
-                self.command(client, "PUT", f"/v1/products/{product}/price",
-                             "PUT /v1/products/{id}/price", "product",
-                             {"amount_minor": random.randint(100, 99_999), "currency": "EUR"},
-                             token)
+                # Never the price it has: a change to the same price records no event and
+                # answers the current version again, which would blur the check of every
+                # answer against its own event.
+                price = random.randrange(100, 100_000)
+                while price == prices[product]:
+                    price = random.randrange(100, 100_000)
+                _, acked = self.command(client, "PUT", f"/v1/products/{product}/price",
+                                        "PUT /v1/products/{id}/price", "product",
+                                        {"amount_minor": price, "currency": "EUR"}, token)
+                if acked:
+                    prices[product] = price
             else:
                 self.command(client, "POST", f"/v1/products/{product}/stock-adjustments",
                              "POST /v1/products/{id}/stock-adjustments", "product",

@@ -54,6 +54,31 @@ def acked_table(acked: Acked) -> str:
             "COPY acked FROM STDIN;\n" + rows + "\\.\n")
 
 
+def unmatched_acks(pg: Postgres, ack_log: list[dict]) -> list[dict]:
+    """Acknowledged commands without their own event: no event carries the request's
+    correlation id at the acknowledged (id, version). For a price change, `price_then` is the
+    price in effect at that version: equal to the requested one, the command changed nothing."""
+    null = "\\N"  # COPY's text format for NULL
+    rows = "".join("\t".join([a["id"], str(a["version"]), a["correlation"], a["route"],
+                              null if a["amount"] is None else str(a["amount"])]) + "\n"
+                   for a in ack_log)
+    found = pg.psql(
+        "CREATE TEMP TABLE answered (stream_id uuid, version bigint, correlation uuid, "
+        "route text, amount bigint);\nCOPY answered FROM STDIN;\n" + rows + "\\.\n" + """
+        SELECT a.stream_id, a.version, a.correlation, a.route, a.amount,
+               (SELECT (p.payload->'price'->>'amount_minor')::bigint FROM es.events p
+                WHERE p.stream_id = a.stream_id AND p.stream_version <= a.version
+                  AND p.event_type IN ('product.created', 'product.price_changed')
+                ORDER BY p.stream_version DESC LIMIT 1)
+        FROM answered a
+        LEFT JOIN es.events e ON e.correlation_id = a.correlation
+             AND e.stream_id = a.stream_id AND e.stream_version = a.version
+        WHERE e.position IS NULL;""")
+    return [{"id": r[0], "version": int(r[1]), "correlation": r[2], "route": r[3],
+             "amount": int(r[4]) if r[4] else None, "price_then": int(r[5]) if r[5] else None}
+            for r in found]
+
+
 def missing_from_read_model(pg: Postgres, acked: Acked) -> tuple[int, list]:
     """Streams whose highest acknowledged version the read model has not applied: in
     stream_versions, and in the stream's row (products or users)."""

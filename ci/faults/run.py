@@ -12,12 +12,15 @@ by a quiet period:
   c. kill -9 query-api, restarted at once        d. PostgreSQL `pg_ctl -m immediate` stop, start
   e. broker stopped (SIGTERM) for 20 s, started again empty (the memory engine keeps nothing)
 
-For each: seconds until every service answers 200 on /health/ready, and until the projector
-reports the read side caught up. Then the load stops, the outbox drains, and verify.py asserts
-that every acknowledged (id, version) is in es.events, on the topics and in the read model, that
-nothing was answered 5xx but 503, and that each recovery kept its bound. The table goes to
-stdout, the same as JSON to .dev/faults/report.json; logs stay in .dev/faults/logs/. Exit status
-1 when any assertion failed or the harness could not finish.
+For each: seconds until every service answers 200 on /health/ready, until the read model's
+tables hold every event recorded before the restore, and until the projector's own freshness
+report said so. Then the load stops, the outbox drains, and verify.py asserts that every
+acknowledged (id, version) is in es.events (as its own request's event), on the topics and in
+the read model; that nothing was answered 5xx but 503; that each recovery kept its bound; that
+no service died by itself (one that does is reported with its log, restarted, and fails the
+run); and that the projector's freshness report never claimed less lag than the tables showed.
+The table goes to stdout, the same as JSON to .dev/faults/report.json; logs stay in
+.dev/faults/logs/. Exit status 1 when any assertion failed or the harness could not finish.
 
     bash ci/faults/run.sh                   # venv, build, then this with the venv's python
     python ci/faults/run.py --faults ad     # a subset, while working on one fault
@@ -60,9 +63,8 @@ def interrupt(signum, _frame):
 
 
 def baseline(stack: Stack, load: Load, watch) -> dict:
-    """Runs the load undisturbed and samples the projector's freshness, to show the steady
-    state that the caught-up thresholds are measured against."""
-    load.recorder.enter("baseline")
+    """Lets the load run undisturbed (its window, "baseline", started with it) and samples the
+    projector's freshness, to show the steady state the caught-up thresholds compare with."""
     lags, messages = [], []
     deadline = time.monotonic() + BASELINE_S
     while time.monotonic() < deadline:
@@ -94,7 +96,7 @@ def exercise(stack: Stack, load: Load, selected: list[faults.Fault], result: dic
     result["baseline"] = baseline(stack, load, watch)
     print(f"==> baseline: {result['baseline']}", flush=True)
     for fault in selected:
-        result["outcomes"].append(faults.run_fault(fault, stack, load.recorder, watch))
+        faults.run_fault(fault, stack, load.recorder, watch, result["outcomes"])
     load.recorder.enter("after the faults")
     load.stop()
     print("==> load stopped; waiting for the outbox and the projection, then checking", flush=True)
@@ -109,7 +111,8 @@ def main(argv: list[str]) -> int:
     if unknown:
         sys.exit(f"unknown faults {sorted(unknown)}; choose from {''.join(by_key)}")
     selected = [by_key[k] for k in args.faults]
-    for signum in (signal.SIGTERM, signal.SIGHUP):
+    # SIGINT too: a shell starts background jobs with it ignored, and Python then keeps it so.
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, interrupt)
 
     started = time.monotonic()

@@ -19,6 +19,10 @@ pub fn idempotent_producer(settings: &KafkaSettings) -> anyhow::Result<FuturePro
         // Bounds how long a batch can hang on a broker that is down or lost a topic; the batch
         // then fails, stays in the outbox and is sent again by a fresh producer.
         .set("message.timeout.ms", "10000")
+        // A message for a topic the broker does not know fails after this instead of waiting
+        // out the message timeout: the relay then recreates its topics (a broker that came back
+        // empty) and sends the batch again.
+        .set("topic.metadata.propagation.max.ms", "2000")
         .set("partitioner", "murmur2_random")
         .create()
         .context("creating the Kafka producer")

@@ -47,6 +47,8 @@ const DRAINED: Duration = Duration::from_millis(2);
 /// How often the topics' partitions are listed again: a topic created later, partitions added,
 /// a topic recreated by the relay after a broker lost it.
 const PARTITIONS_REFRESH: Duration = Duration::from_secs(5);
+/// How often at most the Kafka client is replaced after broker trouble (`renew_client_if_suspect`).
+const RENEW_EVERY: Duration = Duration::from_secs(5);
 /// How often librdkafka reports statistics (the high watermarks of fetched partitions).
 const STATISTICS_INTERVAL_MS: &str = "1000";
 
@@ -83,33 +85,15 @@ pub fn run(
     shutdown: watch::Receiver<bool>,
 ) -> anyhow::Result<Finish> {
     let settings = &options.settings;
-    let consumer: BaseConsumer<ProjectorContext> = options
-        .kafka
-        .client_config()
-        // Only for the copy of the offsets that lag-based autoscaling reads; the group is
-        // never joined (partitions are assigned by `ownership`).
-        .set("group.id", &settings.group_id)
-        .set("enable.auto.commit", "false")
-        .set("enable.auto.offset.store", "false")
-        // Partitions are always assigned with an offset; this applies when that offset is out
-        // of range: a rewind below the log start, or a checkpoint past a log that was lost.
-        .set("auto.offset.reset", "earliest")
-        .set(
-            "fetch.wait.max.ms",
-            settings
-                .fetch_max_wait
-                .as_millis()
-                .clamp(1, 1000)
-                .to_string(),
-        )
-        .set("statistics.interval.ms", STATISTICS_INTERVAL_MS)
-        .create_with_context(ProjectorContext::default())
-        .context("creating the Kafka consumer")?;
+    let consumer = create_consumer(&options.kafka, settings)?;
     let ownership = match options.leases.clone() {
         Some(config) => Ownership::leased(config, &settings.group_id),
         None => Ownership::exclusive(),
     };
     let mut consumer_loop = Loop {
+        kafka: options.kafka.clone(),
+        suspect_since: None,
+        renewed_at: Instant::now(),
         projection: Projection::new(options.schema.clone(), options.kafka.topics.clone()),
         follow_active: options.follow_active.map(|every| (every, Instant::now())),
         resume: Resume::new(settings.resume_rewind),
@@ -136,6 +120,33 @@ pub fn run(
     finish
 }
 
+/// The Kafka client of the loop. Only for the offsets' copy does it name the group, which it
+/// never joins (partitions are assigned by `ownership`).
+fn create_consumer(
+    kafka: &KafkaSettings,
+    settings: &ConsumerSettings,
+) -> anyhow::Result<BaseConsumer<ProjectorContext>> {
+    kafka
+        .client_config()
+        .set("group.id", &settings.group_id)
+        .set("enable.auto.commit", "false")
+        .set("enable.auto.offset.store", "false")
+        // Partitions are always assigned with an offset; this applies when that offset is out
+        // of range: a rewind below the log start, or a checkpoint past a log that was lost.
+        .set("auto.offset.reset", "earliest")
+        .set(
+            "fetch.wait.max.ms",
+            settings
+                .fetch_max_wait
+                .as_millis()
+                .clamp(1, 1000)
+                .to_string(),
+        )
+        .set("statistics.interval.ms", STATISTICS_INTERVAL_MS)
+        .create_with_context(ProjectorContext::default())
+        .context("creating the Kafka consumer")
+}
+
 /// The batch being collected: decoded events, and per partition the offset after its last
 /// message and that message's event id (undecodable messages move the offset too, so a poison
 /// message is passed, not retried).
@@ -149,6 +160,11 @@ struct Batch {
 
 struct Loop {
     consumer: BaseConsumer<ProjectorContext>,
+    kafka: KafkaSettings,
+    /// Since when the client has seen the broker fail or a topic's partitions change (see
+    /// `renew_client_if_suspect`).
+    suspect_since: Option<Instant>,
+    renewed_at: Instant,
     runtime: Handle,
     pool: Pool,
     projection: Projection,
@@ -193,6 +209,7 @@ impl Loop {
                 return Ok(Finish::Stopped);
             }
             self.review_ownership();
+            self.renew_client_if_suspect();
             self.collect();
             let idle = self.batch.messages == 0;
             if !idle {
@@ -237,6 +254,10 @@ impl Loop {
             }
         }
         listed.sort();
+        if !self.partitions.is_empty() && listed != self.partitions {
+            tracing::warn!(before = ?self.partitions, now = ?listed, "the topics' partitions changed");
+            self.suspect_since.get_or_insert_with(Instant::now);
+        }
         self.partitions = listed;
         self.partitions_listed = Some(Instant::now());
     }
@@ -330,6 +351,38 @@ impl Loop {
         }
     }
 
+    /// Replaces the Kafka client by a fresh one, at most every [`RENEW_EVERY`], once it has seen
+    /// the broker fail or a topic's partitions change, and takes the owned partitions up again at
+    /// their checkpoints. Why: a broker that restarts empty gets its topics back with new topic
+    /// ids, and librdkafka 2.12 can crash (a stale entry in its metadata cache,
+    /// confluentinc/librdkafka#4964, #5280) when a client that cached the old id learns the new
+    /// one. A fresh client never saw the old id. Costs one re-fetch from the rewind.
+    fn renew_client_if_suspect(&mut self) {
+        if self.suspect_since.is_none() || self.renewed_at.elapsed() < RENEW_EVERY {
+            return;
+        }
+        let fresh = match create_consumer(&self.kafka, &self.settings) {
+            Ok(fresh) => fresh,
+            Err(error) => {
+                tracing::error!(error = format!("{error:#}"), "renewing the Kafka client");
+                return;
+            }
+        };
+        tracing::info!("renewing the Kafka client after broker trouble");
+        self.consumer = fresh;
+        self.suspect_since = None;
+        self.renewed_at = Instant::now();
+        self.batch = Batch::default();
+        let owned: Vec<Key> = self.positions.keys().cloned().collect();
+        for key in &owned {
+            self.resume.forget(key);
+        }
+        self.positions.clear();
+        if !owned.is_empty() {
+            self.take_up(&owned);
+        }
+    }
+
     /// Carries out what `resume` decided for a partition.
     fn act(&mut self, key: &Key, verdict: Verdict) {
         match verdict {
@@ -369,6 +422,7 @@ impl Loop {
                 None => break,
                 Some(Err(error)) => {
                     tracing::warn!(%error, "consumer error");
+                    self.suspect_since.get_or_insert_with(Instant::now);
                     if first_at.is_none() {
                         break;
                     }

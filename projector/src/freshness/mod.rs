@@ -6,15 +6,16 @@
 //! - Kafka: each partition's high watermark (the broker's ListOffsets) against its checkpoint.
 //!   A partition behind its high watermark is *stalled* for as long as its checkpoint has not
 //!   moved while it was behind.
-//! - The event store: the newest recorded event of each stream type (`es.latest_event`, a
-//!   function that shows three columns of one row) against the stream's applied version. An
-//!   event seen unprojected is remembered as the *witness*; the projection is as old as the
-//!   oldest witness not yet applied. This also catches what Kafka cannot show: events that never
+//! - The event store: the oldest recorded event of each stream type that is not applied yet
+//!   (`witness`), found through two functions that show positions, stream ids, versions and
+//!   times, never a payload. This also catches what Kafka cannot show: events that never
 //!   reached Kafka (a stuck relay, a lost topic) and events held back behind a gap.
 //!
 //! Each sample sets the gauges and writes `projection_status` in the active read schema, which
-//! the query API's readiness reads. A missing `es.latest_event` (a read database apart from
-//! the event store) leaves the Kafka side alone, and the status says so.
+//! the query API's readiness reads. Missing functions (a read database apart from the event
+//! store) leave the Kafka side alone, and the status says so.
+
+mod witness;
 
 use std::{collections::HashMap, time::Duration};
 
@@ -25,20 +26,12 @@ use kafka::{Topics, probe::BrokerProbe};
 use read_model::ReadSchema;
 use serde_json::{Value, json};
 use tokio::sync::watch;
-use tokio_postgres::{GenericClient, error::SqlState};
-use uuid::Uuid;
+use tokio_postgres::GenericClient;
 
+use self::witness::{Witnesses, seconds_between};
 use crate::metrics as m;
 
 type Key = (String, i32);
-
-/// The newest event of a stream type seen not yet applied.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Witness {
-    stream_id: Uuid,
-    version: i64,
-    recorded_at: DateTime<Utc>,
-}
 
 /// One partition as a sample saw it.
 #[derive(Debug, Clone, PartialEq)]
@@ -57,9 +50,7 @@ pub struct Freshness {
     interval: Duration,
     /// When each partition was last seen caught up (database time).
     caught_up_at: HashMap<Key, DateTime<Utc>>,
-    witnesses: HashMap<&'static str, Witness>,
-    /// Whether `es.latest_event` can be called; `None` until the first try.
-    event_store: Option<bool>,
+    witnesses: Witnesses,
 }
 
 impl Freshness {
@@ -70,8 +61,7 @@ impl Freshness {
             topics,
             interval,
             caught_up_at: HashMap::new(),
-            witnesses: HashMap::new(),
-            event_store: None,
+            witnesses: Witnesses::default(),
         }
     }
 
@@ -97,14 +87,19 @@ impl Freshness {
         let Some(schema) = read_model::pointer::active(&**client).await? else {
             return Ok(());
         };
-        let now: DateTime<Utc> = client.query_one("SELECT now()", &[]).await?.get(0);
-        let (partitions, broker) = match self.kafka_lag(&**client, &schema, now).await {
+        self.adopt_stored_witnesses(&**client, &schema).await?;
+        let kafka_now: DateTime<Utc> = client.query_one("SELECT now()", &[]).await?.get(0);
+        let (partitions, broker) = match self.kafka_lag(&**client, &schema, kafka_now).await {
             Ok(partitions) => (partitions, json!({ "ok": true })),
             Err(error) => (
                 Vec::new(),
                 json!({ "ok": false, "reason": format!("{error:#}") }),
             ),
         };
+        // The broker's answers can take seconds (a broker coming back): the event store is
+        // asked, and the sample stamped, at one instant after them, so that what the sample says
+        // is true as of its `sampled_at`.
+        let now: DateTime<Utc> = client.query_one("SELECT now()", &[]).await?.get(0);
         let mut projections = serde_json::Map::new();
         let (mut worst, mut messages) = (0.0_f64, 0_i64);
         let topics = self.topics.clone();
@@ -120,7 +115,8 @@ impl Freshness {
                 .fold(0.0, f64::max);
             let behind: i64 = of_topic.iter().map(|p| p.messages).sum();
             let unprojected = self
-                .unprojected_age(&**client, &schema, stream_type, now)
+                .witnesses
+                .age(&**client, &schema, stream_type, now)
                 .await?;
             let lag = stalled.max(unprojected.unwrap_or(0.0));
             let projection = m::projection_of(stream_type);
@@ -143,9 +139,41 @@ impl Freshness {
         let detail = json!({
             "projections": projections,
             "broker": broker,
-            "event_store": self.event_store.unwrap_or(false),
+            "event_store": self.witnesses.available(),
+            "witnesses": self.witnesses.to_json(),
         });
-        write_status(&**client, &schema, worst, messages, &detail).await
+        write_status(&**client, &schema, worst, messages, &detail, now).await
+    }
+
+    /// Takes over the witnesses the last sample stored (this replica's before a restart, or
+    /// another replica's) where they are older than what this process saw: the projection is as
+    /// old as the oldest event known unapplied, whoever saw it first. Without this, a restarted
+    /// projector would start counting from the newest event and report a fresh projection.
+    async fn adopt_stored_witnesses(
+        &mut self,
+        client: &impl GenericClient,
+        schema: &ReadSchema,
+    ) -> anyhow::Result<()> {
+        let row = client
+            .query_opt(
+                &schema.sql("SELECT detail -> 'witnesses' FROM {schema}.projection_status"),
+                &[],
+            )
+            .await
+            .context("reading the stored witnesses")?;
+        let Some(Value::Object(stored)) = row.and_then(|row| row.get::<_, Option<Value>>(0)) else {
+            return Ok(());
+        };
+        let topics = self.topics.clone();
+        for topic in topics.all() {
+            let Some(stream_type) = topics.stream_type_of(topic) else {
+                continue;
+            };
+            if let Some(witness) = stored.get(stream_type) {
+                self.witnesses.adopt(stream_type, witness);
+            }
+        }
+        Ok(())
     }
 
     /// Messages behind and stalled time of every partition of the topics.
@@ -175,6 +203,10 @@ impl Freshness {
                 let key = (topic.to_owned(), partition);
                 let (_, high) = self.probe.watermarks(topic, partition).await?;
                 let (next, moved_at) = checkpoints.get(&key).copied().unwrap_or((0, now));
+                // A high watermark below the checkpoint is not counted as lag: the Tansu
+                // development broker reports the start of its newest record batch there, and a
+                // log that really was replaced is restarted by the consumer (`resume`) within
+                // seconds, while the event-store side below sees what it has not applied.
                 let messages = (high - next).max(0);
                 let stalled_seconds = if messages == 0 {
                     self.caught_up_at.insert(key.clone(), now);
@@ -199,75 +231,6 @@ impl Freshness {
         }
         Ok(lags)
     }
-
-    /// How long the oldest event of `stream_type` seen recorded but not applied has waited;
-    /// `None` when the event store cannot be asked.
-    async fn unprojected_age(
-        &mut self,
-        client: &impl GenericClient,
-        schema: &ReadSchema,
-        stream_type: &'static str,
-        now: DateTime<Utc>,
-    ) -> anyhow::Result<Option<f64>> {
-        if self.event_store == Some(false) {
-            return Ok(None);
-        }
-        let newest = match client
-            .query_opt(
-                "SELECT stream_id, stream_version, recorded_at FROM es.latest_event($1)",
-                &[&stream_type],
-            )
-            .await
-        {
-            Ok(row) => row.map(|row| Witness {
-                stream_id: row.get(0),
-                version: row.get(1),
-                recorded_at: row.get(2),
-            }),
-            Err(error) if is_missing(&error) => {
-                tracing::warn!(
-                    error = %error,
-                    "es.latest_event is not available here: freshness is measured against Kafka only"
-                );
-                self.event_store = Some(false);
-                return Ok(None);
-            }
-            Err(error) => return Err(error).context("reading the newest recorded event"),
-        };
-        self.event_store = Some(true);
-        if let Some(witness) = self.witnesses.get(stream_type).copied()
-            && applied(client, schema, witness.stream_id).await? >= witness.version
-        {
-            self.witnesses.remove(stream_type);
-        }
-        if !self.witnesses.contains_key(stream_type)
-            && let Some(newest) = newest
-            && applied(client, schema, newest.stream_id).await? < newest.version
-        {
-            self.witnesses.insert(stream_type, newest);
-        }
-        Ok(Some(
-            self.witnesses
-                .get(stream_type)
-                .map_or(0.0, |witness| seconds_between(witness.recorded_at, now)),
-        ))
-    }
-}
-
-/// The applied version of a stream (0 before its first event).
-async fn applied(
-    client: &impl GenericClient,
-    schema: &ReadSchema,
-    stream_id: Uuid,
-) -> anyhow::Result<i64> {
-    let row = client
-        .query_opt(
-            &schema.sql("SELECT version FROM {schema}.stream_versions WHERE stream_id = $1"),
-            &[&stream_id],
-        )
-        .await
-        .context("reading a stream's applied version")?;
-    Ok(row.map_or(0, |row| row.get(0)))
 }
 
 async fn write_status(
@@ -276,37 +239,21 @@ async fn write_status(
     lag_seconds: f64,
     lag_messages: i64,
     detail: &Value,
+    sampled_at: DateTime<Utc>,
 ) -> anyhow::Result<()> {
     client
         .execute(
             &schema.sql(
                 "INSERT INTO {schema}.projection_status AS s
                      (singleton, lag_seconds, lag_messages, detail, sampled_at)
-                 VALUES (true, $1, $2, $3, now())
+                 VALUES (true, $1, $2, $3, $4)
                  ON CONFLICT (singleton) DO UPDATE
                      SET lag_seconds = EXCLUDED.lag_seconds, lag_messages = EXCLUDED.lag_messages,
                          detail = EXCLUDED.detail, sampled_at = EXCLUDED.sampled_at",
             ),
-            &[&lag_seconds, &lag_messages, detail],
+            &[&lag_seconds, &lag_messages, detail, &sampled_at],
         )
         .await
         .context("writing the projection status")?;
     Ok(())
-}
-
-/// The function or the schema is not there, or this role may not call it.
-fn is_missing(error: &tokio_postgres::Error) -> bool {
-    error.code().is_some_and(|code| {
-        [
-            SqlState::UNDEFINED_FUNCTION,
-            SqlState::INVALID_SCHEMA_NAME,
-            SqlState::UNDEFINED_TABLE,
-            SqlState::INSUFFICIENT_PRIVILEGE,
-        ]
-        .contains(code)
-    })
-}
-
-fn seconds_between(from: DateTime<Utc>, to: DateTime<Utc>) -> f64 {
-    ((to - from).num_milliseconds().max(0)) as f64 / 1e3
 }
