@@ -94,7 +94,7 @@ impl BenchRun {
             ),
             ("CC_BOOTSTRAP_ADMIN__EMAIL", ADMIN.0),
             ("CC_BOOTSTRAP_ADMIN__PASSWORD", ADMIN.1),
-            // One group per topic pair: scenarios never share a consumer group.
+            // One group per topic pair: scenarios never share partition leases or an offsets group.
             (
                 "CC_PROJECTOR__GROUP_ID",
                 &format!("{}.projector", kafka.topics.product),
