@@ -42,7 +42,18 @@ log_min_duration_statement = 1000
 CONF
     fi
     log "starting PostgreSQL on 127.0.0.1:$PG_PORT"
-    as_owner "$BIN/pg_ctl" -D "$PG_DATA" -l "$DEV/pg/postgres.log" -w -t 60 start >/dev/null
+    # After a SIGKILL the old postmaster can linger for seconds (unreaped, or its backends still
+    # exiting), and PostgreSQL refuses to start beside it: try again for a while, then fail with
+    # the server's own words.
+    started=0
+    for _ in $(seq 1 20); do
+      if as_owner "$BIN/pg_ctl" -D "$PG_DATA" -l "$DEV/pg/postgres.log" -w -t 60 start >/dev/null 2>&1; then
+        started=1
+        break
+      fi
+      sleep 1
+    done
+    [ "$started" = 1 ] || die_with_log "PostgreSQL did not start" "$DEV/pg/postgres.log"
     wait_for "PostgreSQL" ready
     ;;
   stop)

@@ -43,6 +43,26 @@ impl From<StoreError> for ApiError {
     }
 }
 
+impl From<crate::auth::password::HashError> for ApiError {
+    fn from(error: crate::auth::password::HashError) -> Self {
+        use crate::auth::password::HashError;
+        match error {
+            HashError::Busy => {
+                metrics::counter!(crate::metrics::PASSWORD_HASHES_SHED).increment(1);
+                Problem::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "auth_busy",
+                    "Too many password checks right now",
+                )
+                .with_detail("the service is shedding sign-ins and sign-ups; try again shortly")
+                .with_retry_after(1)
+                .into()
+            }
+            HashError::Failed(e) => ApiError::Internal(e),
+        }
+    }
+}
+
 impl From<Problem> for ApiError {
     fn from(problem: Problem) -> Self {
         ApiError::Problem(problem)

@@ -9,8 +9,11 @@ pub const COMMANDS_REJECTED: &str = "commands_rejected_total";
 pub const VERSION_CONFLICTS: &str = "version_conflicts_total";
 /// Failed sign-ins (counter).
 pub const LOGIN_FAILURES: &str = "login_failures_total";
-/// Sign-ins refused with 429 because the address had too many recent failures (counter).
+/// Sign-ins, sign-ups and re-authentications refused because a budget was spent (counter, by
+/// `bucket`: `auth/throttle.rs` names them; `password_checks` is the global one, answered 503).
 pub const LOGIN_THROTTLED: &str = "login_throttled_total";
+/// Password hashes shed with 503 because too many waited for a core (counter).
+pub const PASSWORD_HASHES_SHED: &str = "password_hashes_shed_total";
 /// Requests answered from a stored idempotency record (counter).
 pub const IDEMPOTENT_REPLAYS: &str = "idempotent_replays_total";
 /// Aggregate snapshots written, one per `store::SNAPSHOT_EVERY` events of a stream (counter, by
@@ -43,7 +46,11 @@ pub fn describe() {
     metrics::describe_counter!(LOGIN_FAILURES, "Failed sign-in attempts");
     metrics::describe_counter!(
         LOGIN_THROTTLED,
-        "Sign-ins refused for too many recent failures"
+        "Password attempts refused because a budget was spent"
+    );
+    metrics::describe_counter!(
+        PASSWORD_HASHES_SHED,
+        "Password hashes shed because too many waited for a core"
     );
     metrics::describe_counter!(
         IDEMPOTENT_REPLAYS,

@@ -1,7 +1,11 @@
 //! What a command request carries besides its body: correlation and trace context, the
 //! `Idempotency-Key`, `If-Match`, and the JSON body kept raw for the idempotency hash.
+//!
+//! The idempotency hash is an HMAC under a server key, not a plain digest: bodies hold plaintext
+//! passwords (sign-up, password change), and a plain SHA-256 kept for 24 hours would let anyone
+//! with a copy of the table test guesses at hash speed instead of argon2 speed.
 
-use std::{future::Future, pin::Pin};
+use std::{future::Future, pin::Pin, sync::Arc};
 
 use actix_web::{
     FromRequest, HttpRequest,
@@ -9,13 +13,15 @@ use actix_web::{
     http::{StatusCode, header},
     web,
 };
+use hmac::{Hmac, Mac};
 use platform::{
     Problem,
     request_span::RequestContext,
     trace_context::{TRACEPARENT, TraceParent},
 };
+use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
-use sha2::{Digest, Sha256};
+use sha2::Sha256;
 use uuid::Uuid;
 
 use crate::error::ApiError;
@@ -25,6 +31,32 @@ pub const CAUSATION_ID: &str = "x-causation-id";
 pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
 pub const CONSISTENCY_TOKEN: &str = "consistency-token";
 const MAX_IDEMPOTENCY_KEY_LEN: usize = 255;
+
+/// The key of the idempotency HMAC, the same on every replica. Registered as app data.
+#[derive(Clone)]
+pub struct FingerprintKey(Arc<[u8]>);
+
+impl FingerprintKey {
+    /// `CC_AUTH__FINGERPRINT_KEY` when set, else a key derived from the token secret (labelled,
+    /// so it is never the signing key itself).
+    pub fn new(explicit: Option<&SecretString>, jwt_secret: &SecretString) -> Self {
+        match explicit {
+            Some(key) => Self(key.expose_secret().as_bytes().into()),
+            None => {
+                let mut mac = Hmac::<Sha256>::new_from_slice(jwt_secret.expose_secret().as_bytes())
+                    .expect("HMAC takes a key of any length");
+                mac.update(b"cloudcommerce idempotency fingerprint v1");
+                Self(mac.finalize().into_bytes().to_vec().into())
+            }
+        }
+    }
+}
+
+impl std::fmt::Debug for FingerprintKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("FingerprintKey(..)")
+    }
+}
 
 /// Request headers that shape how a command is recorded.
 #[derive(Debug, Clone)]
@@ -39,6 +71,7 @@ pub struct CommandHeaders {
     pub if_match: Option<i64>,
     /// `METHOD path` of the request, part of the idempotency hash.
     pub target: String,
+    fingerprint_key: FingerprintKey,
 }
 
 impl CommandHeaders {
@@ -96,6 +129,16 @@ impl CommandHeaders {
                     })
             })
             .transpose()?;
+        let fingerprint_key = req
+            .app_data::<web::Data<FingerprintKey>>()
+            .map(|key| FingerprintKey::clone(key))
+            .ok_or_else(|| {
+                Problem::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "The service is misconfigured",
+                )
+            })?;
         let context = RequestContext::of(req);
         let traceparent = match &context {
             Some(context) => Some(context.trace.to_string()),
@@ -117,16 +160,18 @@ impl CommandHeaders {
             idempotency_key,
             if_match,
             target: format!("{} {}", req.method(), req.path()),
+            fingerprint_key,
         })
     }
 
-    /// Hash of what the request asks for: the same key with a different hash is refused.
+    /// Keyed hash of what the request asks for: the same key with a different hash is refused.
     pub fn request_hash(&self, body: &[u8]) -> Vec<u8> {
-        let mut hasher = Sha256::new();
-        hasher.update(self.target.as_bytes());
-        hasher.update([0]);
-        hasher.update(body);
-        hasher.finalize().to_vec()
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.fingerprint_key.0)
+            .expect("HMAC takes a key of any length");
+        mac.update(self.target.as_bytes());
+        mac.update(&[0]);
+        mac.update(body);
+        mac.finalize().into_bytes().to_vec()
     }
 }
 

@@ -10,8 +10,17 @@
 //! | `CC_DATABASE__POOL_SIZE`, `CC_DATABASE__STATEMENT_TIMEOUT_MS`, `CC_DATABASE__ACQUIRE_TIMEOUT_MS` | 16, 5000, 2000 | pool |
 //! | `CC_KAFKA__*` | see `kafka::settings` | broker and topics |
 //! | `CC_AUTH__JWT_SECRET` | required | HS256 signing key shared with query-api, at least 32 bytes (secret) |
+//! | `CC_AUTH__FINGERPRINT_KEY` | derived from the JWT secret | key of the idempotency HMAC, the same on every replica (secret) |
 //! | `CC_AUTH__TOKEN_TTL_SECS` | `900` | access token lifetime |
-//! | `CC_AUTH__LOGIN_MAX_FAILURES` / `CC_AUTH__LOGIN_WINDOW_SECS` | `5` / `900` | failed sign-ins per address before 429, and the window |
+//! | `CC_HTTP__TRUSTED_PROXY_HOPS` | `0` | proxies in front of the service whose `Forwarded` / `X-Forwarded-For` entry names the client (`auth/client_address.rs`) |
+//! | `CC_AUTH__LOGIN_WINDOW_SECS` | `900` | the window of every per-client and per-account budget below |
+//! | `CC_AUTH__LOGIN_MAX_FAILURES` | `5` | sign-in attempts per account and client network before 429 (a success starts over) |
+//! | `CC_AUTH__ACCOUNT_MAX_ATTEMPTS` | `50` | sign-in attempts per account from networks it has not signed in from lately |
+//! | `CC_AUTH__CLIENT_MAX_ATTEMPTS` | `300` | sign-in and re-authentication attempts per client network, all accounts |
+//! | `CC_AUTH__SIGN_UPS_PER_CLIENT` | `100` | sign-ups per client network |
+//! | `CC_AUTH__PASSWORD_CHECKS_PER_SEC` | `200` | password hashes started per second by all replicas together, beyond which 503 |
+//! | `CC_AUTH__TRUSTED_CLIENT_DAYS` | `30` | how long a network that signed in to an account skips that account's budget |
+//! | `CC_AUTH__HASH_QUEUE_PER_CORE` / `CC_AUTH__HASH_WAIT_MS` | `32` / `500` | hashes that may wait per core, and the longest wait, before 503 (`auth/password.rs`) |
 //! | `CC_BOOTSTRAP_ADMIN__EMAIL` / `CC_BOOTSTRAP_ADMIN__PASSWORD` | unset | admin created at start-up when absent (password is secret) |
 //! | `CC_MIGRATE_ON_START` | `false` | apply migrations before serving |
 //! | `CC_RELAY__ENABLED` | `true` | run the outbox relay in this process |
@@ -34,19 +43,83 @@ pub struct Settings {
     pub database: DbSettings,
     pub kafka: kafka::KafkaSettings,
     pub jwt_secret: SecretString,
+    pub fingerprint_key: Option<SecretString>,
     pub token_ttl: Duration,
-    pub login_throttle: LoginThrottle,
+    pub trusted_proxy_hops: usize,
+    pub auth_limits: AuthLimits,
+    pub hash_queue: HashQueue,
     pub bootstrap_admin: Option<(String, SecretString)>,
     pub migrate_on_start: bool,
     pub relay_enabled: bool,
     pub relay_batch_size: i64,
 }
 
-/// Failed sign-ins allowed per address within a window.
+/// Password attempts allowed per budget (`auth/throttle.rs`).
 #[derive(Debug, Clone, Copy)]
-pub struct LoginThrottle {
-    pub max_failures: i32,
+pub struct AuthLimits {
     pub window_secs: i32,
+    pub per_account_client: i32,
+    pub per_account: i32,
+    pub per_client: i32,
+    pub sign_ups_per_client: i32,
+    pub global_per_second: i32,
+    pub trust_days: i32,
+}
+
+impl Default for AuthLimits {
+    fn default() -> Self {
+        Self {
+            window_secs: 900,
+            per_account_client: 5,
+            per_account: 50,
+            per_client: 300,
+            sign_ups_per_client: 100,
+            global_per_second: 200,
+            trust_days: 30,
+        }
+    }
+}
+
+impl AuthLimits {
+    fn from_env() -> anyhow::Result<Self> {
+        let d = Self::default();
+        Ok(Self {
+            window_secs: env::or("CC_AUTH__LOGIN_WINDOW_SECS", d.window_secs)?,
+            per_account_client: env::or("CC_AUTH__LOGIN_MAX_FAILURES", d.per_account_client)?,
+            per_account: env::or("CC_AUTH__ACCOUNT_MAX_ATTEMPTS", d.per_account)?,
+            per_client: env::or("CC_AUTH__CLIENT_MAX_ATTEMPTS", d.per_client)?,
+            sign_ups_per_client: env::or("CC_AUTH__SIGN_UPS_PER_CLIENT", d.sign_ups_per_client)?,
+            global_per_second: env::or("CC_AUTH__PASSWORD_CHECKS_PER_SEC", d.global_per_second)?,
+            trust_days: env::or("CC_AUTH__TRUSTED_CLIENT_DAYS", d.trust_days)?,
+        })
+    }
+}
+
+/// How much password hashing may wait for a core before it is shed (`auth/password.rs`).
+#[derive(Debug, Clone, Copy)]
+pub struct HashQueue {
+    pub waiting_per_core: usize,
+    pub max_wait: Duration,
+}
+
+impl Default for HashQueue {
+    fn default() -> Self {
+        Self {
+            waiting_per_core: 32,
+            max_wait: Duration::from_millis(500),
+        }
+    }
+}
+
+impl HashQueue {
+    fn from_env() -> anyhow::Result<Self> {
+        let d = Self::default();
+        let max_wait_ms = u64::try_from(d.max_wait.as_millis()).unwrap_or(u64::MAX);
+        Ok(Self {
+            waiting_per_core: env::or("CC_AUTH__HASH_QUEUE_PER_CORE", d.waiting_per_core)?,
+            max_wait: Duration::from_millis(env::or("CC_AUTH__HASH_WAIT_MS", max_wait_ms)?),
+        })
+    }
 }
 
 impl Settings {
@@ -73,11 +146,14 @@ impl Settings {
             database: DbSettings::from_env("command-api")?,
             kafka: kafka::KafkaSettings::from_env()?,
             jwt_secret,
+            fingerprint_key: std::env::var("CC_AUTH__FINGERPRINT_KEY")
+                .ok()
+                .filter(|key| !key.is_empty())
+                .map(SecretString::from),
             token_ttl: Duration::from_secs(env::or("CC_AUTH__TOKEN_TTL_SECS", 900)?),
-            login_throttle: LoginThrottle {
-                max_failures: env::or("CC_AUTH__LOGIN_MAX_FAILURES", 5)?,
-                window_secs: env::or("CC_AUTH__LOGIN_WINDOW_SECS", 900)?,
-            },
+            trusted_proxy_hops: env::or("CC_HTTP__TRUSTED_PROXY_HOPS", 0)?,
+            auth_limits: AuthLimits::from_env()?,
+            hash_queue: HashQueue::from_env()?,
             bootstrap_admin,
             migrate_on_start: env::or("CC_MIGRATE_ON_START", false)?,
             relay_enabled: env::or("CC_RELAY__ENABLED", true)?,

@@ -12,8 +12,9 @@ use platform::{
 use tokio::{sync::watch, task::JoinHandle};
 
 use crate::{
-    auth::password,
+    auth::{password, throttle},
     relay::{Relay, RelayOptions},
+    request::FingerprintKey,
     routes::{self, openapi},
     settings::Settings,
     state::AppState,
@@ -71,6 +72,7 @@ impl Application {
             let applied = migrate(&settings.database).await?;
             tracing::info!(applied, "migrations applied");
         }
+        password::bound_queue(settings.hash_queue);
         let pool = settings.database.pool()?;
         if let Some((email, password)) = &settings.bootstrap_admin {
             crate::bootstrap::ensure_admin(&pool, email, password).await?;
@@ -78,11 +80,16 @@ impl Application {
         let state = web::Data::new(AppState {
             pool: pool.clone(),
             tokens: TokenIssuer::new(&settings.jwt_secret, settings.token_ttl),
-            login_throttle: settings.login_throttle,
+            auth_limits: settings.auth_limits,
+            trusted_proxy_hops: settings.trusted_proxy_hops,
             decoy_hash: password::decoy_hash().await?,
             broker_probe: kafka::probe::BrokerProbe::new(&settings.kafka)?,
         });
         let verifier = web::Data::new(TokenVerifier::new(&settings.jwt_secret));
+        let fingerprint_key = web::Data::new(FingerprintKey::new(
+            settings.fingerprint_key.as_ref(),
+            &settings.jwt_secret,
+        ));
         let body_limit = settings.body_limit_bytes;
         let (listener, port) = server::bind(&settings.host, settings.port)?;
         let options = ServerOptions {
@@ -97,11 +104,13 @@ impl Application {
             config
                 .app_data(state.clone())
                 .app_data(verifier.clone())
+                .app_data(fingerprint_key.clone())
                 .app_data(web::PayloadConfig::new(body_limit))
                 .configure(routes::configure);
         })?;
 
         tokio::spawn(purge_idempotency_keys(pool.clone()));
+        tokio::spawn(throttle::sweep_forever(pool.clone()));
         let relay = if settings.relay_enabled {
             let options = RelayOptions {
                 batch_size: settings.relay_batch_size,

@@ -3,12 +3,14 @@
 use deadpool_postgres::Pool;
 use platform::token::TokenIssuer;
 
-use crate::settings::LoginThrottle;
+use crate::settings::AuthLimits;
 
 pub struct AppState {
     pub pool: Pool,
     pub tokens: TokenIssuer,
-    pub login_throttle: LoginThrottle,
+    pub auth_limits: AuthLimits,
+    /// Proxies in front of us whose forwarding headers are believed.
+    pub trusted_proxy_hops: usize,
     /// Verified against when an email is unknown, so sign-in timing reveals nothing.
     pub decoy_hash: String,
     /// A metadata-only client for the readiness check.

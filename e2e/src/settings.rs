@@ -24,9 +24,14 @@ pub fn command_api(db: &TestDatabase, topics: &Topics) -> command_api::settings:
         kafka: kafka_settings(topics.clone()),
         jwt_secret: SecretString::from(JWT_SECRET.to_owned()),
         token_ttl: Duration::from_secs(900),
-        login_throttle: command_api::settings::LoginThrottle {
-            max_failures: 5,
-            window_secs: 900,
+        fingerprint_key: None,
+        trusted_proxy_hops: 0,
+        auth_limits: command_api::settings::AuthLimits::default(),
+        // Tests share one process and one hash queue: never shed them (process.rs floods the
+        // real binary with a tight queue instead).
+        hash_queue: command_api::settings::HashQueue {
+            waiting_per_core: 10_000,
+            max_wait: Duration::from_secs(60),
         },
         bootstrap_admin: Some((
             ADMIN_EMAIL.to_owned(),
@@ -69,6 +74,7 @@ pub fn query_api(db: &TestDatabase) -> query_api::settings::Settings {
         jwt_secret: SecretString::from(JWT_SECRET.to_owned()),
         // Generous for a busy machine; a running projector applies a write within milliseconds.
         consistency_wait: Duration::from_secs(30),
+        max_consistency_waiters: 1_000,
         schema_cache: Duration::from_millis(200),
         listing_cache: Duration::ZERO,
         max_projection_lag: Duration::from_secs(30),

@@ -1,5 +1,5 @@
 //! The HTTP server every service runs: the same middleware (request span, duration metrics,
-//! unreadable-text guard), `/health/live`, `/metrics` (with the pool gauges sampled at scrape
+//! unreadable-text guard, security headers), `/health/live`, `/metrics` (with the pool gauges sampled at scrape
 //! time), `/openapi.json` when the service has a document, problem+json for extractor errors and
 //! unknown routes, and our own shutdown order (signals are handled by the caller, so it can
 //! drain HTTP before stopping background work). Each service adds its state and routes, its
@@ -7,7 +7,12 @@
 
 use std::{net::TcpListener, time::Duration};
 
-use actix_web::{App, HttpResponse, HttpServer, dev::Server, middleware::from_fn, web};
+use actix_web::{
+    App, HttpResponse, HttpServer,
+    dev::Server,
+    middleware::{DefaultHeaders, from_fn},
+    web,
+};
 use anyhow::Context;
 use deadpool_postgres::Pool;
 use metrics_exporter_prometheus::PrometheusHandle;
@@ -43,6 +48,21 @@ struct Scrape {
     pool: Pool,
 }
 
+/// Headers on every answer unless a route set its own. The APIs serve JSON only: nothing may be
+/// sniffed into HTML, framed, or leak its URL to another site; and nothing is cached unless a
+/// route says so (query-api's catalog reads do), so personal data never lands in a shared cache.
+fn security_headers() -> DefaultHeaders {
+    DefaultHeaders::new()
+        .add(("x-content-type-options", "nosniff"))
+        .add((
+            "content-security-policy",
+            "default-src 'none'; frame-ancestors 'none'",
+        ))
+        .add(("x-frame-options", "DENY"))
+        .add(("referrer-policy", "no-referrer"))
+        .add(("cache-control", "no-store"))
+}
+
 /// Binds `host:port` (port 0 picks a free one) and returns the listener with its port.
 pub fn bind(host: &str, port: u16) -> anyhow::Result<(TcpListener, u16)> {
     let listener =
@@ -75,6 +95,7 @@ where
     let mut server = HttpServer::new(move || {
         let mut app = App::new()
             .wrap(from_fn(input_guard::reject_unreadable_text))
+            .wrap(security_headers())
             .wrap(from_fn(http_metrics::record))
             // Outermost, so everything below (metrics, extractors, handlers) logs inside it.
             .wrap(from_fn(request_span::instrument))

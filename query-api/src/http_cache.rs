@@ -17,9 +17,9 @@ use crate::{error::ApiError, metrics as m};
 /// Anonymous catalog reads: shared caches and CDNs may keep them briefly, then revalidate with
 /// the `ETag` in the background. Five seconds bounds how stale a listing can look.
 pub const PUBLIC: &str = "public, max-age=5, stale-while-revalidate=30";
-/// Personal answers (the caller's account, audits, unpublished products): browser only, and
-/// always revalidated.
-pub const PRIVATE: &str = "private, no-cache";
+/// Personal answers (the caller's account, audits, unpublished products): kept by no cache at
+/// all, the browser's included.
+pub const PRIVATE: &str = "private, no-store";
 
 /// Who may cache an answer, and what it depends on besides the URL.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -10,6 +10,7 @@
 //! | `CC_DATABASE__ACQUIRE_TIMEOUT_MS` | 2000 | wait for a pooled connection before answering 503 |
 //! | `CC_AUTH__JWT_SECRET` | required | HS256 key shared with command-api, at least 32 bytes (secret) |
 //! | `CC_QUERY__CONSISTENCY_WAIT_MS` | 2000 | how long a `Consistency-Token` request waits for the projection |
+//! | `CC_QUERY__MAX_CONSISTENCY_WAITERS` | 1000 | requests that may wait for the projection at once; more get 503 |
 //! | `CC_QUERY__SCHEMA_CACHE_MS` | 1000 | how long the active read schema name is cached (at most 1000) |
 //! | `CC_QUERY__MAX_PROJECTION_LAG_SECS` | 30 | readiness reports the projection as stale when it is further behind its sources than this, or no projector has sampled it for this long |
 //! | `CC_QUERY__UNREADY_WHEN_STALE` | `false` | `true`: a stale projection also makes readiness answer 503 (takes every replica out of the Service at once; only where another site can serve) |
@@ -41,6 +42,7 @@ pub struct Settings {
     pub jwt_secret: SecretString,
     /// Upper bound of a read-your-writes wait before answering 503.
     pub consistency_wait: Duration,
+    pub max_consistency_waiters: usize,
     /// How far behind its sources the projection may be before readiness calls it stale.
     pub max_projection_lag: Duration,
     /// Whether a stale projection fails readiness (503) rather than only reporting it.
@@ -81,6 +83,7 @@ impl Settings {
                 "CC_QUERY__CONSISTENCY_WAIT_MS",
                 2_000,
             )?),
+            max_consistency_waiters: env::or("CC_QUERY__MAX_CONSISTENCY_WAITERS", 1_000)?,
             max_projection_lag: Duration::from_secs(env::or(
                 "CC_QUERY__MAX_PROJECTION_LAG_SECS",
                 30,

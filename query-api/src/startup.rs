@@ -7,7 +7,7 @@ use platform::{
 };
 
 use crate::{
-    consistency,
+    consistency::{self, waiter::Waiter},
     listing::cache::ListingCache,
     read_conn::ActiveSchema,
     routes::{audit, categories, health, openapi, products, users},
@@ -37,12 +37,17 @@ impl Application {
             pool: pool.clone(),
             schema: ActiveSchema::new(settings.schema_cache),
             consistency_wait: settings.consistency_wait,
+            consistency: Waiter::new(settings.max_consistency_waiters),
             listings: ListingCache::new(settings.listing_cache),
             freshness: FreshnessBound {
                 max_lag: settings.max_projection_lag,
                 unready_when_stale: settings.unready_when_stale,
             },
         });
+        tokio::spawn(consistency::serve_waiters(
+            state.clone(),
+            settings.database.pg_config()?,
+        ));
         let verifier = web::Data::new(TokenVerifier::new(&settings.jwt_secret));
         let (listener, port) = server::bind(&settings.host, settings.port)?;
         let options = ServerOptions {

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use deadpool_postgres::Pool;
 
-use crate::{listing::cache::ListingCache, read_conn::ActiveSchema};
+use crate::{consistency::waiter::Waiter, listing::cache::ListingCache, read_conn::ActiveSchema};
 
 #[derive(Debug)]
 pub struct AppState {
@@ -13,6 +13,8 @@ pub struct AppState {
     pub schema: ActiveSchema,
     /// Bound of a `Consistency-Token` wait.
     pub consistency_wait: Duration,
+    /// Every request waiting for a `Consistency-Token`, served by one task.
+    pub consistency: Waiter,
     /// Recent listing pages, reused for identical requests.
     pub listings: ListingCache,
     /// Readiness: how stale the projection may be, and whether staleness fails it.

@@ -16,7 +16,8 @@
 //!   `(status, created_at DESC, id DESC)`, `(status, price_minor, id)`, `(status, name, id)`,
 //!   `(status, category, created_at DESC, id DESC)`, `(status, category, price_minor, id)`,
 //!   `(seller_id, created_at DESC, id DESC)`.
-//! - Read-your-writes: a stream has been applied up to `stream_versions.version`.
+//! - Read-your-writes: a stream has been applied up to `stream_versions.version`; every batch
+//!   that applied something sends `NOTIFY` on [`APPLIED_CHANNEL`] as it commits.
 //! - Freshness: `checkpoints` and `projection_status` say how far the projection is behind its
 //!   sources (see `ddl` and the projector's `source` module).
 //! - The role `cc_reader`, when it exists, may SELECT every table of every read schema.
@@ -26,3 +27,7 @@ pub mod name;
 pub mod pointer;
 
 pub use name::{InvalidSchemaName, ReadSchema, SchemaState};
+
+/// The channel the projector notifies, in the transaction of each batch that applied events, so
+/// readers waiting for a version look again the moment it commits.
+pub const APPLIED_CHANNEL: &str = "cc_projection_applied";

@@ -8,11 +8,11 @@ pub mod credentials;
 pub mod error;
 pub mod events;
 pub mod idempotency;
-pub mod login_throttle;
 pub mod migrations;
 pub mod outbox;
 pub mod publication;
 pub mod reservations;
+pub mod throttle;
 
 pub use aggregate::{Loaded, SNAPSHOT_EVERY, load, save_snapshot};
 pub use error::StoreError;

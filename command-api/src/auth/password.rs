@@ -2,6 +2,11 @@
 //! blocking pool so a sign-up or login never stalls the async workers, at most one hash per core
 //! at a time, each in working memory that is allocated once and reused.
 //!
+//! The queue in front of the cores is bounded: when more hashes wait than `waiting_per_core` per
+//! core, or one would wait longer than `max_wait`, the request is shed with 503 and
+//! `Retry-After` (`HashError::Busy`) instead of queueing without end behind a flood, so a sign-in
+//! during a sign-up flood is answered, one way or the other, within that wait plus one hash.
+//!
 //! Why reuse: each hash fills 19 MiB. Allocated per hash, that memory went back to whichever
 //! malloc arena the blocking thread used, and glibc keeps freed memory in up to eight arenas per
 //! core: a sign-up burst left the process at 1.5 GiB resident (3.8 GiB before hashes were
@@ -9,7 +14,10 @@
 
 use std::{
     num::NonZero,
-    sync::{LazyLock, Mutex},
+    sync::{
+        LazyLock, Mutex, OnceLock,
+        atomic::{AtomicUsize, Ordering},
+    },
 };
 
 use anyhow::Context;
@@ -19,6 +27,8 @@ use argon2::{
 };
 use domain::values::Password;
 use tokio::sync::Semaphore;
+
+use crate::settings::HashQueue;
 
 const MEMORY_KIB: u32 = 19_456;
 const ITERATIONS: u32 = 2;
@@ -36,8 +46,56 @@ fn argon2() -> Argon2<'static> {
 /// Hashes allowed to run at once: one per core the process may use (the standard library reads
 /// the container's CPU quota). More hashes than cores would only share the CPU while each held
 /// its memory, so a burst of sign-ins waits here, in a queue that costs nothing.
-static HASH_PERMITS: LazyLock<Semaphore> =
-    LazyLock::new(|| Semaphore::new(std::thread::available_parallelism().map_or(1, NonZero::get)));
+static HASH_PERMITS: LazyLock<Semaphore> = LazyLock::new(|| Semaphore::new(cores()));
+
+/// How long the queue in front of the permits may get; set once at start-up.
+static QUEUE_BOUND: OnceLock<HashQueue> = OnceLock::new();
+
+/// Hashes waiting for a permit right now.
+static WAITING: AtomicUsize = AtomicUsize::new(0);
+
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, NonZero::get)
+}
+
+/// Sets the queue bound; the first call wins (several test servers share one process).
+pub fn bound_queue(queue: HashQueue) {
+    let _ = QUEUE_BOUND.set(queue);
+}
+
+fn queue_bound() -> HashQueue {
+    *QUEUE_BOUND.get_or_init(HashQueue::default)
+}
+
+/// Why a hash did not run.
+#[derive(Debug, thiserror::Error)]
+pub enum HashError {
+    /// Too many hashes wait already, or this one waited too long: shed with 503.
+    #[error("password hashing is saturated")]
+    Busy,
+    #[error(transparent)]
+    Failed(#[from] anyhow::Error),
+}
+
+/// Leaves the waiting count when the wait ends, however it ends.
+struct Waiting;
+
+impl Waiting {
+    fn join(bound: usize) -> Option<Self> {
+        let joined = WAITING
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < bound).then_some(n + 1)
+            })
+            .is_ok();
+        joined.then_some(Self)
+    }
+}
+
+impl Drop for Waiting {
+    fn drop(&mut self) {
+        WAITING.fetch_sub(1, Ordering::AcqRel);
+    }
+}
 
 /// Working memory of finished hashes, handed to the next one. Never holds more buffers than
 /// there are permits, because only a permit holder takes one out.
@@ -61,11 +119,20 @@ fn with_memory<T>(hash: impl FnOnce(&mut [Block]) -> T) -> T {
 /// done.
 async fn hash_permitted<T: Send + 'static>(
     work: impl FnOnce() -> T + Send + 'static,
-) -> anyhow::Result<T> {
-    let permit = HASH_PERMITS
-        .acquire()
-        .await
-        .context("the hash permits are closed")?;
+) -> Result<T, HashError> {
+    let bound = queue_bound();
+    let permit = match HASH_PERMITS.try_acquire() {
+        Ok(permit) => permit,
+        Err(_) => {
+            let waiting = Waiting::join(bound.waiting_per_core * cores()).ok_or(HashError::Busy)?;
+            let permit = tokio::time::timeout(bound.max_wait, HASH_PERMITS.acquire())
+                .await
+                .map_err(|_| HashError::Busy)?
+                .context("the hash permits are closed")?;
+            drop(waiting);
+            permit
+        }
+    };
     let span = tracing::Span::current();
     tokio::task::spawn_blocking(move || {
         let _permit = permit;
@@ -74,6 +141,7 @@ async fn hash_permitted<T: Send + 'static>(
     })
     .await
     .context("password hashing task")
+    .map_err(HashError::from)
 }
 
 /// The raw argon2id output of `password` with `salt`, `len` bytes long.
@@ -127,13 +195,13 @@ fn verify_now(candidate: &[u8], phc_hash: &str) -> anyhow::Result<bool> {
 }
 
 /// PHC string of a fresh hash of `password`.
-pub async fn hash(password: Password) -> anyhow::Result<String> {
-    hash_permitted(move || hash_now(password.expose().as_bytes())).await?
+pub async fn hash(password: Password) -> Result<String, HashError> {
+    Ok(hash_permitted(move || hash_now(password.expose().as_bytes())).await??)
 }
 
 /// Whether `candidate` matches `phc_hash`. Takes the same time whether it matches or not.
-pub async fn verify(candidate: String, phc_hash: String) -> anyhow::Result<bool> {
-    hash_permitted(move || verify_now(candidate.as_bytes(), &phc_hash)).await?
+pub async fn verify(candidate: String, phc_hash: String) -> Result<bool, HashError> {
+    Ok(hash_permitted(move || verify_now(candidate.as_bytes(), &phc_hash)).await??)
 }
 
 /// A hash of a random password, verified against when an email is unknown so that an unknown
@@ -142,7 +210,7 @@ pub async fn decoy_hash() -> anyhow::Result<String> {
     let random: [u8; 24] = rand::random();
     let password = Password::parse(&hex::encode(random))
         .map_err(|e| anyhow::anyhow!("decoy password: {e}"))?;
-    hash(password).await
+    Ok(hash(password).await?)
 }
 
 #[cfg(test)]

@@ -1,19 +1,29 @@
 //! `POST /v1/sessions`: exchanges an email and password for a short-lived access token.
 //!
 //! An unknown email, a wrong password and a deactivated account all get the same 401 after the
-//! same work (one argon2 verification), so the answer tells an attacker nothing. After
-//! `CC_AUTH__LOGIN_MAX_FAILURES` failures for one address within `CC_AUTH__LOGIN_WINDOW_SECS`,
-//! further attempts get 429 with `Retry-After` until the window ends, on every replica. This route
+//! same work (one argon2 verification), so the answer tells an attacker nothing. Every attempt is
+//! counted against the budgets of `auth/throttle.rs` before it is hashed; a spent budget gets 429
+//! with `Retry-After` until its window ends, on every replica. This route
 //! ignores `Idempotency-Key`: it records nothing, and its response holds a token that must not
 //! be stored.
 
-use actix_web::{HttpResponse, http::StatusCode, web};
+use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
 use domain::{user::User, values::Email};
 use platform::Problem;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::{auth::password, error::ApiError, metrics as m, request::JsonBody, state::AppState};
+use crate::{
+    auth::{
+        client_address::client_network,
+        password,
+        throttle::{self, Attempt},
+    },
+    error::ApiError,
+    metrics as m,
+    request::JsonBody,
+    state::AppState,
+};
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -47,9 +57,11 @@ fn invalid_credentials() -> ApiError {
 #[utoipa::path(post, path = "/v1/sessions", tag = "sessions", request_body = SignInBody,
     responses((status = 200, body = AccessToken),
               (status = 401, description = "Wrong email or password", body = platform::openapi::ProblemDoc),
-              (status = 429, description = "Too many failed attempts for this address", body = platform::openapi::ProblemDoc)))]
+              (status = 429, description = "Too many attempts for this account or from this network", body = platform::openapi::ProblemDoc),
+              (status = 503, description = "Too many password checks right now", body = platform::openapi::ProblemDoc)))]
 pub async fn sign_in(
     state: web::Data<AppState>,
+    req: HttpRequest,
     body: JsonBody<SignInBody>,
 ) -> Result<HttpResponse, ApiError> {
     let SignInBody {
@@ -57,28 +69,16 @@ pub async fn sign_in(
         password: candidate,
     } = body.value;
     let throttle_key: String = email.trim().to_lowercase().chars().take(320).collect();
-    let throttle = &state.login_throttle;
+    let network = client_network(&req, state.trusted_proxy_hops);
+    let attempt = Attempt::SignIn {
+        email: &throttle_key,
+        network: &network,
+    };
+    // Counted before the hash: parallel guesses are each counted before any is checked.
+    throttle::admit(&state.pool, &state.auth_limits, attempt).await?;
     // The connection is released before the argon2 verification, which takes tens of
     // milliseconds that a pooled connection should not sit idle for.
     let client = state.pool.get().await?;
-    if let Some(seconds) = store::login_throttle::retry_after(
-        &**client,
-        &throttle_key,
-        throttle.max_failures,
-        throttle.window_secs,
-    )
-    .await?
-    {
-        metrics::counter!(m::LOGIN_THROTTLED).increment(1);
-        return Err(Problem::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "too_many_attempts",
-            "Too many failed sign-ins for this address",
-        )
-        .with_detail("wait before trying again")
-        .with_retry_after(seconds)
-        .into());
-    }
     let account = match Email::parse(&email) {
         Ok(email) => match store::reservations::user_for_email(&**client, email.as_str()).await? {
             Some(user_id) => {
@@ -100,13 +100,10 @@ pub async fn sign_in(
     let signed_in = user
         .filter(|u| verified && u.active)
         .and_then(|u| u.id.map(|id| (id, u.role)));
-    let client = state.pool.get().await?;
     let Some((user_id, role)) = signed_in else {
-        store::login_throttle::record_failure(&**client, &throttle_key, throttle.window_secs)
-            .await?;
         return Err(invalid_credentials());
     };
-    store::login_throttle::clear(&**client, &throttle_key).await?;
+    throttle::signed_in(&state.pool, &state.auth_limits, &throttle_key, &network).await?;
     let token = state.tokens.issue(user_id, role.as_str())?;
     Ok(HttpResponse::Ok()
         .insert_header(("cache-control", "no-store"))

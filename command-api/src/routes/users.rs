@@ -11,8 +11,10 @@ use uuid::Uuid;
 
 use crate::{
     auth::{
+        client_address::client_network,
         password,
         principal::{Caller, SignedIn},
+        throttle::{self, Attempt},
     },
     command::{
         effects::Secrets,
@@ -58,7 +60,9 @@ pub struct AssignRoleBody {
     params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first response for 24 h")),
     responses((status = 201, description = "Registered", body = crate::command::http::Accepted),
               (status = 400, description = "Invalid fields", body = platform::openapi::ProblemDoc),
-              (status = 409, description = "Email already registered", body = platform::openapi::ProblemDoc)))]
+              (status = 409, description = "Email already registered", body = platform::openapi::ProblemDoc),
+              (status = 429, description = "Too many sign-ups from this network", body = platform::openapi::ProblemDoc),
+              (status = 503, description = "Too many password checks right now", body = platform::openapi::ProblemDoc)))]
 pub async fn register(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -72,6 +76,13 @@ pub async fn register(
     let password = fields.check(Password::parse(&body.value.password));
     fields.finish()?;
     let (email, display_name) = (checked(email)?, checked(display_name)?);
+    let network = client_network(&req, state.trusted_proxy_hops);
+    throttle::admit(
+        &state.pool,
+        &state.auth_limits,
+        Attempt::SignUp { network: &network },
+    )
+    .await?;
     let hash = password::hash(checked(password)?).await?;
     let user_id = Uuid::now_v7();
     let request = CommandRequest {
@@ -104,7 +115,8 @@ pub async fn register(
               (status = 401, body = platform::openapi::ProblemDoc),
               (status = 403, body = platform::openapi::ProblemDoc),
               (status = 404, body = platform::openapi::ProblemDoc),
-              (status = 412, body = platform::openapi::ProblemDoc)),
+              (status = 412, body = platform::openapi::ProblemDoc),
+              (status = 429, description = "Too many wrong current passwords", body = platform::openapi::ProblemDoc)),
     security(("bearer" = [])))]
 pub async fn update(
     state: web::Data<AppState>,
@@ -136,7 +148,8 @@ pub async fn update(
     fields.finish()?;
     if changing_own_password {
         let current = body.value.current_password.clone().unwrap_or_default();
-        verify_current_password(&state, user_id, current).await?;
+        let network = client_network(&req, state.trusted_proxy_hops);
+        verify_current_password(&state, user_id, current, &network).await?;
     }
     let secrets = match new_password {
         Some(password) => Secrets::password_hash(password::hash(password).await?),
@@ -230,7 +243,10 @@ async fn verify_current_password(
     state: &AppState,
     user_id: Uuid,
     candidate: String,
+    network: &str,
 ) -> Result<(), ApiError> {
+    let attempt = Attempt::Reauthenticate { user_id, network };
+    throttle::admit(&state.pool, &state.auth_limits, attempt).await?;
     let stored = {
         let client = state.pool.get().await?;
         store::credentials::password_hash(&**client, user_id).await?

@@ -34,9 +34,14 @@ pub fn test_settings(db: &TestDatabase, topics: &Topics) -> Settings {
         kafka: kafka_settings(topics.clone()),
         jwt_secret: SecretString::from("test-secret-that-is-at-least-32-bytes-long".to_owned()),
         token_ttl: Duration::from_secs(900),
-        login_throttle: command_api::settings::LoginThrottle {
-            max_failures: 5,
-            window_secs: 900,
+        fingerprint_key: None,
+        trusted_proxy_hops: 0,
+        auth_limits: command_api::settings::AuthLimits::default(),
+        // Tests share one process and one hash queue: never shed them (process.rs floods the
+        // real binary with a tight queue instead).
+        hash_queue: command_api::settings::HashQueue {
+            waiting_per_core: 10_000,
+            max_wait: Duration::from_secs(60),
         },
         bootstrap_admin: Some((
             ADMIN_EMAIL.to_owned(),
@@ -74,6 +79,30 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
 impl TestApp {
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.address)
+    }
+
+    /// A client whose connections come from `source` (any 127.x.y.z), so tests can play
+    /// several networks on loopback.
+    pub fn client_from(source: &str) -> reqwest::Client {
+        reqwest::Client::builder()
+            .local_address(Some(source.parse().expect("loopback address")))
+            .build()
+            .expect("client")
+    }
+
+    /// POST from `client` instead of the default one.
+    pub async fn post_via(
+        &self,
+        client: &reqwest::Client,
+        path: &str,
+        token: Option<&str>,
+        body: &Value,
+    ) -> Response {
+        let mut request = client.post(self.url(path)).json(body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send().await.expect("request sent")
     }
 
     pub async fn post(&self, path: &str, token: Option<&str>, body: &Value) -> Response {

@@ -21,7 +21,7 @@ async fn live_and_ready_answer_200_with_their_checks() {
 }
 
 /// Series that only a fault can produce, so traffic in a test cannot show them, and why.
-const FAULT_ONLY: [(&str, &str); 3] = [
+const FAULT_ONLY: [(&str, &str); 4] = [
     (
         "relay_publish_failures_total",
         "a batch the broker refused; relay.rs drives the relay through failures",
@@ -34,11 +34,15 @@ const FAULT_ONLY: [(&str, &str); 3] = [
         "relay_log_losses_total",
         "a broker that lost a topic; relay.rs and the fault suite wipe one",
     ),
+    (
+        "password_hashes_shed_total",
+        "a hash flood beyond the queue; abuse.rs floods sign-ups",
+    ),
 ];
 
 #[tokio::test]
 async fn metrics_expose_every_documented_series_after_traffic() {
-    let app = spawn_app_with(|s| s.login_throttle.max_failures = 1).await;
+    let app = spawn_app_with(|s| s.auth_limits.per_account_client = 1).await;
     let (seller_email, seller) = app.seller_with_email().await;
     let id = app.create_product(&seller, "MET-001").await;
     let stock = format!("/v1/products/{id}/stock-adjustments");

@@ -28,6 +28,24 @@ fn free_port() -> u16 {
 }
 
 fn start(db: &TestDatabase, topics: &kafka::Topics, port: u16) -> Server {
+    // Lifecycle tests send bursts of sign-ups on a busy test machine: no shedding there.
+    start_with(
+        db,
+        topics,
+        port,
+        &[
+            ("CC_AUTH__HASH_WAIT_MS", "60000"),
+            ("CC_AUTH__HASH_QUEUE_PER_CORE", "10000"),
+        ],
+    )
+}
+
+fn start_with(
+    db: &TestDatabase,
+    topics: &kafka::Topics,
+    port: u16,
+    extra: &[(&str, &str)],
+) -> Server {
     let child = Command::new(env!("CARGO_BIN_EXE_command-api"))
         .arg("serve")
         .env("CC_HTTP__HOST", "127.0.0.1")
@@ -43,6 +61,7 @@ fn start(db: &TestDatabase, topics: &kafka::Topics, port: u16) -> Server {
             "process-test-secret-at-least-32-bytes!!",
         )
         .env("RUST_LOG", "warn")
+        .envs(extra.iter().copied())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -247,4 +266,58 @@ async fn a_standby_relay_takes_over_when_the_active_one_dies() {
     assert_eq!(relay_active(&second).await, 1.0);
     signal(&second.child, "-TERM");
     assert!(wait_exit(&mut second.child, Duration::from_secs(25)).success());
+}
+
+#[tokio::test]
+async fn a_sign_up_flood_is_shed_with_503_and_a_sign_in_still_gets_an_answer() {
+    let db = TestDatabase::create().await.unwrap();
+    let topics = unique_topics();
+    let tight = [
+        ("CC_AUTH__HASH_QUEUE_PER_CORE", "2"),
+        ("CC_AUTH__HASH_WAIT_MS", "300"),
+        ("CC_BOOTSTRAP_ADMIN__EMAIL", "flood-admin@example.com"),
+        ("CC_BOOTSTRAP_ADMIN__PASSWORD", PASSWORD),
+    ];
+    let mut server = start_with(&db, &topics, free_port(), &tight);
+    wait_ready(&server).await;
+    let base = server.base.clone();
+    let flood = tokio::spawn(async move { sign_ups(&base, "flood", 80).await });
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let sign_in = reqwest::Client::new()
+        .post(format!("{}/v1/sessions", server.base))
+        .json(&json!({ "email": "flood-admin@example.com", "password": PASSWORD }))
+        .send()
+        .await
+        .unwrap();
+    // Answered one way or the other, never left in an unbounded queue: 200, or 503 to retry.
+    assert!(
+        [StatusCode::OK, StatusCode::SERVICE_UNAVAILABLE].contains(&sign_in.status()),
+        "{}",
+        sign_in.status()
+    );
+    let outcomes = flood.await.unwrap();
+    let created = outcomes
+        .iter()
+        .filter(|s| **s == Some(StatusCode::CREATED))
+        .count();
+    let shed = outcomes
+        .iter()
+        .filter(|s| **s == Some(StatusCode::SERVICE_UNAVAILABLE))
+        .count();
+    assert_eq!(created + shed, outcomes.len(), "{outcomes:?}");
+    assert!(shed > 0 && created > 0, "created {created}, shed {shed}");
+    // Shed sign-ups changed nothing.
+    assert_eq!(registered_count(&db).await, created + 1);
+    let metrics = reqwest::get(format!("{}/metrics", server.base))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("password_hashes_shed_total"),
+        "no shed counter"
+    );
+    signal(&server.child, "-KILL");
+    let _ = server.child.wait();
 }

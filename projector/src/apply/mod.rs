@@ -79,6 +79,12 @@ impl Projection {
         };
         products::apply(&tx, &self.schema, &of_type("product"), &mut outcome).await?;
         users::apply(&tx, &self.schema, &of_type("user"), &mut outcome).await?;
+        if !fresh.is_empty() {
+            // Delivered at commit, once per transaction, to query-api's consistency waiters.
+            tx.execute("SELECT pg_notify($1, '')", &[&read_model::APPLIED_CHANNEL])
+                .await
+                .map_err(db("announcing the batch"))?;
+        }
         tx.commit().await.map_err(db("committing the batch"))?;
         outcome.record(events.len(), started);
         log_applied(&fresh);

@@ -9,7 +9,7 @@ use crate::routes::{audit, categories, health, products, users};
 #[openapi(
     info(
         title = "CloudCommerce query API",
-        description = "Read side: catalog listings and search, accounts, audit trails. Every 200 carries a strong ETag (If-None-Match gives 304); anonymous catalog reads are `public, max-age=5, stale-while-revalidate=30`, personal ones `private, no-cache`. Any /v1 request may carry `Consistency-Token: <stream id>:<version>` from a command response: it waits (bounded) until that version is applied, else 503 with Retry-After."
+        description = "Read side: catalog listings and search, accounts, audit trails. Every 200 carries a strong ETag (If-None-Match gives 304); anonymous catalog reads are `public, max-age=5, stale-while-revalidate=30`, personal ones `private, no-store`. Any /v1 request may carry `Consistency-Token: <stream id>:<version>` from a command response: it waits (bounded) until that version is applied, else 503 with Retry-After."
     ),
     paths(
         products::list, products::detail, categories::list, users::me,

@@ -89,7 +89,7 @@ async fn product_audits_are_for_admins_and_the_products_seller_only() {
     for (user, role) in [(&story.seller, "seller"), (&story.admin, "admin")] {
         let response = app.get_as(&path, &app.token(user.id, role)).await;
         assert_eq!(response.status(), StatusCode::OK, "{role}");
-        assert_eq!(response.headers()["cache-control"], "private, no-cache");
+        assert_eq!(response.headers()["cache-control"], "private, no-store");
         let body: Value = response.json().await.expect("body");
         let types: Vec<&str> = body["items"]
             .as_array()

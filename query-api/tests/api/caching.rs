@@ -88,7 +88,7 @@ async fn anonymous_catalog_reads_are_public_and_personal_reads_private() {
     let me = app
         .get_as("/v1/users/me", &app.token(user.id, "customer"))
         .await;
-    assert_eq!(me.headers()["cache-control"], "private, no-cache");
+    assert_eq!(me.headers()["cache-control"], "private, no-store");
     assert_eq!(me.headers()["vary"], "Authorization");
     let etag = me.headers()["etag"].to_str().expect("etag").to_owned();
     let again = app

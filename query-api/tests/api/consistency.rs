@@ -117,3 +117,76 @@ async fn a_malformed_token_is_400() {
         assert_eq!(problem_fields(&body), ["Consistency-Token"], "{token}");
     }
 }
+
+#[tokio::test]
+async fn pending_foreign_and_unknown_streams_get_the_same_answer_naming_no_version() {
+    let app = spawn_app_with(|s| s.consistency_wait = Duration::from_millis(200)).await;
+    let someone_elses = Uuid::now_v7();
+    app.set_stream_version(someone_elses, 7).await;
+    let tokens = [
+        format!("{someone_elses}:8"),
+        format!("{someone_elses}:999999"),
+        format!("{}:1", Uuid::now_v7()),
+    ];
+    let mut bodies = Vec::new();
+    for token in &tokens {
+        let response = app
+            .get_with("/v1/categories", None, &[("Consistency-Token", token)])
+            .await;
+        assert_eq!(
+            response.status(),
+            StatusCode::SERVICE_UNAVAILABLE,
+            "{token}"
+        );
+        assert_eq!(response.headers()["retry-after"], "1");
+        let body: serde_json::Value = response.json().await.expect("problem");
+        let detail = body["detail"].as_str().expect("detail");
+        assert!(!detail.chars().any(|c| c.is_ascii_digit()), "{detail}");
+        assert!(
+            !body.to_string().contains(&someone_elses.to_string()),
+            "{body}"
+        );
+        bodies.push(body);
+    }
+    assert!(
+        bodies.windows(2).all(|pair| pair[0] == pair[1]),
+        "{bodies:?}"
+    );
+}
+
+#[tokio::test]
+async fn beyond_the_waiter_cap_requests_are_refused_at_once() {
+    let app = spawn_app_with(|s| {
+        s.consistency_wait = Duration::from_millis(1_500);
+        s.max_consistency_waiters = 2;
+    })
+    .await;
+    let token = format!("{}:1", Uuid::now_v7());
+    let requests = (0..6).map(|_| {
+        let token = token.clone();
+        let app = &app;
+        async move {
+            let response = app
+                .get_with("/v1/categories", None, &[("Consistency-Token", &token)])
+                .await;
+            let status = response.status();
+            let body: serde_json::Value = response.json().await.expect("problem");
+            (status, body["code"].as_str().unwrap_or_default().to_owned())
+        }
+    });
+    let answers = futures::future::join_all(requests).await;
+    let refused = answers
+        .iter()
+        .filter(|(_, code)| code == "too_many_waiting")
+        .count();
+    let timed_out = answers
+        .iter()
+        .filter(|(_, code)| code == "not_yet_consistent")
+        .count();
+    assert!(
+        answers
+            .iter()
+            .all(|(status, _)| *status == StatusCode::SERVICE_UNAVAILABLE)
+    );
+    assert_eq!((refused, timed_out), (4, 2), "{answers:?}");
+}

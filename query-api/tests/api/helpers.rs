@@ -38,6 +38,7 @@ pub fn test_settings(db: &TestDatabase) -> Settings {
         database: db.settings("query-api-test"),
         jwt_secret: SecretString::from(JWT_SECRET.to_owned()),
         consistency_wait: Duration::from_secs(2),
+        max_consistency_waiters: 1_000,
         schema_cache: Duration::from_millis(200),
         // Off: most tests write rows and read them back at once; `listing_cache.rs` turns it on.
         listing_cache: Duration::ZERO,

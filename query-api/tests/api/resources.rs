@@ -50,7 +50,7 @@ async fn drafts_and_archived_products_are_hidden_except_from_their_seller_and_ad
         for (user, role) in [(&seller, "seller"), (&admin, "admin")] {
             let response = app.get_as(&path, &app.token(user.id, role)).await;
             assert_eq!(response.status(), StatusCode::OK, "{status}: {role}");
-            assert_eq!(response.headers()["cache-control"], "private, no-cache");
+            assert_eq!(response.headers()["cache-control"], "private, no-store");
             let body: serde_json::Value = response.json().await.expect("body");
             assert_eq!(body["status"], status);
         }
@@ -135,7 +135,7 @@ async fn users_me_needs_a_token_and_shows_the_callers_account() {
         .get_as("/v1/users/me", &app.token(user.id, "seller"))
         .await;
     assert_eq!(response.status(), StatusCode::OK);
-    assert_eq!(response.headers()["cache-control"], "private, no-cache");
+    assert_eq!(response.headers()["cache-control"], "private, no-store");
     assert_eq!(response.headers()["vary"], "Authorization");
     let body: serde_json::Value = response.json().await.expect("body");
     assert_eq!(body["id"], user.id.to_string());
