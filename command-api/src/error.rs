@@ -187,7 +187,8 @@ impl ResponseError for ApiError {
         if problem.status >= 500 {
             let error = chain(self);
             if problem.status == 503 {
-                tracing::warn!(error, "request failed: database unavailable");
+                // Shed or unavailable, not broken: the database, the broker or a full hash queue.
+                tracing::warn!(error, "request shed with 503");
             } else {
                 tracing::error!(error, "request failed");
             }

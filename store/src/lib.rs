@@ -14,7 +14,7 @@ pub mod publication;
 pub mod reservations;
 pub mod throttle;
 
-pub use aggregate::{Loaded, SNAPSHOT_EVERY, load, save_snapshot};
+pub use aggregate::{Loaded, SNAPSHOT_EVERY, load, load_from_events, save_snapshot};
 pub use error::StoreError;
 pub use events::{EventMetadata, NewEvent, RecordedEvent, append, load_stream};
 

@@ -79,12 +79,13 @@ impl Caller {
 
     /// The actor as of now: role and status come from the user's stream, not the token, so a
     /// deactivation or role change takes effect at once. A token for an account that does not
-    /// exist (or for an id that is not a user's) is refused.
+    /// exist (or for an id that is not a user's) is refused. Folded from the events alone: a
+    /// snapshot row is not trusted with who may do what.
     pub async fn resolve(&self, client: &impl GenericClient) -> Result<Actor, ApiError> {
         let Some(claims) = &self.claims else {
             return Ok(Actor::Anonymous);
         };
-        let user = match store::load::<User>(client, claims.sub).await {
+        let user = match store::load_from_events::<User>(client, claims.sub).await {
             Ok(user) => user,
             Err(StoreError::WrongStreamType { .. }) => return Err(ApiError::Unauthenticated),
             Err(error) => return Err(error.into()),

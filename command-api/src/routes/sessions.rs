@@ -83,7 +83,8 @@ pub async fn sign_in(
         Ok(email) => match store::reservations::user_for_email(&**client, email.as_str()).await? {
             Some(user_id) => {
                 let hash = store::credentials::password_hash(&**client, user_id).await?;
-                let user = store::load::<User>(&**client, user_id).await?;
+                // From the events alone: the role in the token must not come from a forgeable snapshot.
+                let user = store::load_from_events::<User>(&**client, user_id).await?;
                 hash.map(|hash| (user.state, hash))
             }
             None => None,

@@ -272,3 +272,49 @@ async fn every_answer_carries_the_security_headers() {
         assert_eq!(headers["cache-control"], "no-store");
     }
 }
+
+#[tokio::test]
+async fn a_forged_snapshot_does_not_make_anyone_an_admin() {
+    let app = spawn_app().await;
+    let mallory = app.register("mallory@example.com").await;
+    let victim = app.register("victim@example.com").await;
+    // Whoever can write es.snapshots (the writer role can) writes an admin state for themselves.
+    let forged = domain::user::UserState {
+        id: Some(mallory),
+        email: Some(domain::values::Email::parse("mallory@example.com").unwrap()),
+        display_name: Some(domain::values::DisplayName::parse("Mallory").unwrap()),
+        role: domain::values::Role::Admin,
+        active: true,
+    };
+    let client = app.db.connect().await.unwrap();
+    client
+        .execute(
+            "INSERT INTO es.snapshots (stream_id, stream_type, version, snapshot_key, state)
+             VALUES ($1, 'user', 1, $2, $3)",
+            &[
+                &mallory,
+                &domain::SNAPSHOT_KEY,
+                &serde_json::to_value(&forged).unwrap(),
+            ],
+        )
+        .await
+        .unwrap();
+    let token = app.login("mallory@example.com", PASSWORD).await;
+    let promote = json!({ "role": "admin" });
+    for target in [mallory, victim] {
+        let response = app
+            .send(
+                Method::PUT,
+                &format!("/v1/users/{target}/role"),
+                Some(&token),
+                Some(&promote),
+                &[],
+            )
+            .await;
+        assert_eq!(
+            response.status(),
+            StatusCode::FORBIDDEN,
+            "promoting {target}"
+        );
+    }
+}
