@@ -78,7 +78,7 @@ LABEL org.opencontainers.image.title="cloudcommerce" \
 COPY --from=builder /out/ /
 ENV CC_LOG_FORMAT=json
 USER 65532:65532
-# 8080: HTTP of command-api and query-api; 9090: admin HTTP of the projector.
+# 8080: HTTP of command-api and query-api; 9090: admin HTTP (/metrics, readiness) of all three.
 EXPOSE 8080 9090
 # No ENTRYPOINT: the binaries are on PATH and each Deployment/Job sets its own `command`
 # (k8s/base/*), so `docker run IMAGE query-api` works too. The default is the write API.

@@ -41,7 +41,7 @@ async fn write_side(
         scenarios::command_write::run(&command_api.base_url, &ceiling_url, run::ADMIN, size)
             .await?,
     );
-    let metrics = reqwest::get(format!("{}/metrics", command_api.base_url))
+    let metrics = reqwest::get(format!("{}/metrics", command_api.admin_url))
         .await?
         .text()
         .await?;

@@ -28,6 +28,8 @@ pub fn free_port() -> anyhow::Result<u16> {
 pub struct Service {
     pub name: &'static str,
     pub base_url: String,
+    /// The APIs' admin listener (`/metrics`); the projector serves everything on `base_url`.
+    pub admin_url: String,
     child: Child,
 }
 
@@ -39,11 +41,13 @@ impl Service {
         env: &[(String, String)],
     ) -> anyhow::Result<Self> {
         let port = free_port()?;
+        let admin_port = free_port()?;
         let mut command = Command::new(binary(name));
         command
             .args(args)
             .env("CC_HTTP__HOST", "127.0.0.1")
             .env("CC_HTTP__PORT", port.to_string())
+            .env("CC_HTTP__ADMIN_PORT", admin_port.to_string())
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())
             .stderr(Stdio::inherit());
@@ -56,6 +60,7 @@ impl Service {
         let service = Self {
             name,
             base_url: format!("http://127.0.0.1:{port}"),
+            admin_url: format!("http://127.0.0.1:{admin_port}"),
             child,
         };
         service.wait_ready(Duration::from_secs(60)).await?;

@@ -56,7 +56,8 @@ class Stack:
         self.home = root / ".dev" / "faults"
         self.logs = self.home / "logs"
         self.bin = root / "target" / "debug"
-        pg_port, broker_port, command_port, query_port, projector_port = free_ports(5)
+        (pg_port, broker_port, command_port, query_port, projector_port,
+         command_admin_port, query_admin_port) = free_ports(7)
         self.pg = Postgres(self.home, pg_port, self.logs)
         self.broker_port = broker_port
         self.bootstrap = f"127.0.0.1:{broker_port}"
@@ -69,6 +70,7 @@ class Stack:
                                self.logs / "command-api.log", self.service_env(command_port, {
                                    "CC_BOOTSTRAP_ADMIN__EMAIL": self.admin_email,
                                    "CC_BOOTSTRAP_ADMIN__PASSWORD": self.admin_password,
+                                   "CC_HTTP__ADMIN_PORT": str(command_admin_port),
                                    # Every writer signs up and signs in from 127.0.0.1: the
                                    # sign-up, per-network and hash-queue budgets (tested by
                                    # command-api's abuse tests) are lifted so they never shed this
@@ -89,7 +91,9 @@ class Stack:
         self.crashes: list[dict] = []
         self.window: Callable[[], str] = lambda: "start-up"
         self.query = Service("query-api", [str(self.bin / "query-api")],
-                             self.logs / "query-api.log", self.service_env(query_port, {}),
+                             self.logs / "query-api.log", self.service_env(query_port, {
+                                 "CC_HTTP__ADMIN_PORT": str(query_admin_port),
+                             }),
                              query_port)
 
     @property

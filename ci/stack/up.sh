@@ -49,13 +49,15 @@ export RUST_LOG="${RUST_LOG:-info}"
 
 "$BIN/command-api" migrate >>"$LOGS/migrate.log" 2>&1 || die_with_log "migrations failed" "$LOGS/migrate.log"
 
-# start_service NAME PORT COMMAND... : starts NAME unless it already runs, then waits for ready.
+# start_service NAME PORT ADMIN_PORT COMMAND... : starts NAME unless it already runs, then waits
+# for ready.
 start_service() {
-  local name="$1" port="$2"; shift 2
+  local name="$1" port="$2" admin_port="$3"; shift 3
   local pidfile="$RUN/$name.pid"
   if ! running "$pidfile"; then
     log "starting $name on 127.0.0.1:$port"
-    CC_HTTP__HOST=127.0.0.1 CC_HTTP__PORT="$port" nohup "$@" >>"$LOGS/$name.log" 2>&1 &
+    CC_HTTP__HOST=127.0.0.1 CC_HTTP__PORT="$port" CC_HTTP__ADMIN_PORT="$admin_port" \
+      nohup "$@" >>"$LOGS/$name.log" 2>&1 &
     echo $! >"$pidfile"
   fi
   WAIT_SECONDS=90 wait_while_running "$name to be ready" "$pidfile" "$LOGS/$name.log" \
@@ -63,16 +65,16 @@ start_service() {
 }
 
 CC_BOOTSTRAP_ADMIN__EMAIL="$DEV_ADMIN_EMAIL" CC_BOOTSTRAP_ADMIN__PASSWORD="$DEV_ADMIN_PASSWORD" \
-  start_service command-api "$COMMAND_API_PORT" "$BIN/command-api" serve
-start_service projector "$PROJECTOR_PORT" "$BIN/projector" run
-start_service query-api "$QUERY_API_PORT" "$BIN/query-api"
+  start_service command-api "$COMMAND_API_PORT" "$COMMAND_API_ADMIN_PORT" "$BIN/command-api" serve
+start_service projector "$PROJECTOR_PORT" "$PROJECTOR_PORT" "$BIN/projector" run
+start_service query-api "$QUERY_API_PORT" "$QUERY_API_ADMIN_PORT" "$BIN/query-api"
 
 cat >"$DEV/stack.env" <<ENV
 COMMAND_API_URL=http://127.0.0.1:$COMMAND_API_PORT
 QUERY_API_URL=http://127.0.0.1:$QUERY_API_PORT
 PROJECTOR_ADMIN_URL=http://127.0.0.1:$PROJECTOR_PORT
-COMMAND_API_METRICS_URL=http://127.0.0.1:$COMMAND_API_PORT/metrics
-QUERY_API_METRICS_URL=http://127.0.0.1:$QUERY_API_PORT/metrics
+COMMAND_API_METRICS_URL=http://127.0.0.1:$COMMAND_API_ADMIN_PORT/metrics
+QUERY_API_METRICS_URL=http://127.0.0.1:$QUERY_API_ADMIN_PORT/metrics
 PROJECTOR_METRICS_URL=http://127.0.0.1:$PROJECTOR_PORT/metrics
 KAFKA_BOOTSTRAP=127.0.0.1:$DEV_BROKER_PORT
 DATABASE_URL=$DATABASE_URL

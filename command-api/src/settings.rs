@@ -3,6 +3,7 @@
 //! | variable | default | meaning |
 //! |---|---|---|
 //! | `CC_HTTP__HOST` / `CC_HTTP__PORT` | `0.0.0.0` / `8080` | listen address (port 0 picks a free one) |
+//! | `CC_HTTP__ADMIN_HOST` / `CC_HTTP__ADMIN_PORT` | `CC_HTTP__HOST` / `9090` | admin listener: `/metrics`, `/health/live`, `/health/ready`, for monitoring only |
 //! | `CC_HTTP__BODY_LIMIT_BYTES` | `65536` | larger request bodies get 413 |
 //! | `CC_HTTP__SHUTDOWN_TIMEOUT_SECS` | `20` | how long in-flight requests may take after SIGTERM |
 //! | `CC_HTTP__WORKERS` | number of cores | actix worker threads |
@@ -37,6 +38,8 @@ use secrecy::{ExposeSecret, SecretString};
 pub struct Settings {
     pub host: String,
     pub port: u16,
+    pub admin_host: String,
+    pub admin_port: u16,
     pub body_limit_bytes: usize,
     pub shutdown_timeout: Duration,
     pub workers: Option<usize>,
@@ -135,8 +138,11 @@ impl Settings {
             }
             _ => None,
         };
+        let host = env::string_or("CC_HTTP__HOST", "0.0.0.0");
         Ok(Self {
-            host: env::string_or("CC_HTTP__HOST", "0.0.0.0"),
+            admin_host: env::string_or("CC_HTTP__ADMIN_HOST", &host),
+            admin_port: env::or("CC_HTTP__ADMIN_PORT", 9090)?,
+            host,
             port: env::or("CC_HTTP__PORT", 8080)?,
             body_limit_bytes: env::or("CC_HTTP__BODY_LIMIT_BYTES", 64 * 1024)?,
             shutdown_timeout: Duration::from_secs(env::or("CC_HTTP__SHUTDOWN_TIMEOUT_SECS", 20)?),

@@ -22,7 +22,9 @@ use crate::{
 
 pub struct Application {
     port: u16,
-    server: Server,
+    admin_port: u16,
+    /// The public API, then the admin listener: stopped in that order.
+    servers: Vec<Server>,
     relay: Option<(watch::Sender<bool>, JoinHandle<()>)>,
 }
 
@@ -99,15 +101,35 @@ impl Application {
         let scaffold = Scaffold {
             openapi: Some(openapi::document()),
             pool: pool.clone(),
+            serves_metrics: false,
         };
+        let public_state = state.clone();
         let server = server::serve(listener, &options, scaffold, move |config| {
             config
-                .app_data(state.clone())
+                .app_data(public_state.clone())
                 .app_data(verifier.clone())
                 .app_data(fingerprint_key.clone())
                 .app_data(web::PayloadConfig::new(body_limit))
                 .configure(routes::configure);
         })?;
+        let (admin_listener, admin_port) = server::bind(&settings.admin_host, settings.admin_port)?;
+        let admin = server::serve(
+            admin_listener,
+            &ServerOptions {
+                workers: Some(1),
+                shutdown_timeout: settings.shutdown_timeout,
+            },
+            Scaffold {
+                openapi: None,
+                pool: pool.clone(),
+                serves_metrics: true,
+            },
+            move |config| {
+                config
+                    .app_data(state.clone())
+                    .configure(routes::configure_admin);
+            },
+        )?;
 
         tokio::spawn(purge_idempotency_keys(pool.clone()));
         tokio::spawn(throttle::sweep_forever(pool.clone()));
@@ -129,7 +151,8 @@ impl Application {
         };
         Ok(Self {
             port,
-            server,
+            admin_port,
+            servers: vec![server, admin],
             relay,
         })
     }
@@ -138,10 +161,15 @@ impl Application {
         self.port
     }
 
+    /// The admin listener's port (`/metrics`, readiness).
+    pub fn admin_port(&self) -> u16 {
+        self.admin_port
+    }
+
     /// Serves until SIGINT/SIGTERM, then stops accepting, lets in-flight requests finish,
     /// stops the relay and flushes the producer.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
-        server::until_stopped(self.server).await?;
+        server::until_stopped(self.servers).await?;
         if let Some((stop, task)) = self.relay {
             let _ = stop.send(true);
             let _ = tokio::time::timeout(Duration::from_secs(15), task).await;

@@ -17,6 +17,8 @@ pub fn command_api(db: &TestDatabase, topics: &Topics) -> command_api::settings:
     command_api::settings::Settings {
         host: "127.0.0.1".to_owned(),
         port: 0,
+        admin_host: "127.0.0.1".to_owned(),
+        admin_port: 0,
         body_limit_bytes: 64 * 1024,
         shutdown_timeout: Duration::from_secs(5),
         workers: Some(2),
@@ -68,6 +70,8 @@ pub fn query_api(db: &TestDatabase) -> query_api::settings::Settings {
     query_api::settings::Settings {
         host: "127.0.0.1".to_owned(),
         port: 0,
+        admin_host: "127.0.0.1".to_owned(),
+        admin_port: 0,
         shutdown_timeout: Duration::from_secs(1),
         workers: Some(2),
         database: db.settings("query-api-e2e"),

@@ -15,6 +15,7 @@ use actix_web::{
 };
 use anyhow::Context;
 use deadpool_postgres::Pool;
+use futures::StreamExt;
 use metrics_exporter_prometheus::PrometheusHandle;
 
 use crate::{health, http_metrics, input_guard, pool_metrics, problem, prometheus, request_span};
@@ -35,6 +36,9 @@ pub struct Scaffold {
     pub openapi: Option<serde_json::Value>,
     /// The service's pool, whose gauges `/metrics` samples.
     pub pool: Pool,
+    /// Whether this listener serves `/metrics`: the admin listener does, a public API does not
+    /// (what the process is doing is for its operators, not for whoever can reach the API).
+    pub serves_metrics: bool,
 }
 
 /// A service's OpenAPI document, rendered once at start-up.
@@ -92,6 +96,7 @@ where
         handle: prometheus::install(),
         pool: scaffold.pool,
     });
+    let serves_metrics = scaffold.serves_metrics;
     let mut server = HttpServer::new(move || {
         let mut app = App::new()
             .wrap(from_fn(input_guard::reject_unreadable_text))
@@ -101,8 +106,10 @@ where
             .wrap(from_fn(request_span::instrument))
             .configure(problem::extractor_configs)
             .app_data(scrape.clone())
-            .route("/health/live", web::get().to(health::live))
-            .route("/metrics", web::get().to(metrics));
+            .route("/health/live", web::get().to(health::live));
+        if serves_metrics {
+            app = app.route("/metrics", web::get().to(metrics));
+        }
         if let Some(document) = &openapi {
             app = app
                 .app_data(web::Data::new(document.clone()))
@@ -135,16 +142,22 @@ async fn openapi_document(document: web::Data<OpenApiDocument>) -> HttpResponse 
 }
 
 /// Serves until the process is asked to stop, then stops accepting connections and lets
-/// in-flight requests finish within the server's shutdown timeout. Returns early if the server
-/// fails on its own.
-pub async fn until_stopped(server: Server) -> anyhow::Result<()> {
-    let handle = server.handle();
-    let mut server = tokio::spawn(server);
+/// in-flight requests finish within each server's shutdown timeout, in the order given (the
+/// public API first, so the admin listener reports on the drain until it is done). Returns
+/// early if a server fails on its own.
+pub async fn until_stopped(servers: Vec<Server>) -> anyhow::Result<()> {
+    let handles: Vec<_> = servers.iter().map(Server::handle).collect();
+    let mut running: futures::stream::FuturesUnordered<_> =
+        servers.into_iter().map(tokio::spawn).collect();
     tokio::select! {
-        result = &mut server => result??,
+        Some(result) = running.next() => result??,
         () = crate::shutdown::signal() => {
-            handle.stop(true).await;
-            server.await??;
+            for handle in &handles {
+                handle.stop(true).await;
+            }
+            while let Some(result) = running.next().await {
+                result??;
+            }
         }
     }
     Ok(())

@@ -35,6 +35,7 @@ pub fn server(listener: TcpListener, pool: Pool, kafka: &KafkaSettings) -> anyho
     let scaffold = Scaffold {
         openapi: None,
         pool,
+        serves_metrics: true,
     };
     server::serve(listener, &options, scaffold, move |config| {
         config

@@ -17,7 +17,9 @@ use crate::{
 
 pub struct Application {
     port: u16,
-    server: Server,
+    admin_port: u16,
+    /// The public API, then the admin listener: stopped in that order.
+    servers: Vec<Server>,
 }
 
 impl std::fmt::Debug for Application {
@@ -56,8 +58,28 @@ impl Application {
         };
         let scaffold = Scaffold {
             openapi: Some(openapi::document()),
-            pool,
+            pool: pool.clone(),
+            serves_metrics: false,
         };
+        let (admin_listener, admin_port) = server::bind(&settings.admin_host, settings.admin_port)?;
+        let admin_state = state.clone();
+        let admin = server::serve(
+            admin_listener,
+            &ServerOptions {
+                workers: Some(1),
+                shutdown_timeout: settings.shutdown_timeout,
+            },
+            Scaffold {
+                openapi: None,
+                pool,
+                serves_metrics: true,
+            },
+            move |config| {
+                config
+                    .app_data(admin_state.clone())
+                    .route("/health/ready", web::get().to(health::ready));
+            },
+        )?;
         let server = server::serve(listener, &options, scaffold, move |config| {
             config
                 .app_data(state.clone())
@@ -84,16 +106,25 @@ impl Application {
                         ),
                 );
         })?;
-        Ok(Self { port, server })
+        Ok(Self {
+            port,
+            admin_port,
+            servers: vec![server, admin],
+        })
     }
 
     pub fn port(&self) -> u16 {
         self.port
     }
 
+    /// The admin listener's port (`/metrics`, readiness).
+    pub fn admin_port(&self) -> u16 {
+        self.admin_port
+    }
+
     /// Serves until SIGINT/SIGTERM, then stops accepting and lets in-flight requests finish.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
-        server::until_stopped(self.server).await?;
+        server::until_stopped(self.servers).await?;
         tracing::info!("query-api stopped");
         Ok(())
     }

@@ -8,7 +8,8 @@ pub mod users;
 
 use actix_web::web;
 
-/// Mounts every route; the scaffold adds `/health/live`, `/metrics`, `/openapi.json` and the 404.
+/// Mounts every route; the scaffold adds `/health/live`, `/openapi.json` and the 404.
+/// `/health/ready` stays here too, for load balancers that check the API port.
 pub fn configure(config: &mut web::ServiceConfig) {
     config
         .route("/health/ready", web::get().to(health::ready))
@@ -36,4 +37,9 @@ pub fn configure(config: &mut web::ServiceConfig) {
                     web::post().to(products::unpublish),
                 ),
         );
+}
+
+/// The admin listener's own route; the scaffold adds `/health/live` and `/metrics`.
+pub fn configure_admin(config: &mut web::ServiceConfig) {
+    config.route("/health/ready", web::get().to(health::ready));
 }

@@ -318,3 +318,25 @@ async fn a_forged_snapshot_does_not_make_anyone_an_admin() {
         );
     }
 }
+
+#[tokio::test]
+async fn metrics_are_served_on_the_admin_listener_only() {
+    let app = spawn_app().await;
+    let public = app.http.get(app.url("/metrics")).send().await.unwrap();
+    assert_eq!(public.status(), StatusCode::NOT_FOUND);
+    let admin = app
+        .http
+        .get(app.admin_url("/metrics"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(admin.status(), StatusCode::OK);
+    assert!(admin.text().await.unwrap().contains("# TYPE"));
+    let ready = app
+        .http
+        .get(app.admin_url("/health/ready"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ready.status(), StatusCode::OK);
+}

@@ -18,6 +18,8 @@ pub const PASSWORD: &str = "a-long-enough-password";
 #[derive(Debug)]
 pub struct TestApp {
     pub address: String,
+    /// The admin listener (`/metrics`, readiness).
+    pub admin_address: String,
     pub db: TestDatabase,
     pub topics: Topics,
     pub http: reqwest::Client,
@@ -27,6 +29,8 @@ pub fn test_settings(db: &TestDatabase, topics: &Topics) -> Settings {
     Settings {
         host: "127.0.0.1".to_owned(),
         port: 0,
+        admin_host: "127.0.0.1".to_owned(),
+        admin_port: 0,
         body_limit_bytes: 64 * 1024,
         shutdown_timeout: Duration::from_secs(5),
         workers: Some(2),
@@ -67,9 +71,11 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
         .await
         .expect("application builds");
     let address = format!("http://127.0.0.1:{}", app.port());
+    let admin_address = format!("http://127.0.0.1:{}", app.admin_port());
     tokio::spawn(app.run_until_stopped());
     TestApp {
         address,
+        admin_address,
         db,
         topics,
         http: reqwest::Client::new(),
@@ -77,6 +83,10 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
 }
 
 impl TestApp {
+    pub fn admin_url(&self, path: &str) -> String {
+        format!("{}{path}", self.admin_address)
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.address)
     }

@@ -76,7 +76,12 @@ async fn metrics_expose_every_documented_series_after_traffic() {
     // The relay publishes (and samples its backlog) on its own schedule after the commits.
     let deadline = Instant::now() + Duration::from_secs(30);
     let (text, missing) = loop {
-        let text = app.http.get(app.url("/metrics")).send().await.unwrap();
+        let text = app
+            .http
+            .get(app.admin_url("/metrics"))
+            .send()
+            .await
+            .unwrap();
         let text = text.text().await.unwrap();
         let missing = testkit::metrics::missing(&text, &expected);
         if missing.is_empty() || Instant::now() > deadline {

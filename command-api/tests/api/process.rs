@@ -17,6 +17,8 @@ use crate::helpers::PASSWORD;
 struct Server {
     child: Child,
     base: String,
+    /// The admin listener (`/metrics`).
+    admin: String,
 }
 
 fn free_port() -> u16 {
@@ -46,10 +48,12 @@ fn start_with(
     port: u16,
     extra: &[(&str, &str)],
 ) -> Server {
+    let admin_port = free_port();
     let child = Command::new(env!("CARGO_BIN_EXE_command-api"))
         .arg("serve")
         .env("CC_HTTP__HOST", "127.0.0.1")
         .env("CC_HTTP__PORT", port.to_string())
+        .env("CC_HTTP__ADMIN_PORT", admin_port.to_string())
         .env("CC_HTTP__WORKERS", "2")
         .env("CC_DATABASE__URL", &db.url)
         .env("CC_KAFKA__BOOTSTRAP_SERVERS", testkit::kafka_bootstrap())
@@ -69,6 +73,7 @@ fn start_with(
     Server {
         child,
         base: format!("http://127.0.0.1:{port}"),
+        admin: format!("http://127.0.0.1:{admin_port}"),
     }
 }
 
@@ -123,7 +128,7 @@ async fn sign_ups(base: &str, prefix: &str, n: usize) -> Vec<Option<StatusCode>>
 
 /// The `relay_active` gauge of a running server.
 async fn relay_active(server: &Server) -> f64 {
-    let text = reqwest::get(format!("{}/metrics", server.base))
+    let text = reqwest::get(format!("{}/metrics", server.admin))
         .await
         .unwrap()
         .text()
@@ -308,7 +313,7 @@ async fn a_sign_up_flood_is_shed_with_503_and_a_sign_in_still_gets_an_answer() {
     assert!(shed > 0 && created > 0, "created {created}, shed {shed}");
     // Shed sign-ups changed nothing.
     assert_eq!(registered_count(&db).await, created + 1);
-    let metrics = reqwest::get(format!("{}/metrics", server.base))
+    let metrics = reqwest::get(format!("{}/metrics", server.admin))
         .await
         .unwrap()
         .text()

@@ -111,13 +111,3 @@ async fn read_model(state: &AppState) -> Result<Checked, ApiError> {
         freshness,
     })
 }
-
-#[utoipa::path(get, path = "/metrics", tag = "operations",
-    responses((status = 200, description = "Prometheus text format")))]
-/// Served by the platform scaffold (`platform::server`, with the pool gauges sampled at scrape
-/// time); declared here so that the document lists it. Not routed.
-pub async fn metrics() -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("text/plain; version=0.0.4")
-        .finish()
-}

@@ -14,7 +14,7 @@ use crate::routes::{audit, categories, health, products, users};
     paths(
         products::list, products::detail, categories::list, users::me,
         audit::product_events, audit::user_events, audit::product_state,
-        health::live, health::ready, health::metrics, openapi_json,
+        health::live, health::ready, openapi_json,
     ),
     components(schemas(ProblemDoc, FieldErrorDoc)),
     modifiers(&BearerAuth),

@@ -23,6 +23,8 @@ const JWT_SECRET: &str = "test-secret-that-is-at-least-32-bytes-long";
 #[derive(Debug)]
 pub struct TestApp {
     pub address: String,
+    /// The admin listener (`/metrics`, readiness).
+    pub admin_address: String,
     pub db: TestDatabase,
     pub client: tokio_postgres::Client,
     pub http: reqwest::Client,
@@ -33,6 +35,8 @@ pub fn test_settings(db: &TestDatabase) -> Settings {
     Settings {
         host: "127.0.0.1".to_owned(),
         port: 0,
+        admin_host: "127.0.0.1".to_owned(),
+        admin_port: 0,
         shutdown_timeout: Duration::from_secs(1),
         workers: Some(2),
         database: db.settings("query-api-test"),
@@ -74,9 +78,11 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
         .await
         .expect("application builds");
     let address = format!("http://127.0.0.1:{}", app.port());
+    let admin_address = format!("http://127.0.0.1:{}", app.admin_port());
     tokio::spawn(app.run_until_stopped());
     TestApp {
         address,
+        admin_address,
         db,
         client,
         http: reqwest::Client::new(),
@@ -174,6 +180,10 @@ pub struct AuditRow {
 }
 
 impl TestApp {
+    pub fn admin_url(&self, path: &str) -> String {
+        format!("{}{path}", self.admin_address)
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.address)
     }

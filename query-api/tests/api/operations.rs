@@ -153,11 +153,12 @@ async fn openapi_lists_every_route() {
         "/v1/audit/users/{id}/events",
         "/health/live",
         "/health/ready",
-        "/metrics",
         "/openapi.json",
     ] {
         assert!(paths.contains_key(path), "{path} is documented");
     }
+    // Operators' endpoints live on the admin listener, not in the public contract.
+    assert!(!paths.contains_key("/metrics"));
     let params: Vec<&str> = document["paths"]["/v1/products"]["get"]["parameters"]
         .as_array()
         .expect("parameters")
@@ -231,7 +232,17 @@ async fn metrics_expose_every_documented_series_after_traffic() {
     assert!(expected.len() >= 8, "documented: {expected:?}");
     // The freshness gauge is set by readiness checks, which the kubelet makes every few seconds.
     app.get("/health/ready").await;
-    let response = app.get("/metrics").await;
+    assert_eq!(
+        app.get("/metrics").await.status(),
+        StatusCode::NOT_FOUND,
+        "not on the API port"
+    );
+    let response = app
+        .http
+        .get(app.admin_url("/metrics"))
+        .send()
+        .await
+        .expect("scrape");
     assert_eq!(response.status(), StatusCode::OK);
     let text = response.text().await.expect("text");
     let missing = testkit::metrics::missing(&text, &expected);
