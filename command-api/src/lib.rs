@@ -6,6 +6,7 @@ pub mod auth;
 pub mod bootstrap;
 pub mod command;
 pub mod error;
+pub mod housekeeping;
 pub mod metrics;
 pub mod relay;
 pub mod republish;

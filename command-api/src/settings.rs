@@ -115,6 +115,14 @@ impl Default for HashQueue {
 }
 
 impl HashQueue {
+    /// A queue that never sheds: for test processes, where many servers share one queue.
+    pub fn unbounded() -> Self {
+        Self {
+            waiting_per_core: usize::MAX / 1024,
+            max_wait: Duration::from_secs(3600),
+        }
+    }
+
     fn from_env() -> anyhow::Result<Self> {
         let d = Self::default();
         let max_wait_ms = u64::try_from(d.max_wait.as_millis()).unwrap_or(u64::MAX);

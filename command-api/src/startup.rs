@@ -4,7 +4,6 @@
 use std::time::Duration;
 
 use actix_web::{dev::Server, web};
-use deadpool_postgres::Pool;
 use platform::{
     server::{self, Scaffold, ServerOptions},
     token::{TokenIssuer, TokenVerifier},
@@ -12,7 +11,8 @@ use platform::{
 use tokio::{sync::watch, task::JoinHandle};
 
 use crate::{
-    auth::{password, throttle},
+    auth::password,
+    housekeeping,
     relay::{Relay, RelayOptions},
     request::FingerprintKey,
     routes::{self, openapi},
@@ -44,26 +44,6 @@ pub async fn migrate(settings: &platform::db::DbSettings) -> anyhow::Result<usiz
     drop(client);
     let _ = driver.await;
     Ok(applied?)
-}
-
-/// Deletes idempotency records past their 24 hours, hourly. Every replica may run it: the
-/// DELETE is idempotent and cheap on the `created_at` index.
-async fn purge_idempotency_keys(pool: Pool) {
-    let mut every_hour = tokio::time::interval(Duration::from_secs(3600));
-    loop {
-        every_hour.tick().await;
-        let purged = match pool.get().await {
-            Ok(client) => store::idempotency::purge_expired(&**client)
-                .await
-                .map_err(anyhow::Error::from),
-            Err(e) => Err(e.into()),
-        };
-        match purged {
-            Ok(count) if count > 0 => tracing::info!(count, "purged expired idempotency keys"),
-            Ok(_) => {}
-            Err(e) => tracing::warn!(error = format!("{e:#}"), "purging idempotency keys failed"),
-        }
-    }
 }
 
 impl Application {
@@ -112,18 +92,11 @@ impl Application {
                 .app_data(web::PayloadConfig::new(body_limit))
                 .configure(routes::configure);
         })?;
-        let (admin_listener, admin_port) = server::bind(&settings.admin_host, settings.admin_port)?;
-        let admin = server::serve(
-            admin_listener,
-            &ServerOptions {
-                workers: Some(1),
-                shutdown_timeout: settings.shutdown_timeout,
-            },
-            Scaffold {
-                openapi: None,
-                pool: pool.clone(),
-                serves_metrics: true,
-            },
+        let (admin, admin_port) = server::serve_admin(
+            &settings.admin_host,
+            settings.admin_port,
+            settings.shutdown_timeout,
+            pool.clone(),
             move |config| {
                 config
                     .app_data(state.clone())
@@ -131,8 +104,7 @@ impl Application {
             },
         )?;
 
-        tokio::spawn(purge_idempotency_keys(pool.clone()));
-        tokio::spawn(throttle::sweep_forever(pool.clone()));
+        housekeeping::spawn(&pool);
         let relay = if settings.relay_enabled {
             let options = RelayOptions {
                 batch_size: settings.relay_batch_size,

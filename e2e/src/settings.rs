@@ -29,12 +29,8 @@ pub fn command_api(db: &TestDatabase, topics: &Topics) -> command_api::settings:
         fingerprint_key: None,
         trusted_proxy_hops: 0,
         auth_limits: command_api::settings::AuthLimits::default(),
-        // Tests share one process and one hash queue: never shed them (process.rs floods the
-        // real binary with a tight queue instead).
-        hash_queue: command_api::settings::HashQueue {
-            waiting_per_core: 10_000,
-            max_wait: Duration::from_secs(60),
-        },
+        // Tests share one process and one hash queue (process.rs floods the real binary).
+        hash_queue: command_api::settings::HashQueue::unbounded(),
         bootstrap_admin: Some((
             ADMIN_EMAIL.to_owned(),
             SecretString::from(ADMIN_PASSWORD.to_owned()),

@@ -127,6 +127,32 @@ where
     Ok(server.run())
 }
 
+/// The admin listener an API opens beside its public one, on `host:port` (port 0 picks a free
+/// one): `/health/live`, `/metrics` and the service's `routes` (its readiness), one worker.
+/// Returns the server and its port.
+pub fn serve_admin<F>(
+    host: &str,
+    port: u16,
+    shutdown_timeout: Duration,
+    pool: Pool,
+    routes: F,
+) -> anyhow::Result<(Server, u16)>
+where
+    F: Fn(&mut web::ServiceConfig) + Clone + Send + 'static,
+{
+    let (listener, port) = bind(host, port)?;
+    let options = ServerOptions {
+        workers: Some(1),
+        shutdown_timeout,
+    };
+    let scaffold = Scaffold {
+        openapi: None,
+        pool,
+        serves_metrics: true,
+    };
+    Ok((serve(listener, &options, scaffold, routes)?, port))
+}
+
 /// `GET /metrics` in the Prometheus text format, with the pool gauges sampled now.
 async fn metrics(scrape: web::Data<Scrape>) -> HttpResponse {
     pool_metrics::sample(&scrape.pool);

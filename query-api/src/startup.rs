@@ -61,19 +61,12 @@ impl Application {
             pool: pool.clone(),
             serves_metrics: false,
         };
-        let (admin_listener, admin_port) = server::bind(&settings.admin_host, settings.admin_port)?;
         let admin_state = state.clone();
-        let admin = server::serve(
-            admin_listener,
-            &ServerOptions {
-                workers: Some(1),
-                shutdown_timeout: settings.shutdown_timeout,
-            },
-            Scaffold {
-                openapi: None,
-                pool,
-                serves_metrics: true,
-            },
+        let (admin, admin_port) = server::serve_admin(
+            &settings.admin_host,
+            settings.admin_port,
+            settings.shutdown_timeout,
+            pool,
             move |config| {
                 config
                     .app_data(admin_state.clone())

@@ -12,8 +12,6 @@
 //! Beyond a budget of the caller's own: 429 with `Retry-After`. Beyond the global budget: 503 with
 //! `Retry-After`, since the caller did nothing wrong.
 
-use std::time::Duration;
-
 use actix_web::http::StatusCode;
 use deadpool_postgres::Pool;
 use platform::Problem;
@@ -136,22 +134,4 @@ fn refusal(exceeded: Exceeded) -> ApiError {
         .with_detail(detail)
         .with_retry_after(exceeded.retry_after_secs)
         .into()
-}
-
-/// Deletes ended windows and expired trust once a minute. Every replica may run it: the DELETEs
-/// are idempotent and use the expiry indexes.
-pub async fn sweep_forever(pool: Pool) {
-    let mut every_minute = tokio::time::interval(Duration::from_secs(60));
-    loop {
-        every_minute.tick().await;
-        let swept = match pool.get().await {
-            Ok(client) => store::throttle::sweep(&**client)
-                .await
-                .map_err(anyhow::Error::from),
-            Err(e) => Err(e.into()),
-        };
-        if let Err(e) = swept {
-            tracing::warn!(error = format!("{e:#}"), "sweeping attempt windows failed");
-        }
-    }
 }

@@ -204,16 +204,16 @@ async fn stored_idempotency_fingerprints_cannot_be_recomputed_from_a_guessed_pas
     let app = spawn_app().await;
     let body =
         json!({ "email": "keyed@example.com", "password": PASSWORD, "display_name": "Keyed" });
-    let response = app
-        .send(
+    let sign_up = || {
+        app.send(
             Method::POST,
             "/v1/users",
             None,
             Some(&body),
             &[("idempotency-key", "keyed-1")],
         )
-        .await;
-    assert_eq!(response.status(), StatusCode::CREATED);
+    };
+    assert_eq!(sign_up().await.status(), StatusCode::CREATED);
     let raw = serde_json::to_vec(&body).unwrap();
     let client = app.db.connect().await.unwrap();
     let stored: Vec<u8> = client
@@ -234,16 +234,7 @@ async fn stored_idempotency_fingerprints_cannot_be_recomputed_from_a_guessed_pas
         "the fingerprint is a plain digest"
     );
     // It still recognises the same request: a replay answers as the first time did.
-    let again = app
-        .send(
-            Method::POST,
-            "/v1/users",
-            None,
-            Some(&body),
-            &[("idempotency-key", "keyed-1")],
-        )
-        .await;
-    assert_eq!(again.status(), StatusCode::CREATED);
+    assert_eq!(sign_up().await.status(), StatusCode::CREATED);
 }
 
 #[tokio::test]
