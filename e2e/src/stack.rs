@@ -19,6 +19,9 @@ pub struct Options {
     pub relay: bool,
     /// query-api's freshness bound for readiness.
     pub max_projection_lag: Duration,
+    /// Run each service as its production role (`cc_writer`, `cc_projector`, `cc_reader`), with
+    /// only the rights the migrations and the read-model DDL grant, instead of as the superuser.
+    pub least_privilege: bool,
 }
 
 impl Default for Options {
@@ -26,6 +29,7 @@ impl Default for Options {
         Self {
             relay: true,
             max_projection_lag: Duration::from_secs(30),
+            least_privilege: false,
         }
     }
 }
@@ -43,6 +47,8 @@ pub struct Stack {
     /// Base URL of the projector's admin listener (health, metrics), while it runs.
     pub projector_admin: String,
     projector: Option<(oneshot::Sender<()>, JoinHandle<anyhow::Result<()>>)>,
+    /// The role the projector connects as, when not the superuser.
+    projector_role: Option<&'static str>,
 }
 
 impl Stack {
@@ -54,10 +60,17 @@ impl Stack {
     /// [`Stack::start`] with some settings changed.
     pub async fn start_with(options: Options) -> Stack {
         platform::telemetry::init("warn");
+        if options.least_privilege {
+            // Before the migrations run, so that they grant the roles their rights.
+            ensure_service_roles().await;
+        }
         let db = TestDatabase::create().await.expect("test database");
         let topics = unique_topics();
         let mut command_settings = settings::command_api(&db, &topics);
         command_settings.relay_enabled = options.relay;
+        if options.least_privilege {
+            command_settings.database.url = url_as_role(&db.url, "cc_writer").into();
+        }
         let commands = command_api::startup::Application::build(command_settings)
             .await
             .expect("command-api builds");
@@ -71,10 +84,14 @@ impl Stack {
             http: reqwest::Client::new(),
             projector_admin: String::new(),
             projector: None,
+            projector_role: options.least_privilege.then_some("cc_projector"),
         };
         stack.start_projector().await;
         let mut query_settings = settings::query_api(&stack.db);
         query_settings.max_projection_lag = options.max_projection_lag;
+        if options.least_privilege {
+            query_settings.database.url = url_as_role(&stack.db.url, "cc_reader").into();
+        }
         let queries = query_api::startup::Application::build(query_settings)
             .await
             .expect("query-api builds");
@@ -85,10 +102,13 @@ impl Stack {
 
     /// Starts the projector (again); it consumes the stack's topics into its database.
     pub async fn start_projector(&mut self) {
-        let app =
-            projector::startup::Application::build(settings::projector(&self.db, &self.topics))
-                .await
-                .expect("projector builds");
+        let mut settings = settings::projector(&self.db, &self.topics);
+        if let Some(role) = self.projector_role {
+            settings.database.url = url_as_role(&self.db.url, role).into();
+        }
+        let app = projector::startup::Application::build(settings)
+            .await
+            .expect("projector builds");
         self.projector_admin = format!("http://127.0.0.1:{}", app.port());
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(app.run_until(async move {
@@ -223,3 +243,30 @@ pub fn consistency_token(response: &Response) -> String {
 }
 
 pub use testkit::eventually;
+
+/// `url` with its user replaced by `role` (the test cluster trusts loopback connections).
+pub fn url_as_role(url: &str, role: &str) -> String {
+    let (scheme, rest) = url.split_once("://").expect("a postgres:// URL");
+    let host = rest.rsplit_once('@').map_or(rest, |(_, host)| host);
+    format!("{scheme}://{role}@{host}")
+}
+
+/// Creates the three service roles in the test cluster once; they outlive the test databases,
+/// as roles do, and every later database's migrations grant them their rights.
+async fn ensure_service_roles() {
+    let (client, connection) =
+        tokio_postgres::connect(&testkit::database::admin_url(), tokio_postgres::NoTls)
+            .await
+            .expect("admin connection");
+    tokio::spawn(connection);
+    for role in ["cc_writer", "cc_projector", "cc_reader"] {
+        // Two tests creating a role at once: the loser's duplicate is as good as its own.
+        let created = client
+            .batch_execute(&format!(
+                "DO $$ BEGIN CREATE ROLE {role} LOGIN; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$;
+                 ALTER ROLE {role} LOGIN"
+            ))
+            .await;
+        created.expect("creating a service role");
+    }
+}

@@ -60,11 +60,28 @@ impl From<tokio_postgres::Error> for ApiError {
     }
 }
 
+/// SQLSTATE classes of a connection the server refuses: invalid authorization, unknown catalog.
+fn refuses_login(code: &str) -> bool {
+    code.starts_with("28") || code.starts_with("3D")
+}
+
 impl From<deadpool_postgres::PoolError> for ApiError {
     fn from(error: deadpool_postgres::PoolError) -> Self {
         match error {
-            // A server that answered with an error code is judged like any query error.
-            deadpool_postgres::PoolError::Backend(e) if e.code().is_some() => e.into(),
+            // A server that answered with an error code is judged like any query error...
+            deadpool_postgres::PoolError::Backend(e)
+                if e.code().is_some_and(|c| !refuses_login(c.code())) =>
+            {
+                e.into()
+            }
+            // ...except a refused login or a missing database (class 28, 3D): our settings or the
+            // database's roles are wrong, which no client can fix, so it is an outage (503), and
+            // loud.
+            deadpool_postgres::PoolError::Backend(e) if e.code().is_some() => {
+                metrics::counter!(m::DB_UNAVAILABLE, "kind" => "login").increment(1);
+                tracing::error!(error = %e, "the database refuses our login");
+                Self::Unavailable("the database is unavailable".to_owned())
+            }
             other => {
                 metrics::counter!(m::DB_UNAVAILABLE, "kind" => "pool").increment(1);
                 tracing::warn!(error = %other, "no database connection");

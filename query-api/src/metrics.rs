@@ -20,7 +20,8 @@ pub const NOT_MODIFIED: &str = "query_not_modified_total";
 pub const SCHEMA_SWITCHES: &str = "query_read_schema_switches_total";
 
 /// Counter of database failures answered 503, by `kind`: `timeout` (statement timeout),
-/// `pool` (no connection in time, or none could be opened), `connection` (the server is
+/// `pool` (no connection in time, or none could be opened), `login` (the server refuses our role
+/// or database: misconfigured), `connection` (the server is
 /// shutting down, full, or the connection died), `schema` (the read schema vanished under us).
 pub const DB_UNAVAILABLE: &str = "query_db_unavailable_total";
 

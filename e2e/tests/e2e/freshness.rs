@@ -32,6 +32,7 @@ async fn events_that_never_reach_the_read_model_show_as_growing_lag_and_a_stale_
     let mut stack = Stack::start_with(Options {
         relay: false,
         max_projection_lag: Duration::from_secs(2),
+        ..Options::default()
     })
     .await;
     let (_, token) = stack.seller().await;

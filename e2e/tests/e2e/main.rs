@@ -9,4 +9,5 @@ mod process;
 mod projection;
 mod read_your_writes;
 mod rebuild;
+mod roles;
 mod tracing;
