@@ -3,6 +3,7 @@
 //! | variable | default | meaning |
 //! |---|---|---|
 //! | `CC_HTTP__HOST` / `CC_HTTP__PORT` | `0.0.0.0` / `8080` | listen address (port 0 picks a free one) |
+//! | `CC_HTTP__CORS_ALLOWED_ORIGINS` | empty (no CORS) | comma-separated browser origins allowed to call the API cross-origin |
 //! | `CC_HTTP__ADMIN_HOST` / `CC_HTTP__ADMIN_PORT` | `CC_HTTP__HOST` / `9090` | admin listener: `/metrics`, `/health/live`, `/health/ready`, for monitoring only |
 //! | `CC_HTTP__BODY_LIMIT_BYTES` | `65536` | larger request bodies get 413 |
 //! | `CC_HTTP__SHUTDOWN_TIMEOUT_SECS` | `20` | how long in-flight requests may take after SIGTERM |
@@ -40,6 +41,7 @@ pub struct Settings {
     pub port: u16,
     pub admin_host: String,
     pub admin_port: u16,
+    pub cors_origins: Vec<String>,
     pub body_limit_bytes: usize,
     pub shutdown_timeout: Duration,
     pub workers: Option<usize>,
@@ -150,6 +152,7 @@ impl Settings {
         Ok(Self {
             admin_host: env::string_or("CC_HTTP__ADMIN_HOST", &host),
             admin_port: env::or("CC_HTTP__ADMIN_PORT", 9090)?,
+            cors_origins: platform::server::cors_origins_from_env(),
             host,
             port: env::or("CC_HTTP__PORT", 8080)?,
             body_limit_bytes: env::or("CC_HTTP__BODY_LIMIT_BYTES", 64 * 1024)?,

@@ -77,6 +77,7 @@ impl Application {
         let options = ServerOptions {
             workers: settings.workers,
             shutdown_timeout: settings.shutdown_timeout,
+            cors_origins: settings.cors_origins.clone(),
         };
         let scaffold = Scaffold {
             openapi: Some(openapi::document()),

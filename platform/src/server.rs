@@ -7,10 +7,11 @@
 
 use std::{net::TcpListener, time::Duration};
 
+use actix_cors::Cors;
 use actix_web::{
     App, HttpResponse, HttpServer,
     dev::Server,
-    middleware::{DefaultHeaders, from_fn},
+    middleware::{Condition, DefaultHeaders, from_fn},
     web,
 };
 use anyhow::Context;
@@ -27,6 +28,9 @@ pub struct ServerOptions {
     pub workers: Option<usize>,
     /// How long in-flight requests may take after the stop was asked for.
     pub shutdown_timeout: Duration,
+    /// Browser origins allowed to call this listener cross-origin; empty (the default) answers
+    /// no CORS request, so browsers keep other sites' pages out.
+    pub cors_origins: Vec<String>,
 }
 
 /// What the scaffold serves on a service's behalf.
@@ -67,6 +71,38 @@ fn security_headers() -> DefaultHeaders {
         .add(("cache-control", "no-store"))
 }
 
+/// CORS for exactly `origins`: the methods and headers the APIs use, the answer headers a
+/// client needs to read (version, location, read-your-writes token, back-off), no cookies.
+fn cors(origins: &[String]) -> Cors {
+    origins
+        .iter()
+        .fold(Cors::default(), |cors, origin| cors.allowed_origin(origin))
+        .allowed_methods(["GET", "POST", "PUT", "PATCH", "DELETE"])
+        .allowed_headers([
+            "authorization",
+            "content-type",
+            "idempotency-key",
+            "if-match",
+            "if-none-match",
+            "consistency-token",
+            "x-correlation-id",
+            "traceparent",
+        ])
+        .expose_headers(["etag", "location", "consistency-token", "retry-after"])
+        .max_age(600)
+}
+
+/// `CC_HTTP__CORS_ALLOWED_ORIGINS`: comma-separated origins such as `https://shop.example`.
+pub fn cors_origins_from_env() -> Vec<String> {
+    std::env::var("CC_HTTP__CORS_ALLOWED_ORIGINS")
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|origin| !origin.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
 /// Binds `host:port` (port 0 picks a free one) and returns the listener with its port.
 pub fn bind(host: &str, port: u16) -> anyhow::Result<(TcpListener, u16)> {
     let listener =
@@ -97,10 +133,15 @@ where
         pool: scaffold.pool,
     });
     let serves_metrics = scaffold.serves_metrics;
+    let cors_origins = options.cors_origins.clone();
     let mut server = HttpServer::new(move || {
         let mut app = App::new()
             .wrap(from_fn(input_guard::reject_unreadable_text))
             .wrap(security_headers())
+            .wrap(Condition::new(
+                !cors_origins.is_empty(),
+                cors(&cors_origins),
+            ))
             .wrap(from_fn(http_metrics::record))
             // Outermost, so everything below (metrics, extractors, handlers) logs inside it.
             .wrap(from_fn(request_span::instrument))
@@ -144,6 +185,7 @@ where
     let options = ServerOptions {
         workers: Some(1),
         shutdown_timeout,
+        cors_origins: Vec::new(),
     };
     let scaffold = Scaffold {
         openapi: None,

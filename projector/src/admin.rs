@@ -31,6 +31,7 @@ pub fn server(listener: TcpListener, pool: Pool, kafka: &KafkaSettings) -> anyho
     let options = ServerOptions {
         workers: Some(1),
         shutdown_timeout: Duration::from_secs(5),
+        cors_origins: Vec::new(),
     };
     let scaffold = Scaffold {
         openapi: None,

@@ -9,6 +9,7 @@
 //! | `CC_DATABASE__POOL_SIZE`, `CC_DATABASE__STATEMENT_TIMEOUT_MS` | 16, 5000 | pool and per-statement bound |
 //! | `CC_DATABASE__ACQUIRE_TIMEOUT_MS` | 2000 | wait for a pooled connection before answering 503 |
 //! | `CC_AUTH__JWT_SECRET` | required | HS256 key shared with command-api, at least 32 bytes (secret) |
+//! | `CC_HTTP__CORS_ALLOWED_ORIGINS` | empty (no CORS) | comma-separated browser origins allowed to call the API cross-origin |
 //! | `CC_HTTP__ADMIN_HOST` / `CC_HTTP__ADMIN_PORT` | `CC_HTTP__HOST` / `9090` | admin listener: `/metrics`, `/health/live`, `/health/ready`, for monitoring only |
 //! | `CC_QUERY__CONSISTENCY_WAIT_MS` | 2000 | how long a `Consistency-Token` request waits for the projection |
 //! | `CC_QUERY__MAX_CONSISTENCY_WAITERS` | 1000 | requests that may wait for the projection at once; more get 503 |
@@ -38,6 +39,7 @@ pub struct Settings {
     pub port: u16,
     pub admin_host: String,
     pub admin_port: u16,
+    pub cors_origins: Vec<String>,
     pub shutdown_timeout: Duration,
     pub workers: Option<usize>,
     pub database: DbSettings,
@@ -77,6 +79,7 @@ impl Settings {
         Ok(Self {
             admin_host: env::string_or("CC_HTTP__ADMIN_HOST", &host),
             admin_port: env::or("CC_HTTP__ADMIN_PORT", 9090)?,
+            cors_origins: platform::server::cors_origins_from_env(),
             host,
             port: env::or("CC_HTTP__PORT", 8080)?,
             shutdown_timeout: Duration::from_secs(env::or("CC_HTTP__SHUTDOWN_TIMEOUT_SECS", 10)?),

@@ -331,3 +331,50 @@ async fn metrics_are_served_on_the_admin_listener_only() {
         .unwrap();
     assert_eq!(ready.status(), StatusCode::OK);
 }
+
+/// A browser's preflight for a cross-origin `POST /v1/products` from `origin`.
+async fn preflight(app: &TestApp, origin: &str) -> reqwest::Response {
+    app.http
+        .request(Method::OPTIONS, app.url("/v1/products"))
+        .header("origin", origin)
+        .header("access-control-request-method", "POST")
+        .header(
+            "access-control-request-headers",
+            "authorization, content-type",
+        )
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn cross_origin_calls_are_refused_unless_the_origin_is_listed() {
+    let closed = spawn_app().await;
+    let response = preflight(&closed, "https://shop.example").await;
+    assert!(
+        !response
+            .headers()
+            .contains_key("access-control-allow-origin")
+    );
+
+    let open = spawn_app_with(|s| s.cors_origins = vec!["https://shop.example".to_owned()]).await;
+    let allowed = preflight(&open, "https://shop.example").await;
+    assert!(allowed.status().is_success(), "{}", allowed.status());
+    assert_eq!(
+        allowed.headers()["access-control-allow-origin"],
+        "https://shop.example"
+    );
+    let other = preflight(&open, "https://evil.example").await;
+    assert!(!other.headers().contains_key("access-control-allow-origin"));
+    let read = open
+        .http
+        .get(open.url("/health/live"))
+        .header("origin", "https://shop.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        read.headers()["access-control-allow-origin"],
+        "https://shop.example"
+    );
+}

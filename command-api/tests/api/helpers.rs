@@ -31,6 +31,7 @@ pub fn test_settings(db: &TestDatabase, topics: &Topics) -> Settings {
         port: 0,
         admin_host: "127.0.0.1".to_owned(),
         admin_port: 0,
+        cors_origins: Vec::new(),
         body_limit_bytes: 64 * 1024,
         shutdown_timeout: Duration::from_secs(5),
         workers: Some(2),

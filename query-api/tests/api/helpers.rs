@@ -37,6 +37,7 @@ pub fn test_settings(db: &TestDatabase) -> Settings {
         port: 0,
         admin_host: "127.0.0.1".to_owned(),
         admin_port: 0,
+        cors_origins: Vec::new(),
         shutdown_timeout: Duration::from_secs(1),
         workers: Some(2),
         database: db.settings("query-api-test"),
