@@ -300,10 +300,16 @@ def check_secrets(r: Report, overlay, docs) -> None:
                 v = e.get("value")
                 if v is None:
                     continue
-                secretish = re.search(r"(PASSWORD|SECRET|TOKEN|PRIVATE_KEY)$", e["name"]) is not None
+                secretish = re.search(r"(PASSWORD|SECRET|TOKEN|PRIVATE_KEY|SIGNING_KEYS|FINGERPRINT_KEY)$", e["name"]) is not None
                 inline_cred = re.search(r"://[^/:@\s]+:(?!\$\()[^@\s]+@", v) is not None
                 r.check("no-inline-secrets", f"{overlay}/{name(d)}/{c['name']}/{e['name']}", not secretish and not inline_cred,
                         "secrets come from secretKeyRef; URLs interpolate $(VARS) from secrets")
+    # The read side verifies tokens with public keys; a signing key there could mint an admin.
+    for d in of_kind(docs, "Deployment"):
+        if name(d) == "query-api":
+            names = {e["name"] for c in containers(d["spec"]["template"]) for e in c.get("env", [])}
+            r.check("query-api-no-signing-key", f"{overlay}/{name(d)}", "CC_AUTH__SIGNING_KEYS" not in names,
+                    "query-api holds public keys (CC_AUTH__JWKS) only")
 
 
 def check_platform(r: Report, overlay, docs) -> None:

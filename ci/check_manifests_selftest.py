@@ -98,7 +98,12 @@ def _query_api_to_kafka(docs):
 
 
 def _literal_secret(docs):
-    _container(docs, "query-api")["env"].append({"name": "CC_AUTH__JWT_SECRET", "value": "hunter2"})
+    _container(docs, "command-api")["env"].append({"name": "CC_AUTH__SIGNING_KEYS", "value": "hunter2"})
+
+
+def _signing_key_on_read_side(docs):
+    _container(docs, "query-api")["env"].append(
+        {"name": "CC_AUTH__SIGNING_KEYS", "valueFrom": {"secretKeyRef": {"name": "cc-auth", "key": "signing-keys"}}})
 
 
 def _inline_db_password(docs):
@@ -159,6 +164,7 @@ MUTATIONS = [
     ("netpol-ports", _netpol_wrong_port), ("netpol-ports", _netpol_egress_wrong_port),
     ("netpol-default-deny", _no_default_deny), ("query-api-no-kafka", _query_api_to_kafka),
     ("no-inline-secrets", _literal_secret), ("no-inline-secrets", _inline_db_password),
+    ("query-api-no-signing-key", _signing_key_on_read_side),
     ("no-secret-objects", _secret_object),
     ("replicas", _prod_single_replica), ("replicas", _replicas_and_hpa),
     ("keda-max-partitions", _too_many_partitions), ("kafka-topics", _topic_partitions),

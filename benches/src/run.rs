@@ -3,10 +3,24 @@
 //! the services are started with. Databases are dropped at the end; topics live in the
 //! in-memory broker and go with it.
 
+use std::sync::LazyLock;
+
 use anyhow::Context;
+use platform::signing_keys::SigningKeys;
 use read_model::ReadSchema;
+use secrecy::SecretString;
 use tokio_postgres::{Client, NoTls};
 use uuid::Uuid;
+
+/// The run's token signing key (PKCS#8 PEM) for command-api, and its public JWK set for
+/// query-api.
+static SIGNING_KEY: LazyLock<(String, String)> = LazyLock::new(|| {
+    let pem = SigningKeys::generate_pem().expect("a signing key");
+    let keys =
+        SigningKeys::from_pem_bundle(&SecretString::from(pem.clone())).expect("the key parses");
+    let jwks = serde_json::to_string(&keys.jwks()).expect("JWKS as JSON");
+    (pem, jwks)
+});
 
 /// The admin command-api bootstraps, which the write scenarios sign in as.
 pub const ADMIN: (&str, &str) = ("bench-admin@cloudcommerce.dev", "bench-admin-password");
@@ -88,10 +102,8 @@ impl BenchRun {
             ("CC_KAFKA__USER_TOPIC", &kafka.topics.user),
             ("CC_KAFKA__PRODUCT_TOPIC", &kafka.topics.product),
             ("CC_KAFKA__PARTITIONS", &kafka.partitions.to_string()),
-            (
-                "CC_AUTH__JWT_SECRET",
-                "bench-secret-that-is-at-least-32-bytes-long",
-            ),
+            ("CC_AUTH__SIGNING_KEYS", SIGNING_KEY.0.as_str()),
+            ("CC_AUTH__JWKS", SIGNING_KEY.1.as_str()),
             // The sign-up scenario measures hashing from one loopback client: the per-network
             // and overall budgets and the hash queue's shedding (tested in command-api's abuse
             // tests) are lifted so they do not cut the measurement short.

@@ -63,7 +63,14 @@ class Stack:
         self.bootstrap = f"127.0.0.1:{broker_port}"
         self.admin_email = "faults-admin@faults.cloudcommerce.dev"
         self.admin_password = secrets.token_urlsafe(18)
-        self.jwt_secret = secrets.token_urlsafe(48)
+        # The token signing key (command-api) and its public half (query-api), made by the
+        # binary itself as `make up` does.
+        self.signing_key = subprocess.run([str(self.bin / "command-api"), "keygen"], check=True,
+                                          capture_output=True, text=True).stdout
+        self.jwks = subprocess.run([str(self.bin / "command-api"), "jwks"], check=True,
+                                   capture_output=True, text=True,
+                                   env={**os.environ, "CC_AUTH__SIGNING_KEYS": self.signing_key}
+                                   ).stdout.strip()
         self.broker = Child("broker", self.broker_argv(), self.logs / "broker.log",
                             env=self.base_env(), cwd=self.home)
         self.command = Service("command-api", [str(self.bin / "command-api"), "serve"],
@@ -123,7 +130,8 @@ class Stack:
             "CC_KAFKA__USER_TOPIC": USER_TOPIC,
             "CC_KAFKA__PRODUCT_TOPIC": PRODUCT_TOPIC,
             "CC_KAFKA__PARTITIONS": str(PARTITIONS),
-            "CC_AUTH__JWT_SECRET": self.jwt_secret,
+            "CC_AUTH__SIGNING_KEYS": self.signing_key,
+            "CC_AUTH__JWKS": self.jwks,
             "CC_HTTP__HOST": "127.0.0.1",
             "CC_HTTP__PORT": str(port),
             "RUST_LOG": "info",

@@ -29,7 +29,6 @@ SECRETS="$DEV/secrets.env"
 if [ ! -f "$SECRETS" ]; then
   umask 077
   {
-    echo "CC_AUTH__JWT_SECRET=$(head -c 48 /dev/urandom | base64 | tr -d '\n/+=')"
     echo "DEV_ADMIN_EMAIL=admin@cloudcommerce.dev"
     echo "DEV_ADMIN_PASSWORD=$(head -c 18 /dev/urandom | base64 | tr -d '\n/+=')"
   } >"$SECRETS"
@@ -44,7 +43,16 @@ BIN="$ROOT/target/debug"
 export CC_DATABASE__URL="$DATABASE_URL"
 export CC_KAFKA__BOOTSTRAP_SERVERS="127.0.0.1:$DEV_BROKER_PORT"
 export CC_KAFKA__PARTITIONS=3
-export CC_AUTH__JWT_SECRET
+# The token signing key, generated once per checkout like the secrets above; query-api gets only
+# its public half.
+SIGNING_KEY="$DEV/signing-key.pem"
+if [ ! -f "$SIGNING_KEY" ]; then
+  (umask 077; "$BIN/command-api" keygen >"$SIGNING_KEY")
+fi
+CC_AUTH__SIGNING_KEYS="$(cat "$SIGNING_KEY")"
+export CC_AUTH__SIGNING_KEYS
+CC_AUTH__JWKS="$("$BIN/command-api" jwks)"
+export CC_AUTH__JWKS
 export RUST_LOG="${RUST_LOG:-info}"
 
 "$BIN/command-api" migrate >>"$LOGS/migrate.log" 2>&1 || die_with_log "migrations failed" "$LOGS/migrate.log"

@@ -1,18 +1,22 @@
-//! command-api entry point: `serve` (default), `migrate`, or `create-admin`.
+//! command-api entry point: `serve` (default), `migrate`, `create-admin`, `seed`, `republish`,
+//! `keygen` or `jwks`.
 
 use command_api::{
     settings::Settings,
     startup::{Application, migrate},
 };
 
-const USAGE: &str = "usage: command-api [serve | migrate | create-admin | seed | republish]
+const USAGE: &str =
+    "usage: command-api [serve | migrate | create-admin | seed | republish | keygen | jwks]
   serve          run the HTTP API and the outbox relay (default)
   migrate        apply the write-side schema migrations and exit
   create-admin   create the admin named by CC_BOOTSTRAP_ADMIN__EMAIL/__PASSWORD and exit
   seed [N]       top the demo catalog up to N products (default 10000) through the event store
   republish [--from-position N] [--stream-type user|product] [--wait-secs S]
                  publish stored events to Kafka again (all by default), with progress, through
-                 the running relay: rebuilds lost topics; consumers dedupe the copies";
+                 the running relay: rebuilds lost topics; consumers dedupe the copies
+  keygen         print a new Ed25519 signing key (PKCS#8 PEM) for CC_AUTH__SIGNING_KEYS
+  jwks           print the public JWK set of CC_AUTH__SIGNING_KEYS, for CC_AUTH__JWKS";
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -27,6 +31,16 @@ async fn main() -> anyhow::Result<()> {
             let app = Application::build(settings).await?;
             tracing::info!(port = app.port(), "command-api listening");
             app.run_until_stopped().await
+        }
+        "keygen" => {
+            print!("{}", platform::signing_keys::SigningKeys::generate_pem()?);
+            Ok(())
+        }
+        "jwks" => {
+            let bundle = platform::env::secret("CC_AUTH__SIGNING_KEYS")?;
+            let keys = platform::signing_keys::SigningKeys::from_pem_bundle(&bundle)?;
+            println!("{}", serde_json::to_string(&keys.jwks())?);
+            Ok(())
         }
         "migrate" => {
             let database = platform::db::DbSettings::from_env("command-api-migrate")?;

@@ -14,6 +14,7 @@ use actix_web::{
     web,
 };
 use hmac::{Hmac, Mac};
+use platform::signing_keys::SigningKeys;
 use platform::{
     Problem,
     request_span::RequestContext,
@@ -37,13 +38,13 @@ const MAX_IDEMPOTENCY_KEY_LEN: usize = 255;
 pub struct FingerprintKey(Arc<[u8]>);
 
 impl FingerprintKey {
-    /// `CC_AUTH__FINGERPRINT_KEY` when set, else a key derived from the token secret (labelled,
+    /// `CC_AUTH__FINGERPRINT_KEY` when set, else a key derived from the signing key (labelled,
     /// so it is never the signing key itself).
-    pub fn new(explicit: Option<&SecretString>, jwt_secret: &SecretString) -> Self {
+    pub fn new(explicit: Option<&SecretString>, keys: &SigningKeys) -> Self {
         match explicit {
             Some(key) => Self(key.expose_secret().as_bytes().into()),
             None => {
-                let mut mac = Hmac::<Sha256>::new_from_slice(jwt_secret.expose_secret().as_bytes())
+                let mut mac = Hmac::<Sha256>::new_from_slice(&keys.secret_seed())
                     .expect("HMAC takes a key of any length");
                 mac.update(b"cloudcommerce idempotency fingerprint v1");
                 Self(mac.finalize().into_bytes().to_vec().into())

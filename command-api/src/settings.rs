@@ -11,8 +11,8 @@
 //! | `CC_DATABASE__URL` | required | write-side PostgreSQL (secret) |
 //! | `CC_DATABASE__POOL_SIZE`, `CC_DATABASE__STATEMENT_TIMEOUT_MS`, `CC_DATABASE__ACQUIRE_TIMEOUT_MS` | 16, 5000, 2000 | pool |
 //! | `CC_KAFKA__*` | see `kafka::settings` | broker and topics |
-//! | `CC_AUTH__JWT_SECRET` | required | HS256 signing key shared with query-api, at least 32 bytes (secret) |
-//! | `CC_AUTH__FINGERPRINT_KEY` | derived from the JWT secret | key of the idempotency HMAC, the same on every replica (secret) |
+//! | `CC_AUTH__SIGNING_KEYS` | required | Ed25519 private keys, PKCS#8 PEM blocks, the signing one first (`command-api keygen` makes one; `platform/src/signing_keys.rs` on rotation) (secret) |
+//! | `CC_AUTH__FINGERPRINT_KEY` | derived from the signing key (then a key rotation voids 24 h of idempotency records: set it in production) | key of the idempotency HMAC, the same on every replica (secret) |
 //! | `CC_AUTH__TOKEN_TTL_SECS` | `900` | access token lifetime |
 //! | `CC_HTTP__TRUSTED_PROXY_HOPS` | `0` | proxies in front of the service whose `Forwarded` / `X-Forwarded-For` entry names the client (`auth/client_address.rs`) |
 //! | `CC_AUTH__LOGIN_WINDOW_SECS` | `900` | the window of every per-client and per-account budget below |
@@ -33,7 +33,7 @@
 use std::time::Duration;
 
 use platform::{db::DbSettings, env};
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -47,7 +47,8 @@ pub struct Settings {
     pub workers: Option<usize>,
     pub database: DbSettings,
     pub kafka: kafka::KafkaSettings,
-    pub jwt_secret: SecretString,
+    /// The PEM bundle; parsed when the application is built.
+    pub signing_keys: SecretString,
     pub fingerprint_key: Option<SecretString>,
     pub token_ttl: Duration,
     pub trusted_proxy_hops: usize,
@@ -137,11 +138,9 @@ impl HashQueue {
 
 impl Settings {
     pub fn from_env() -> anyhow::Result<Self> {
-        let jwt_secret = env::secret("CC_AUTH__JWT_SECRET")?;
-        anyhow::ensure!(
-            jwt_secret.expose_secret().len() >= 32,
-            "CC_AUTH__JWT_SECRET must be at least 32 bytes"
-        );
+        let signing_keys = env::secret("CC_AUTH__SIGNING_KEYS")?;
+        // Refused at start-up, not at the first sign-in.
+        platform::signing_keys::SigningKeys::from_pem_bundle(&signing_keys)?;
         let bootstrap_admin = match std::env::var("CC_BOOTSTRAP_ADMIN__EMAIL") {
             Ok(email) if !email.is_empty() => {
                 Some((email, env::secret("CC_BOOTSTRAP_ADMIN__PASSWORD")?))
@@ -162,7 +161,7 @@ impl Settings {
                 .and_then(|w| w.parse().ok()),
             database: DbSettings::from_env("command-api")?,
             kafka: kafka::KafkaSettings::from_env()?,
-            jwt_secret,
+            signing_keys,
             fingerprint_key: std::env::var("CC_AUTH__FINGERPRINT_KEY")
                 .ok()
                 .filter(|key| !key.is_empty())

@@ -6,6 +6,7 @@ use std::time::Duration;
 use actix_web::{dev::Server, web};
 use platform::{
     server::{self, Scaffold, ServerOptions},
+    signing_keys::SigningKeys,
     token::{TokenIssuer, TokenVerifier},
 };
 use tokio::{sync::watch, task::JoinHandle};
@@ -59,18 +60,20 @@ impl Application {
         if let Some((email, password)) = &settings.bootstrap_admin {
             crate::bootstrap::ensure_admin(&pool, email, password).await?;
         }
+        let signing_keys = SigningKeys::from_pem_bundle(&settings.signing_keys)?;
         let state = web::Data::new(AppState {
             pool: pool.clone(),
-            tokens: TokenIssuer::new(&settings.jwt_secret, settings.token_ttl),
+            tokens: TokenIssuer::new(&signing_keys, settings.token_ttl)?,
             auth_limits: settings.auth_limits,
             trusted_proxy_hops: settings.trusted_proxy_hops,
             decoy_hash: password::decoy_hash().await?,
             broker_probe: kafka::probe::BrokerProbe::new(&settings.kafka)?,
         });
-        let verifier = web::Data::new(TokenVerifier::new(&settings.jwt_secret));
+        let jwks = web::Data::new(signing_keys.jwks());
+        let verifier = web::Data::new(TokenVerifier::new(&jwks)?);
         let fingerprint_key = web::Data::new(FingerprintKey::new(
             settings.fingerprint_key.as_ref(),
-            &settings.jwt_secret,
+            &signing_keys,
         ));
         let body_limit = settings.body_limit_bytes;
         let (listener, port) = server::bind(&settings.host, settings.port)?;
@@ -89,6 +92,7 @@ impl Application {
             config
                 .app_data(public_state.clone())
                 .app_data(verifier.clone())
+                .app_data(jwks.clone())
                 .app_data(fingerprint_key.clone())
                 .app_data(web::PayloadConfig::new(body_limit))
                 .configure(routes::configure);

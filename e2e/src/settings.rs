@@ -1,9 +1,10 @@
 //! The one set of settings the end-to-end tests run the services with, on a test database and
 //! a pair of test topics.
 
-use std::time::Duration;
+use std::{sync::LazyLock, time::Duration};
 
 use kafka::Topics;
+use platform::signing_keys::{Jwks, SigningKeys};
 use secrecy::SecretString;
 use testkit::{TestDatabase, topics::kafka_settings};
 use uuid::Uuid;
@@ -11,7 +12,17 @@ use uuid::Uuid;
 pub const ADMIN_EMAIL: &str = "admin@cloudcommerce.test";
 pub const ADMIN_PASSWORD: &str = "admin-password-123";
 pub const PASSWORD: &str = "a-long-enough-password";
-pub const JWT_SECRET: &str = "e2e-test-secret-that-is-at-least-32-bytes";
+/// One signing key for the whole test process: command-api signs with it, query-api verifies
+/// with its public half.
+pub static SIGNING_KEY_PEM: LazyLock<String> =
+    LazyLock::new(|| SigningKeys::generate_pem().expect("a signing key"));
+
+/// The public JWK set of [`SIGNING_KEY_PEM`].
+pub fn jwks() -> Jwks {
+    SigningKeys::from_pem_bundle(&SecretString::from(SIGNING_KEY_PEM.clone()))
+        .expect("the test key parses")
+        .jwks()
+}
 
 pub fn command_api(db: &TestDatabase, topics: &Topics) -> command_api::settings::Settings {
     command_api::settings::Settings {
@@ -25,7 +36,7 @@ pub fn command_api(db: &TestDatabase, topics: &Topics) -> command_api::settings:
         workers: Some(2),
         database: db.settings("command-api-e2e"),
         kafka: kafka_settings(topics.clone()),
-        jwt_secret: SecretString::from(JWT_SECRET.to_owned()),
+        signing_keys: SecretString::from(SIGNING_KEY_PEM.clone()),
         token_ttl: Duration::from_secs(900),
         fingerprint_key: None,
         trusted_proxy_hops: 0,
@@ -73,7 +84,7 @@ pub fn query_api(db: &TestDatabase) -> query_api::settings::Settings {
         shutdown_timeout: Duration::from_secs(1),
         workers: Some(2),
         database: db.settings("query-api-e2e"),
-        jwt_secret: SecretString::from(JWT_SECRET.to_owned()),
+        jwks: jwks(),
         // Generous for a busy machine; a running projector applies a write within milliseconds.
         consistency_wait: Duration::from_secs(30),
         max_consistency_waiters: 1_000,
@@ -97,7 +108,12 @@ pub fn environment(db: &TestDatabase, topics: &Topics, port: u16) -> Vec<(&'stat
         ("CC_KAFKA__USER_TOPIC", topics.user.clone()),
         ("CC_KAFKA__PRODUCT_TOPIC", topics.product.clone()),
         ("CC_KAFKA__PARTITIONS", "3".to_owned()),
-        ("CC_AUTH__JWT_SECRET", JWT_SECRET.to_owned()),
+        ("CC_HTTP__ADMIN_PORT", "0".to_owned()),
+        ("CC_AUTH__SIGNING_KEYS", SIGNING_KEY_PEM.clone()),
+        (
+            "CC_AUTH__JWKS",
+            serde_json::to_string(&jwks()).expect("JWKS as JSON"),
+        ),
         ("CC_BOOTSTRAP_ADMIN__EMAIL", ADMIN_EMAIL.to_owned()),
         ("CC_BOOTSTRAP_ADMIN__PASSWORD", ADMIN_PASSWORD.to_owned()),
         ("CC_PROJECTOR__LAG_SAMPLE_INTERVAL_MS", "500".to_owned()),

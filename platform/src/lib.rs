@@ -16,6 +16,7 @@ pub mod prometheus;
 pub mod request_span;
 pub mod server;
 pub mod shutdown;
+pub mod signing_keys;
 pub mod telemetry;
 pub mod token;
 pub mod trace_context;

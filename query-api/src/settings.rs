@@ -8,7 +8,7 @@
 //! | `CC_DATABASE__URL` | required | read models, through a read-only role (secret) |
 //! | `CC_DATABASE__POOL_SIZE`, `CC_DATABASE__STATEMENT_TIMEOUT_MS` | 16, 5000 | pool and per-statement bound |
 //! | `CC_DATABASE__ACQUIRE_TIMEOUT_MS` | 2000 | wait for a pooled connection before answering 503 |
-//! | `CC_AUTH__JWT_SECRET` | required | HS256 key shared with command-api, at least 32 bytes (secret) |
+//! | `CC_AUTH__JWKS` | required | the public keys that verify access tokens: command-api's `/.well-known/jwks.json` (or `command-api jwks`); not a secret, and no key here can sign |
 //! | `CC_HTTP__CORS_ALLOWED_ORIGINS` | empty (no CORS) | comma-separated browser origins allowed to call the API cross-origin |
 //! | `CC_HTTP__ADMIN_HOST` / `CC_HTTP__ADMIN_PORT` | `CC_HTTP__HOST` / `9090` | admin listener: `/metrics`, `/health/live`, `/health/ready`, for monitoring only |
 //! | `CC_QUERY__CONSISTENCY_WAIT_MS` | 2000 | how long a `Consistency-Token` request waits for the projection |
@@ -25,8 +25,7 @@
 use std::time::Duration;
 
 use anyhow::ensure;
-use platform::{db::DbSettings, env};
-use secrecy::{ExposeSecret, SecretString};
+use platform::{db::DbSettings, env, signing_keys::Jwks};
 
 /// A rebuild flips the active schema; readers must follow within this bound.
 pub const MAX_SCHEMA_CACHE: Duration = Duration::from_secs(1);
@@ -44,7 +43,7 @@ pub struct Settings {
     pub workers: Option<usize>,
     pub database: DbSettings,
     /// Verifies bearer tokens issued by command-api.
-    pub jwt_secret: SecretString,
+    pub jwks: Jwks,
     /// Upper bound of a read-your-writes wait before answering 503.
     pub consistency_wait: Duration,
     pub max_consistency_waiters: usize,
@@ -60,11 +59,8 @@ pub struct Settings {
 
 impl Settings {
     pub fn from_env() -> anyhow::Result<Self> {
-        let jwt_secret = env::secret("CC_AUTH__JWT_SECRET")?;
-        ensure!(
-            jwt_secret.expose_secret().len() >= 32,
-            "CC_AUTH__JWT_SECRET must be at least 32 bytes"
-        );
+        let jwks = Jwks::parse(&env::string_or("CC_AUTH__JWKS", ""))
+            .map_err(|e| e.context("CC_AUTH__JWKS"))?;
         let schema_cache = Duration::from_millis(env::or("CC_QUERY__SCHEMA_CACHE_MS", 1_000)?);
         ensure!(
             schema_cache <= MAX_SCHEMA_CACHE,
@@ -87,7 +83,7 @@ impl Settings {
                 .ok()
                 .and_then(|w| w.parse().ok()),
             database: DbSettings::from_env("query-api")?,
-            jwt_secret,
+            jwks,
             consistency_wait: Duration::from_millis(env::or(
                 "CC_QUERY__CONSISTENCY_WAIT_MS",
                 2_000,

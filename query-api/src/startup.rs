@@ -50,7 +50,7 @@ impl Application {
             state.clone(),
             settings.database.pg_config()?,
         ));
-        let verifier = web::Data::new(TokenVerifier::new(&settings.jwt_secret));
+        let verifier = web::Data::new(TokenVerifier::new(&settings.jwks)?);
         let (listener, port) = server::bind(&settings.host, settings.port)?;
         let options = ServerOptions {
             workers: settings.workers,

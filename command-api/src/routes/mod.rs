@@ -1,6 +1,7 @@
 //! HTTP routes of command-api, and the table that mounts them.
 
 pub mod health;
+pub mod jwks;
 pub mod openapi;
 pub mod products;
 pub mod sessions;
@@ -13,6 +14,7 @@ use actix_web::web;
 pub fn configure(config: &mut web::ServiceConfig) {
     config
         .route("/health/ready", web::get().to(health::ready))
+        .route("/.well-known/jwks.json", web::get().to(jwks::jwks))
         .service(
             web::scope("/v1")
                 .route("/users", web::post().to(users::register))

@@ -378,3 +378,35 @@ async fn cross_origin_calls_are_refused_unless_the_origin_is_listed() {
         "https://shop.example"
     );
 }
+
+#[tokio::test]
+async fn tokens_are_signed_by_a_published_public_key_and_verify_with_it_alone() {
+    let app = spawn_app().await;
+    let served = app
+        .http
+        .get(app.url("/.well-known/jwks.json"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(served.status(), StatusCode::OK);
+    let jwks = platform::signing_keys::Jwks::parse(&served.text().await.unwrap()).unwrap();
+    let token = app.admin_token().await;
+    let header: Value = serde_json::from_slice(
+        &base64::Engine::decode(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+            token.split('.').next().unwrap(),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(header["alg"], "EdDSA");
+    assert_eq!(header["kid"], jwks.keys[0].kid.as_str());
+    let verifier = platform::token::TokenVerifier::new(&jwks).unwrap();
+    assert_eq!(verifier.verify(&token).unwrap().role, "admin");
+    // The set holds public keys only: nothing in it can sign.
+    assert!(
+        jwks.keys
+            .iter()
+            .all(|key| key.kty == "OKP" && key.crv == "Ed25519")
+    );
+}

@@ -37,7 +37,9 @@ pub fn test_settings(db: &TestDatabase, topics: &Topics) -> Settings {
         workers: Some(2),
         database: db.settings("command-api-test"),
         kafka: kafka_settings(topics.clone()),
-        jwt_secret: SecretString::from("test-secret-that-is-at-least-32-bytes-long".to_owned()),
+        signing_keys: SecretString::from(
+            platform::signing_keys::SigningKeys::generate_pem().expect("a signing key"),
+        ),
         token_ttl: Duration::from_secs(900),
         fingerprint_key: None,
         trusted_proxy_hops: 0,

@@ -61,8 +61,8 @@ fn start_with(
         .env("CC_KAFKA__PRODUCT_TOPIC", &topics.product)
         .env("CC_KAFKA__PARTITIONS", "2")
         .env(
-            "CC_AUTH__JWT_SECRET",
-            "process-test-secret-at-least-32-bytes!!",
+            "CC_AUTH__SIGNING_KEYS",
+            platform::signing_keys::SigningKeys::generate_pem().unwrap(),
         )
         .env("RUST_LOG", "warn")
         .envs(extra.iter().copied())

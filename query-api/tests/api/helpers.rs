@@ -2,10 +2,10 @@
 //! from the projector's own DDL, plus typed fixture helpers that write read-model rows directly
 //! (fast and deterministic: listing semantics do not need Kafka).
 
-use std::time::Duration;
+use std::{sync::LazyLock, time::Duration};
 
 use chrono::{DateTime, TimeZone, Utc};
-use platform::token::TokenIssuer;
+use platform::{signing_keys::SigningKeys, token::TokenIssuer};
 use query_api::{settings::Settings, startup::Application};
 use reqwest::{Response, StatusCode};
 use secrecy::SecretString;
@@ -18,7 +18,11 @@ use uuid::Uuid;
 pub use read_model::ddl::READ_META_SQL;
 pub use read_model::ddl::READ_MODEL_SQL;
 pub const SCHEMA: &str = "read_v1";
-const JWT_SECRET: &str = "test-secret-that-is-at-least-32-bytes-long";
+/// The key test tokens are signed with; query-api gets its public half.
+static SIGNING_KEYS: LazyLock<SigningKeys> = LazyLock::new(|| {
+    let pem = SigningKeys::generate_pem().expect("a signing key");
+    SigningKeys::from_pem_bundle(&SecretString::from(pem)).expect("the key parses")
+});
 
 #[derive(Debug)]
 pub struct TestApp {
@@ -41,7 +45,7 @@ pub fn test_settings(db: &TestDatabase) -> Settings {
         shutdown_timeout: Duration::from_secs(1),
         workers: Some(2),
         database: db.settings("query-api-test"),
-        jwt_secret: SecretString::from(JWT_SECRET.to_owned()),
+        jwks: SIGNING_KEYS.jwks(),
         consistency_wait: Duration::from_secs(2),
         max_consistency_waiters: 1_000,
         schema_cache: Duration::from_millis(200),
@@ -87,10 +91,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
         db,
         client,
         http: reqwest::Client::new(),
-        keys: TokenIssuer::new(
-            &SecretString::from(JWT_SECRET.to_owned()),
-            Duration::from_secs(900),
-        ),
+        keys: TokenIssuer::new(&SIGNING_KEYS, Duration::from_secs(900)).expect("an issuer"),
     }
 }
 
