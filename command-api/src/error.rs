@@ -43,20 +43,25 @@ impl From<StoreError> for ApiError {
     }
 }
 
+/// 503 for password work the service is shedding (the global budget, or a full hash queue):
+/// the caller did nothing wrong and may retry after `retry_after_secs`.
+pub fn auth_busy(retry_after_secs: u64) -> Problem {
+    Problem::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "auth_busy",
+        "Too many password checks right now",
+    )
+    .with_detail("the service is shedding sign-ins and sign-ups; try again shortly")
+    .with_retry_after(retry_after_secs)
+}
+
 impl From<crate::auth::password::HashError> for ApiError {
     fn from(error: crate::auth::password::HashError) -> Self {
         use crate::auth::password::HashError;
         match error {
             HashError::Busy => {
                 metrics::counter!(crate::metrics::PASSWORD_HASHES_SHED).increment(1);
-                Problem::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "auth_busy",
-                    "Too many password checks right now",
-                )
-                .with_detail("the service is shedding sign-ins and sign-ups; try again shortly")
-                .with_retry_after(1)
-                .into()
+                auth_busy(1).into()
             }
             HashError::Failed(e) => ApiError::Internal(e),
         }

@@ -18,7 +18,11 @@ use platform::Problem;
 use store::throttle::{Charge, Exceeded};
 use uuid::Uuid;
 
-use crate::{error::ApiError, metrics as m, settings::AuthLimits};
+use crate::{
+    error::{ApiError, auth_busy},
+    metrics as m,
+    settings::AuthLimits,
+};
 
 const ACCOUNT_CLIENT: &str = "sign_in_account_client";
 const ACCOUNT: &str = "sign_in_account";
@@ -110,28 +114,13 @@ pub async fn signed_in(
 
 fn refusal(exceeded: Exceeded) -> ApiError {
     metrics::counter!(m::LOGIN_THROTTLED, "bucket" => exceeded.bucket).increment(1);
-    let (status, code, title, detail) = match exceeded.bucket {
-        GLOBAL => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            "auth_busy",
-            "Too many password checks right now",
-            "the service is shedding sign-ins and sign-ups; try again shortly",
-        ),
-        SIGN_UP_CLIENT => (
-            StatusCode::TOO_MANY_REQUESTS,
-            "too_many_attempts",
-            "Too many sign-ups from this network",
-            "wait before trying again",
-        ),
-        _ => (
-            StatusCode::TOO_MANY_REQUESTS,
-            "too_many_attempts",
-            "Too many sign-in attempts",
-            "wait before trying again",
-        ),
+    let title = match exceeded.bucket {
+        GLOBAL => return auth_busy(exceeded.retry_after_secs).into(),
+        SIGN_UP_CLIENT => "Too many sign-ups from this network",
+        _ => "Too many sign-in attempts",
     };
-    Problem::new(status, code, title)
-        .with_detail(detail)
+    Problem::new(StatusCode::TOO_MANY_REQUESTS, "too_many_attempts", title)
+        .with_detail("wait before trying again")
         .with_retry_after(exceeded.retry_after_secs)
         .into()
 }

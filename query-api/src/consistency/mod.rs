@@ -63,7 +63,11 @@ pub async fn wait(state: &AppState, token: Token) -> Result<(), ApiError> {
         metrics::histogram!(m::CONSISTENCY_WAIT_SECONDS).record(started.elapsed().as_secs_f64());
     };
     // Most tokens are applied by the time they come back: one lookup, no registration.
-    if applied_version(state, token.stream_id).await? >= token.version {
+    let applied = applied_versions(state, &[token.stream_id]).await?;
+    if applied
+        .first()
+        .is_some_and(|(_, version)| *version >= token.version)
+    {
         record("immediate");
         return Ok(());
     }
@@ -95,18 +99,6 @@ pub async fn wait(state: &AppState, token: Token) -> Result<(), ApiError> {
             .into())
         }
     }
-}
-
-/// The stream's highest applied version in the active schema (0 when none yet).
-async fn applied_version(state: &AppState, stream_id: Uuid) -> Result<i64, ApiError> {
-    let conn = ReadConn::open(&state.pool, &state.schema).await?;
-    let row = conn
-        .query_opt(
-            &conn.sql("SELECT version FROM {schema}.stream_versions WHERE stream_id = $1"),
-            &[&stream_id],
-        )
-        .await?;
-    Ok(row.map_or(0, |row| row.get(0)))
 }
 
 /// Serves every waiting request of this process until it ends (see `waiter`).
