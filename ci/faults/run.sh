@@ -18,6 +18,11 @@ stamp="${venv}/.installed"
 python="${PYTHON:-python3}"
 export PATH="${HOME}/.cargo/bin:${PATH}"
 
+# The suite's PostgreSQL runs as the "postgres" user when we are root: it must reach .dev/faults.
+# shellcheck source-path=SCRIPTDIR source=../stack/common.sh
+source "${root}/ci/stack/common.sh"
+let_postgres_reach "${root}/.dev"
+
 want="$(sha256sum "${requirements}" | cut -d' ' -f1) $("${python}" -c 'import sys; print(sys.version.split()[0])')"
 if [[ ! -f "${stamp}" || "$(cat "${stamp}")" != "${want}" ]]; then
   echo "faults: installing ${requirements} into ${venv}"

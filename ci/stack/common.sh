@@ -98,3 +98,21 @@ stop_pidfile() {
 port_open() {
   (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
+
+# As root, PostgreSQL runs as Debian's "postgres" user, which must be able to reach its data
+# directory. A checkout inside a private directory (`mktemp -d` makes them 0700) is closed to it,
+# and initdb fails with "Permission denied". Opens each closed directory on the way to $1 for
+# traversal only (o+x: no listing, no reading), top down, and says which.
+let_postgres_reach() {
+  [ "$(id -u)" -eq 0 ] || return 0
+  local path="" part parts
+  IFS=/ read -ra parts <<<"${1#/}"
+  for part in "${parts[@]}"; do
+    [ -n "$part" ] || continue
+    path="$path/$part"
+    if ! runuser -u postgres -- test -x "$path" 2>/dev/null; then
+      log "opening $path for traversal (o+x) so that PostgreSQL's user can reach .dev/"
+      chmod o+x "$path"
+    fi
+  done
+}

@@ -22,6 +22,7 @@ case "${1:-start}" in
   start)
     if ready; then exit 0; fi
     mkdir -p "$PG_SOCKET" "$(dirname "$PG_DATA")"
+    let_postgres_reach "$DEV"
     if [ "$(id -u)" -eq 0 ]; then chown -R postgres:postgres "$DEV/pg"; fi
     if [ ! -f "$PG_DATA/PG_VERSION" ]; then
       log "initialising PostgreSQL cluster in $PG_DATA"
