@@ -110,7 +110,8 @@ let_postgres_reach() {
   for part in "${parts[@]}"; do
     [ -n "$part" ] || continue
     path="$path/$part"
-    if ! runuser -u postgres -- test -x "$path" 2>/dev/null; then
+    # From /, so that runuser does not first complain about a working directory it cannot enter.
+    if ! (cd / && runuser -u postgres -- test -x "$path" 2>/dev/null); then
       log "opening $path for traversal (o+x) so that PostgreSQL's user can reach .dev/"
       chmod o+x "$path"
     fi
