@@ -1,6 +1,7 @@
-//! Deletions every replica runs on a timer: idempotency records past their 24 hours (hourly), and
-//! ended attempt windows and expired client trust of the password throttle (every minute), so
-//! keys an attacker invents do not pile up. The DELETEs are idempotent and use their indexes, so
+//! Deletions every replica runs on a timer: idempotency records past their 24 hours and sessions a
+//! day after they ended or expired, with their refresh tokens (hourly), and ended attempt windows
+//! and expired client trust of the password throttle (every minute), so keys an attacker invents
+//! do not pile up. The DELETEs are idempotent and use their indexes, so
 //! replicas need not agree on who runs them.
 
 use std::time::Duration;
@@ -16,6 +17,15 @@ pub fn spawn(pool: &Pool) {
         |pool| async move {
             let client = pool.get().await?;
             Ok(store::idempotency::purge_expired(&**client).await?)
+        },
+    ));
+    tokio::spawn(every(
+        Duration::from_secs(3600),
+        "deleting sessions ended a day ago",
+        pool.clone(),
+        |pool| async move {
+            let client = pool.get().await?;
+            Ok(store::sessions::sweep(&**client, Duration::from_secs(86_400)).await?)
         },
     ));
     tokio::spawn(every(

@@ -14,6 +14,14 @@ pub const LOGIN_FAILURES: &str = "login_failures_total";
 pub const LOGIN_THROTTLED: &str = "login_throttled_total";
 /// Password hashes shed with 503 because too many waited for a core (counter).
 pub const PASSWORD_HASHES_SHED: &str = "password_hashes_shed_total";
+/// Sessions started by a sign-in (counter).
+pub const SESSIONS_STARTED: &str = "sessions_started_total";
+/// Refresh requests (counter, by `outcome`: `rotated` or `refused`).
+pub const SESSION_REFRESHES: &str = "session_refreshes_total";
+/// Sessions ended (counter, by `reason`: `signed_out`, `refresh_token_reused`,
+/// `password_changed`, `role_changed`, `deactivated`). A rise of `refresh_token_reused` means
+/// refresh tokens are being stolen or a client reuses them.
+pub const SESSIONS_ENDED: &str = "sessions_ended_total";
 /// Requests answered from a stored idempotency record (counter).
 pub const IDEMPOTENT_REPLAYS: &str = "idempotent_replays_total";
 /// Aggregate snapshots written, one per `store::SNAPSHOT_EVERY` events of a stream (counter, by
@@ -52,6 +60,9 @@ pub fn describe() {
         PASSWORD_HASHES_SHED,
         "Password hashes shed because too many waited for a core"
     );
+    metrics::describe_counter!(SESSIONS_STARTED, "Sessions started by a sign-in");
+    metrics::describe_counter!(SESSION_REFRESHES, "Refresh requests, by outcome");
+    metrics::describe_counter!(SESSIONS_ENDED, "Sessions ended, by reason");
     metrics::describe_counter!(
         IDEMPOTENT_REPLAYS,
         "Responses replayed for a repeated Idempotency-Key"

@@ -222,7 +222,10 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
                     Problem::bad_request("unreadable_body", "the request body could not be read")
                 }
             })?;
-            let value = serde_json::from_slice(&raw).map_err(|e| {
+            // No body reads as `{}`: a route whose fields are all optional (deactivation by an
+            // admin) takes none, and any other says which field is missing.
+            let json: &[u8] = if raw.is_empty() { b"{}" } else { &raw };
+            let value = serde_json::from_slice(json).map_err(|e| {
                 Problem::bad_request("malformed_body", format!("the JSON body is not valid: {e}"))
             })?;
             // Checked after parsing, so a body that is not JSON at all is reported as such.

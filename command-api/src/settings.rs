@@ -14,6 +14,8 @@
 //! | `CC_AUTH__SIGNING_KEYS` | required | Ed25519 private keys, PKCS#8 PEM blocks, the signing one first (`command-api keygen` makes one; `platform/src/signing_keys.rs` on rotation) (secret) |
 //! | `CC_AUTH__FINGERPRINT_KEY` | derived from the signing key (then a key rotation voids 24 h of idempotency records: set it in production) | key of the idempotency HMAC, the same on every replica (secret) |
 //! | `CC_AUTH__TOKEN_TTL_SECS` | `900` | access token lifetime |
+//! | `CC_AUTH__SESSION_TTL_SECS` | `2592000` (30 days) | a session's whole life from sign-in, however often it is refreshed |
+//! | `CC_AUTH__REFRESH_TOKEN_TTL_SECS` | `1209600` (14 days) | how long a refresh token stays usable if unused (each refresh issues a new one) |
 //! | `CC_HTTP__TRUSTED_PROXY_HOPS` | `0` | proxies in front of the service whose `Forwarded` / `X-Forwarded-For` entry names the client (`auth/client_address.rs`) |
 //! | `CC_AUTH__LOGIN_WINDOW_SECS` | `900` | the window of every per-client and per-account budget below |
 //! | `CC_AUTH__LOGIN_MAX_FAILURES` | `5` | sign-in attempts per account and client network before 429 (a success starts over) |
@@ -51,6 +53,7 @@ pub struct Settings {
     pub signing_keys: SecretString,
     pub fingerprint_key: Option<SecretString>,
     pub token_ttl: Duration,
+    pub session_lifetimes: store::sessions::Lifetimes,
     pub trusted_proxy_hops: usize,
     pub auth_limits: AuthLimits,
     pub hash_queue: HashQueue,
@@ -167,6 +170,13 @@ impl Settings {
                 .filter(|key| !key.is_empty())
                 .map(SecretString::from),
             token_ttl: Duration::from_secs(env::or("CC_AUTH__TOKEN_TTL_SECS", 900)?),
+            session_lifetimes: store::sessions::Lifetimes {
+                session: Duration::from_secs(env::or("CC_AUTH__SESSION_TTL_SECS", 30 * 86_400)?),
+                refresh_token: Duration::from_secs(env::or(
+                    "CC_AUTH__REFRESH_TOKEN_TTL_SECS",
+                    14 * 86_400,
+                )?),
+            },
             trusted_proxy_hops: env::or("CC_HTTP__TRUSTED_PROXY_HOPS", 0)?,
             auth_limits: AuthLimits::from_env()?,
             hash_queue: HashQueue::from_env()?,

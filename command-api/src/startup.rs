@@ -64,6 +64,7 @@ impl Application {
         let state = web::Data::new(AppState {
             pool: pool.clone(),
             tokens: TokenIssuer::new(&signing_keys, settings.token_ttl)?,
+            session_lifetimes: settings.session_lifetimes,
             auth_limits: settings.auth_limits,
             trusted_proxy_hops: settings.trusted_proxy_hops,
             decoy_hash: password::decoy_hash().await?,

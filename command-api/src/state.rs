@@ -8,6 +8,7 @@ use crate::settings::AuthLimits;
 pub struct AppState {
     pub pool: Pool,
     pub tokens: TokenIssuer,
+    pub session_lifetimes: store::sessions::Lifetimes,
     pub auth_limits: AuthLimits,
     /// Proxies in front of us whose forwarding headers are believed.
     pub trusted_proxy_hops: usize,

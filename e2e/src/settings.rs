@@ -38,6 +38,10 @@ pub fn command_api(db: &TestDatabase, topics: &Topics) -> command_api::settings:
         kafka: kafka_settings(topics.clone()),
         signing_keys: SecretString::from(SIGNING_KEY_PEM.clone()),
         token_ttl: Duration::from_secs(900),
+        session_lifetimes: store::sessions::Lifetimes {
+            session: Duration::from_secs(30 * 86_400),
+            refresh_token: Duration::from_secs(14 * 86_400),
+        },
         fingerprint_key: None,
         trusted_proxy_hops: 0,
         auth_limits: command_api::settings::AuthLimits::default(),

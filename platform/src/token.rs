@@ -28,6 +28,9 @@ pub struct Claims {
     pub iat: i64,
     pub exp: i64,
     pub jti: Uuid,
+    /// The session this token belongs to: both APIs refuse the token once it has ended
+    /// (sign-out, refresh-token reuse, a password, role or status change).
+    pub sid: Uuid,
 }
 
 /// Signs access tokens: held by command-api alone.
@@ -61,7 +64,7 @@ impl TokenIssuer {
         self.ttl
     }
 
-    pub fn issue(&self, user_id: Uuid, role: &str) -> anyhow::Result<String> {
+    pub fn issue(&self, user_id: Uuid, role: &str, session_id: Uuid) -> anyhow::Result<String> {
         let now = Utc::now().timestamp();
         let claims = Claims {
             sub: user_id,
@@ -71,6 +74,7 @@ impl TokenIssuer {
             iat: now,
             exp: now + i64::try_from(self.ttl.as_secs()).unwrap_or(900),
             jti: Uuid::new_v4(),
+            sid: session_id,
         };
         let mut header = Header::new(Algorithm::EdDSA);
         header.kid = Some(self.kid.clone());
@@ -160,7 +164,9 @@ mod tests {
         let new = SigningKeys::generate_pem().unwrap();
         let issuer =
             TokenIssuer::new(&keys(std::slice::from_ref(&old)), Duration::from_secs(60)).unwrap();
-        let token = issuer.issue(Uuid::now_v7(), "admin").unwrap();
+        let token = issuer
+            .issue(Uuid::now_v7(), "admin", Uuid::now_v7())
+            .unwrap();
         // Mid-rotation: the new key signs, the old one still verifies.
         let both = TokenVerifier::new(&keys(&[new.clone(), old]).jwks()).unwrap();
         assert_eq!(both.verify(&token).unwrap().role, "admin");
@@ -182,6 +188,7 @@ mod tests {
             iat: now,
             exp: now + 60,
             jti: Uuid::new_v4(),
+            sid: Uuid::now_v7(),
         };
         // Signed with the public key as an HMAC secret: the classic algorithm confusion.
         let mut header = Header::new(Algorithm::HS256);

@@ -1,5 +1,10 @@
-//! Who is asking: the bearer token's claims (verified with the key shared with command-api), and
-//! the caller's current role from the `users` read model.
+//! Who is asking: the bearer token's claims (verified with command-api's public keys), whether
+//! its session is still live, and the caller's current role from the `users` read model.
+//!
+//! Why ask about the session on every personal read: a sign-out, a password change or a
+//! deactivation ends the user's sessions in the write-side transaction, and their tokens must
+//! stop working here at once, not when they expire. `es.session_is_live` tells this role that
+//! and nothing else about the session.
 //!
 //! Why re-read the role: a token lives for minutes, and an admin demoted or deactivated in that
 //! time must lose audit access as soon as the projection knows. When the user is not projected
@@ -51,11 +56,27 @@ impl Caller {
         self.claims.as_ref().ok_or(ApiError::Unauthenticated)
     }
 
-    /// The caller as the read model knows them now: `None` when anonymous or deactivated.
+    /// The claims of a token whose session is live; 401 when anonymous or the session ended.
+    pub async fn require_live(&self, conn: &ReadConn<'_>) -> Result<&Claims, ApiError> {
+        let claims = self.require()?;
+        let live = conn
+            .query_opt("SELECT es.session_is_live($1)", &[&claims.sid])
+            .await?
+            .is_some_and(|row| row.get::<_, bool>(0));
+        if live {
+            Ok(claims)
+        } else {
+            Err(ApiError::Unauthenticated)
+        }
+    }
+
+    /// The caller as the read model knows them now: `None` when anonymous or deactivated, 401
+    /// when their session has ended.
     pub async fn viewer(&self, conn: &ReadConn<'_>) -> Result<Option<Viewer>, ApiError> {
-        let Some(claims) = &self.claims else {
+        if self.claims.is_none() {
             return Ok(None);
-        };
+        }
+        let claims = self.require_live(conn).await?;
         let row = conn
             .query_opt(
                 &conn.sql("SELECT role, active FROM {schema}.users WHERE id = $1"),

@@ -1,6 +1,7 @@
 //! The write side's PostgreSQL storage: the append-only event log with optimistic concurrency,
 //! the transactional outbox the relay drains, email and SKU reservations, password credentials
-//! and idempotency keys, snapshots of long streams, and the migrations that create them.
+//! and idempotency keys, sessions and their refresh tokens, snapshots of long streams, and the
+//! migrations that create them.
 
 pub mod admins;
 pub mod aggregate;
@@ -12,6 +13,7 @@ pub mod migrations;
 pub mod outbox;
 pub mod publication;
 pub mod reservations;
+pub mod sessions;
 pub mod throttle;
 
 pub use aggregate::{Loaded, SNAPSHOT_EVERY, load, load_from_events, save_snapshot};

@@ -1,4 +1,5 @@
-//! Who is calling: the bearer token's claims, then the user's current state from their stream.
+//! Who is calling: the bearer token's claims, its session, then the user's current state from
+//! their stream.
 
 use std::future::{Ready, ready};
 
@@ -78,13 +79,16 @@ impl Caller {
     }
 
     /// The actor as of now: role and status come from the user's stream, not the token, so a
-    /// deactivation or role change takes effect at once. A token for an account that does not
-    /// exist (or for an id that is not a user's) is refused. Folded from the events alone: a
-    /// snapshot row is not trusted with who may do what.
+    /// deactivation or role change takes effect at once. A token whose session has ended, or for
+    /// an account that does not exist (or an id that is not a user's) is refused. Folded from
+    /// the events alone: a snapshot row is not trusted with who may do what.
     pub async fn resolve(&self, client: &impl GenericClient) -> Result<Actor, ApiError> {
         let Some(claims) = &self.claims else {
             return Ok(Actor::Anonymous);
         };
+        if !store::sessions::is_live(client, claims.sid).await? {
+            return Err(ApiError::Unauthenticated);
+        }
         let user = match store::load_from_events::<User>(client, claims.sub).await {
             Ok(user) => user,
             Err(StoreError::WrongStreamType { .. }) => return Err(ApiError::Unauthenticated),

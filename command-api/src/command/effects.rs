@@ -1,8 +1,9 @@
 //! The writes outside a stream that must commit with its events, derived from the events
 //! themselves so that no caller can forget one: the email an account registers is reserved, the
 //! SKU a product is created with is reserved, a password hash is stored with the event that
-//! records a new password, and the set of active admins follows role changes and deactivations
-//! (refusing the one that would leave no admin at all).
+//! records a new password, the set of active admins follows role changes and deactivations
+//! (refusing the one that would leave no admin at all), and a new password, a new role or a
+//! deactivation ends every session the user had (their access tokens stop working at once).
 
 use domain::{
     Aggregate,
@@ -10,10 +11,12 @@ use domain::{
     user::{User, UserEvent},
     values::Role,
 };
+use store::sessions::EndReason;
 use tokio_postgres::GenericClient;
 use uuid::Uuid;
 
 use super::error::CommandError;
+use crate::metrics as m;
 
 /// What a command brings that no event may hold. Its `Debug` never shows the contents.
 #[derive(Clone, Default)]
@@ -54,6 +57,7 @@ pub enum Effect {
     StorePasswordHash,
     GrantAdmin,
     RevokeAdmin,
+    EndSessions(EndReason),
 }
 
 /// An aggregate whose events may call for writes outside their stream.
@@ -74,11 +78,22 @@ impl WriteModel for User {
                 }
                 effects
             }
-            UserEvent::PasswordChanged(_) => vec![Effect::StorePasswordHash],
-            UserEvent::RoleAssigned(assigned) if assigned.role == Role::Admin => {
-                vec![Effect::GrantAdmin]
-            }
-            UserEvent::RoleAssigned(_) | UserEvent::Deactivated(_) => vec![Effect::RevokeAdmin],
+            UserEvent::PasswordChanged(_) => vec![
+                Effect::StorePasswordHash,
+                Effect::EndSessions(EndReason::PasswordChanged),
+            ],
+            UserEvent::RoleAssigned(assigned) => vec![
+                if assigned.role == Role::Admin {
+                    Effect::GrantAdmin
+                } else {
+                    Effect::RevokeAdmin
+                },
+                Effect::EndSessions(EndReason::RoleChanged),
+            ],
+            UserEvent::Deactivated(_) => vec![
+                Effect::RevokeAdmin,
+                Effect::EndSessions(EndReason::Deactivated),
+            ],
             UserEvent::DisplayNameChanged(_) => vec![],
         }
     }
@@ -117,6 +132,11 @@ pub async fn write(
             }
             Effect::GrantAdmin => store::admins::grant(tx, stream_id).await?,
             Effect::RevokeAdmin => store::admins::revoke(tx, stream_id).await?,
+            Effect::EndSessions(reason) => {
+                let ended = store::sessions::end_all(tx, stream_id, *reason).await?;
+                // Counted before the commit: a transaction that then fails over-counts.
+                metrics::counter!(m::SESSIONS_ENDED, "reason" => reason.as_str()).increment(ended);
+            }
         }
     }
     Ok(())
@@ -132,7 +152,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn registration_reserves_the_email_and_stores_the_hash_and_role_changes_move_the_admins() {
+    fn registration_reserves_the_email_and_role_changes_move_the_admins_and_end_sessions() {
         let user_id = Uuid::now_v7();
         let registered = UserRegistered {
             user_id,
@@ -152,17 +172,32 @@ mod tests {
             role: Role::Admin,
             previous_role: Role::Customer,
         };
-        assert_eq!(User::effects(&promoted.into()), vec![Effect::GrantAdmin]);
+        assert_eq!(
+            User::effects(&promoted.into()),
+            vec![
+                Effect::GrantAdmin,
+                Effect::EndSessions(EndReason::RoleChanged)
+            ]
+        );
         let demoted = UserRoleAssigned {
             user_id,
             role: Role::Seller,
             previous_role: Role::Admin,
         };
-        assert_eq!(User::effects(&demoted.into()), vec![Effect::RevokeAdmin]);
+        assert_eq!(
+            User::effects(&demoted.into()),
+            vec![
+                Effect::RevokeAdmin,
+                Effect::EndSessions(EndReason::RoleChanged)
+            ]
+        );
         let deactivated = UserDeactivated { user_id };
         assert_eq!(
             User::effects(&deactivated.into()),
-            vec![Effect::RevokeAdmin]
+            vec![
+                Effect::RevokeAdmin,
+                Effect::EndSessions(EndReason::Deactivated)
+            ]
         );
     }
 

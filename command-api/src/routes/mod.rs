@@ -22,6 +22,8 @@ pub fn configure(config: &mut web::ServiceConfig) {
                 .route("/users/{id}", web::delete().to(users::deactivate))
                 .route("/users/{id}/role", web::put().to(users::assign_role))
                 .route("/sessions", web::post().to(sessions::sign_in))
+                .route("/sessions/refresh", web::post().to(sessions::refresh))
+                .route("/sessions/current", web::delete().to(sessions::sign_out))
                 .route("/products", web::post().to(products::create))
                 .route("/products/{id}", web::patch().to(products::update_details))
                 .route("/products/{id}", web::delete().to(products::archive))

@@ -13,7 +13,7 @@ use crate::{
     info(title = "CloudCommerce command API", description = "Write side: accounts, sessions and product commands. Every write answers with ETag (the new version) and Consistency-Token."),
     paths(
         users::register, users::update, users::assign_role, users::deactivate,
-        sessions::sign_in, jwks::jwks,
+        sessions::sign_in, sessions::refresh, sessions::sign_out, jwks::jwks,
         products::create, products::update_details, products::change_price, products::adjust_stock,
         products::publish, products::unpublish, products::archive,
     ),

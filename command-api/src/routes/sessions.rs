@@ -1,4 +1,7 @@
-//! `POST /v1/sessions`: exchanges an email and password for a short-lived access token.
+//! Sessions: `POST /v1/sessions` exchanges an email and password for a short-lived access token
+//! and a refresh token; `POST /v1/sessions/refresh` spends a refresh token for a new pair;
+//! `DELETE /v1/sessions/current` signs out. Refresh tokens are single-use: presenting a spent one
+//! means two parties hold it, so the whole session ends and both must sign in again.
 //!
 //! An unknown email, a wrong password and a deactivated account all get the same 401 after the
 //! same work (one argon2 verification), so the answer tells an attacker nothing. Every attempt is
@@ -13,10 +16,14 @@ use platform::Problem;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use store::sessions::EndReason;
+
 use crate::{
     auth::{
         client_address::client_network,
         password,
+        principal::SignedIn,
+        refresh_token,
         throttle::{self, Attempt},
     },
     error::ApiError,
@@ -33,14 +40,28 @@ pub struct SignInBody {
     pub password: String,
 }
 
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefreshBody {
+    /// The refresh token of the last sign-in or refresh; it is spent by this request.
+    pub refresh_token: String,
+}
+
+/// What a sign-in or a refresh hands out. Never cached, never logged.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct AccessToken {
+pub struct SessionTokens {
     pub access_token: String,
     #[schema(example = "Bearer")]
     pub token_type: &'static str,
-    /// Seconds until the token expires.
+    /// Seconds until the access token expires.
     #[schema(example = 900)]
     pub expires_in: u64,
+    /// Single-use: `POST /v1/sessions/refresh` spends it for a new pair.
+    #[schema(example = "ccr_9f2c…")]
+    pub refresh_token: String,
+    /// Seconds until the refresh token expires if unused.
+    #[schema(example = 1_209_600)]
+    pub refresh_expires_in: u64,
 }
 
 fn invalid_credentials() -> ApiError {
@@ -53,9 +74,9 @@ fn invalid_credentials() -> ApiError {
     .into()
 }
 
-/// Signs in.
+/// Signs in: starts a session.
 #[utoipa::path(post, path = "/v1/sessions", tag = "sessions", request_body = SignInBody,
-    responses((status = 200, body = AccessToken),
+    responses((status = 200, body = SessionTokens),
               (status = 401, description = "Wrong email or password", body = platform::openapi::ProblemDoc),
               (status = 429, description = "Too many attempts for this account or from this network", body = platform::openapi::ProblemDoc),
               (status = 503, description = "Too many password checks right now", body = platform::openapi::ProblemDoc)))]
@@ -105,12 +126,113 @@ pub async fn sign_in(
         return Err(invalid_credentials());
     };
     throttle::signed_in(&state.pool, &state.auth_limits, &throttle_key, &network).await?;
-    let token = state.tokens.issue(user_id, role.as_str())?;
+    let (refresh_token, refresh_hash) = refresh_token::generate();
+    let session_id = {
+        let client = state.pool.get().await?;
+        store::sessions::start(&**client, user_id, &refresh_hash, state.session_lifetimes).await?
+    };
+    metrics::counter!(m::SESSIONS_STARTED).increment(1);
+    tokens(&state, user_id, role.as_str(), session_id, refresh_token)
+}
+
+/// Spends a refresh token for a new access token and a new refresh token.
+#[utoipa::path(post, path = "/v1/sessions/refresh", tag = "sessions", request_body = RefreshBody,
+    responses((status = 200, body = SessionTokens),
+              (status = 400, description = "Not a JSON body with a refresh_token", body = platform::openapi::ProblemDoc),
+              (status = 401, description = "Unknown, expired or ended; or spent already, which ends the session", body = platform::openapi::ProblemDoc)))]
+pub async fn refresh(
+    state: web::Data<AppState>,
+    body: JsonBody<RefreshBody>,
+) -> Result<HttpResponse, ApiError> {
+    let presented = refresh_token::hash(&body.value.refresh_token);
+    let (successor, successor_hash) = refresh_token::generate();
+    let mut client = state.pool.get().await?;
+    let tx = client
+        .transaction()
+        .await
+        .map_err(store::StoreError::db("beginning a refresh"))?;
+    let outcome = store::sessions::refresh(
+        &*tx,
+        &presented,
+        &successor_hash,
+        state.session_lifetimes.refresh_token,
+    )
+    .await?;
+    let rotated = match outcome {
+        store::sessions::Refresh::Rotated {
+            session_id,
+            user_id,
+        } => {
+            // The role from the events, as at sign-in; a role change would have ended the session.
+            let user = store::load_from_events::<User>(&*tx, user_id).await?;
+            user.state
+                .active
+                .then_some((session_id, user_id, user.state.role))
+        }
+        store::sessions::Refresh::Reused { session_id } => {
+            tracing::warn!(%session_id, "a spent refresh token was presented again; session ended");
+            metrics::counter!(m::SESSIONS_ENDED, "reason" => EndReason::RefreshTokenReused.as_str())
+                .increment(1);
+            None
+        }
+        store::sessions::Refresh::Invalid => None,
+    };
+    tx.commit()
+        .await
+        .map_err(store::StoreError::db("committing a refresh"))?;
+    drop(client);
+    let Some((session_id, user_id, role)) = rotated else {
+        metrics::counter!(m::SESSION_REFRESHES, "outcome" => "refused").increment(1);
+        return Err(invalid_refresh_token());
+    };
+    metrics::counter!(m::SESSION_REFRESHES, "outcome" => "rotated").increment(1);
+    tokens(&state, user_id, role.as_str(), session_id, successor)
+}
+
+/// Signs out: ends the session of the bearer token, its access and refresh tokens with it.
+#[utoipa::path(delete, path = "/v1/sessions/current", tag = "sessions",
+    responses((status = 204, description = "Signed out"),
+              (status = 401, description = "No valid bearer token, or its session has ended", body = platform::openapi::ProblemDoc)),
+    security(("bearer" = [])))]
+pub async fn sign_out(
+    state: web::Data<AppState>,
+    caller: SignedIn,
+) -> Result<HttpResponse, ApiError> {
+    let session_id = caller.claims()?.sid;
+    let client = state.pool.get().await?;
+    if !store::sessions::end(&**client, session_id, EndReason::SignedOut).await? {
+        return Err(ApiError::Unauthenticated);
+    }
+    metrics::counter!(m::SESSIONS_ENDED, "reason" => EndReason::SignedOut.as_str()).increment(1);
+    Ok(HttpResponse::NoContent()
+        .insert_header(("cache-control", "no-store"))
+        .finish())
+}
+
+fn invalid_refresh_token() -> ApiError {
+    Problem::new(
+        StatusCode::UNAUTHORIZED,
+        "invalid_refresh_token",
+        "The refresh token is unknown, expired, spent or of an ended session: sign in again",
+    )
+    .into()
+}
+
+fn tokens(
+    state: &AppState,
+    user_id: uuid::Uuid,
+    role: &str,
+    session_id: uuid::Uuid,
+    refresh_token: String,
+) -> Result<HttpResponse, ApiError> {
+    let access_token = state.tokens.issue(user_id, role, session_id)?;
     Ok(HttpResponse::Ok()
         .insert_header(("cache-control", "no-store"))
-        .json(AccessToken {
-            access_token: token,
+        .json(SessionTokens {
+            access_token,
             token_type: "Bearer",
             expires_in: state.tokens.ttl().as_secs(),
+            refresh_token,
+            refresh_expires_in: state.session_lifetimes.refresh_token.as_secs(),
         }))
 }

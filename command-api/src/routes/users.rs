@@ -5,6 +5,7 @@ use domain::{
     user::{User, UserCommand},
     values::{DisplayName, Email, Password, Role, ValueError},
 };
+use platform::token::Claims;
 use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -45,6 +46,14 @@ pub struct UpdateUserBody {
     /// New password, 12 to 128 characters.
     pub password: Option<String>,
     /// Required with `password` when users change their own password.
+    pub current_password: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeactivateBody {
+    /// Required when users deactivate their own account; an admin deactivating someone else
+    /// sends no body.
     pub current_password: Option<String>,
 }
 
@@ -149,7 +158,7 @@ pub async fn update(
     if changing_own_password {
         let current = body.value.current_password.clone().unwrap_or_default();
         let network = client_network(&req, state.trusted_proxy_hops);
-        verify_current_password(&state, user_id, current, &network).await?;
+        verify_current_password(&state, claims, current, &network).await?;
     }
     let secrets = match new_password {
         Some(password) => Secrets::password_hash(password::hash(password).await?),
@@ -209,29 +218,45 @@ pub async fn assign_role(
     .await
 }
 
-/// Deactivates an account for good (the user themself or an admin).
-#[utoipa::path(delete, path = "/v1/users/{id}", tag = "users",
+/// Deactivates an account for good (the user themself, with their current password, or an
+/// admin). Every session of the account ends with it.
+#[utoipa::path(delete, path = "/v1/users/{id}", tag = "users", request_body = DeactivateBody,
     params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header), ("Idempotency-Key" = Option<String>, Header)),
     responses((status = 200, body = crate::command::http::Accepted),
+              (status = 400, description = "current_password missing for your own account", body = platform::openapi::ProblemDoc),
               (status = 401, body = platform::openapi::ProblemDoc),
-              (status = 403, body = platform::openapi::ProblemDoc)),
+              (status = 403, description = "Not yours, or the current password is wrong", body = platform::openapi::ProblemDoc),
+              (status = 429, description = "Too many wrong current passwords", body = platform::openapi::ProblemDoc)),
     security(("bearer" = [])))]
 pub async fn deactivate(
     state: web::Data<AppState>,
     req: HttpRequest,
     caller: SignedIn,
     path: web::Path<Uuid>,
+    body: JsonBody<DeactivateBody>,
 ) -> Result<HttpResponse, ApiError> {
+    let user_id = path.into_inner();
     let headers = CommandHeaders::from_request(&req)?;
+    let claims = caller.claims()?;
+    if claims.sub == user_id {
+        let Some(current) = body.value.current_password.clone() else {
+            return Err(ApiError::Validation(vec![ValueError::Invalid {
+                field: "current_password",
+                reason: "is required to deactivate your own account",
+            }]));
+        };
+        let network = client_network(&req, state.trusted_proxy_hops);
+        verify_current_password(&state, claims, current, &network).await?;
+    }
     let request = CommandRequest {
         caller: caller.caller(),
         headers: &headers,
-        body: &[],
+        body: &body.raw,
     };
     execute::<User, _>(
         &state.pool,
         request,
-        path.into_inner(),
+        user_id,
         Reply::ok(),
         &Secrets::none(),
         |_| Ok(vec![UserCommand::Deactivate]),
@@ -239,12 +264,21 @@ pub async fn deactivate(
     .await
 }
 
+/// Re-authentication of the caller's own account, throttled like a sign-in. A token of an ended
+/// session gets 401 before any password is checked: it must not become a way to test guesses.
 async fn verify_current_password(
     state: &AppState,
-    user_id: Uuid,
+    claims: &Claims,
     candidate: String,
     network: &str,
 ) -> Result<(), ApiError> {
+    let user_id = claims.sub;
+    {
+        let client = state.pool.get().await?;
+        if !store::sessions::is_live(&**client, claims.sid).await? {
+            return Err(ApiError::Unauthenticated);
+        }
+    }
     let attempt = Attempt::Reauthenticate { user_id, network };
     throttle::admit(&state.pool, &state.auth_limits, attempt).await?;
     let stored = {

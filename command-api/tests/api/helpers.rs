@@ -41,6 +41,10 @@ pub fn test_settings(db: &TestDatabase, topics: &Topics) -> Settings {
             platform::signing_keys::SigningKeys::generate_pem().expect("a signing key"),
         ),
         token_ttl: Duration::from_secs(900),
+        session_lifetimes: store::sessions::Lifetimes {
+            session: Duration::from_secs(30 * 86_400),
+            refresh_token: Duration::from_secs(14 * 86_400),
+        },
         fingerprint_key: None,
         trusted_proxy_hops: 0,
         auth_limits: command_api::settings::AuthLimits::default(),
@@ -158,6 +162,12 @@ impl TestApp {
     }
 
     pub async fn login(&self, email: &str, password: &str) -> String {
+        let body = self.sign_in(email, password).await;
+        body["access_token"].as_str().expect("token").to_owned()
+    }
+
+    /// Signs in and returns the whole answer (access and refresh token).
+    pub async fn sign_in(&self, email: &str, password: &str) -> Value {
         let response = self
             .post(
                 "/v1/sessions",
@@ -166,8 +176,17 @@ impl TestApp {
             )
             .await;
         assert_eq!(response.status(), StatusCode::OK, "signing in {email}");
-        let body: Value = response.json().await.expect("json");
-        body["access_token"].as_str().expect("token").to_owned()
+        response.json().await.expect("json")
+    }
+
+    /// `POST /v1/sessions/refresh` with `refresh_token`.
+    pub async fn refresh(&self, refresh_token: &str) -> Response {
+        self.post(
+            "/v1/sessions/refresh",
+            None,
+            &json!({ "refresh_token": refresh_token }),
+        )
+        .await
     }
 
     pub async fn admin_token(&self) -> String {

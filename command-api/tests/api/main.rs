@@ -13,5 +13,6 @@ mod products;
 mod relay;
 mod robustness;
 mod seed;
+mod sessions;
 mod snapshots;
 mod users;

@@ -6,7 +6,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::helpers::{assert_problem, spawn_app, spawn_app_with};
+use crate::helpers::{PASSWORD, assert_problem, spawn_app, spawn_app_with};
 
 #[tokio::test]
 async fn live_and_ready_answer_200_with_their_checks() {
@@ -63,6 +63,21 @@ async fn metrics_expose_every_documented_series_after_traffic() {
         let response = app.post(&stock, Some(&seller), &restocked).await;
         assert!(response.status().is_success(), "{}", response.status());
     }
+    let session = app.sign_in(&seller_email, PASSWORD).await;
+    let refreshed = app
+        .refresh(session["refresh_token"].as_str().unwrap())
+        .await;
+    assert_eq!(refreshed.status(), StatusCode::OK);
+    let signed_out = app
+        .send(
+            Method::DELETE,
+            "/v1/sessions/current",
+            session["access_token"].as_str(),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(signed_out.status(), StatusCode::NO_CONTENT);
     let wrong = json!({ "email": seller_email, "password": "not-the-password-at-all" });
     let failed = app.post("/v1/sessions", None, &wrong).await;
     assert_eq!(failed.status(), StatusCode::UNAUTHORIZED);

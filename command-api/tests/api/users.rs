@@ -3,7 +3,7 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{ADMIN_EMAIL, PASSWORD, assert_problem, spawn_app};
+use crate::helpers::{ADMIN_EMAIL, ADMIN_PASSWORD, PASSWORD, assert_problem, spawn_app};
 
 #[tokio::test]
 async fn register_returns_201_with_id_and_normalises_the_email() {
@@ -199,14 +199,20 @@ async fn a_deactivated_user_can_neither_sign_in_nor_act_with_an_old_token() {
     let app = spawn_app().await;
     let me = app.register("leaving@example.com").await;
     let token = app.login("leaving@example.com", PASSWORD).await;
+    let path = format!("/v1/users/{me}");
+    // Their own account: only with the current password.
     let response = app
-        .send(
-            Method::DELETE,
-            &format!("/v1/users/{me}"),
-            Some(&token),
-            None,
-            &[],
-        )
+        .send(Method::DELETE, &path, Some(&token), None, &[])
+        .await;
+    assert_problem(response, StatusCode::BAD_REQUEST, "validation_failed").await;
+    let wrong = json!({ "current_password": "not-my-password-at-all" });
+    let response = app
+        .send(Method::DELETE, &path, Some(&token), Some(&wrong), &[])
+        .await;
+    assert_problem(response, StatusCode::FORBIDDEN, "wrong_current_password").await;
+    let right = json!({ "current_password": PASSWORD });
+    let response = app
+        .send(Method::DELETE, &path, Some(&token), Some(&right), &[])
         .await;
     assert_eq!(response.status(), StatusCode::OK);
     let sign_in = app
@@ -226,7 +232,8 @@ async fn a_deactivated_user_can_neither_sign_in_nor_act_with_an_old_token() {
             &[],
         )
         .await;
-    assert_eq!(with_old_token.status(), StatusCode::FORBIDDEN);
+    // The deactivation ended the session the token belongs to.
+    assert_problem(with_old_token, StatusCode::UNAUTHORIZED, "unauthenticated").await;
 }
 
 #[tokio::test]
@@ -292,8 +299,9 @@ async fn the_last_active_admin_cannot_demote_or_deactivate_themselves() {
     let body = assert_problem(response, StatusCode::CONFLICT, "last_admin").await;
     assert!(body["detail"].is_string(), "{body}");
     let path = format!("/v1/users/{admin_id}");
+    let password = json!({ "current_password": ADMIN_PASSWORD });
     let response = app
-        .send(Method::DELETE, &path, Some(&admin), None, &[])
+        .send(Method::DELETE, &path, Some(&admin), Some(&password), &[])
         .await;
     assert_problem(response, StatusCode::CONFLICT, "last_admin").await;
     assert_eq!(app.event_count().await, before, "nothing was recorded");

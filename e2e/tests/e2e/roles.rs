@@ -69,6 +69,24 @@ async fn each_service_does_its_job_as_its_own_role_and_nothing_more() {
         .await
         .unwrap();
     assert_eq!(read.status(), StatusCode::OK);
+    // The seller signs out; query-api, as cc_reader, learns it from es.session_is_live.
+    let signed_out = stack
+        .send(
+            Method::DELETE,
+            format!("{}/v1/sessions/current", stack.commands),
+            Some(&seller),
+            None,
+        )
+        .await;
+    assert_eq!(signed_out.status(), StatusCode::NO_CONTENT);
+    let read = stack
+        .http
+        .get(format!("{}/v1/products/{id}", stack.queries))
+        .bearer_auth(&seller)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(read.status(), StatusCode::UNAUTHORIZED);
     let sign_in = json!({ "email": "nobody@example.com", "password": PASSWORD });
     let answer = stack
         .send(
@@ -111,6 +129,8 @@ async fn each_service_does_its_job_as_its_own_role_and_nothing_more() {
     for sql in [
         "SELECT * FROM es.events",
         "SELECT * FROM es.user_credentials",
+        "SELECT * FROM es.sessions",
+        "SELECT * FROM es.refresh_tokens",
         &format!("DELETE FROM {schema}.products"),
         &format!("UPDATE {schema}.products SET stock = 0"),
         "UPDATE read_meta.active SET schema = 'read_v9'",

@@ -81,7 +81,7 @@ pub struct ProductAsOf {
     responses(
         (status = 200, description = "The product's events, oldest first", body = AuditPage),
         (status = 400, description = "Bad parameter", body = platform::openapi::ProblemDoc),
-        (status = 401, description = "No valid bearer token", body = platform::openapi::ProblemDoc),
+        (status = 401, description = "No valid bearer token, or its session has ended", body = platform::openapi::ProblemDoc),
         (status = 403, description = "Neither an admin nor the product's seller", body = platform::openapi::ProblemDoc),
         (status = 404, description = "No such product", body = platform::openapi::ProblemDoc),
     ),
@@ -111,7 +111,7 @@ pub async fn product_events(
     responses(
         (status = 200, description = "The account's events, oldest first", body = AuditPage),
         (status = 400, description = "Bad parameter", body = platform::openapi::ProblemDoc),
-        (status = 401, description = "No valid bearer token", body = platform::openapi::ProblemDoc),
+        (status = 401, description = "No valid bearer token, or its session has ended", body = platform::openapi::ProblemDoc),
         (status = 403, description = "Neither an admin nor this user", body = platform::openapi::ProblemDoc),
         (status = 404, description = "No such account", body = platform::openapi::ProblemDoc),
     ),
@@ -145,7 +145,7 @@ pub async fn user_events(
     responses(
         (status = 200, description = "The product as it was at as_of", body = ProductAsOf),
         (status = 400, description = "as_of is missing or not RFC 3339", body = platform::openapi::ProblemDoc),
-        (status = 401, description = "No valid bearer token", body = platform::openapi::ProblemDoc),
+        (status = 401, description = "No valid bearer token, or its session has ended", body = platform::openapi::ProblemDoc),
         (status = 403, description = "Neither an admin nor the product's seller", body = platform::openapi::ProblemDoc),
         (status = 404, description = "No such product, or no event recorded by as_of", body = platform::openapi::ProblemDoc),
     ),

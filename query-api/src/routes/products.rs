@@ -134,7 +134,7 @@ pub async fn fetch_page(
     responses(
         (status = 200, description = "The product", body = ProductDetail, headers(("ETag" = String), ("Cache-Control" = String), ("Vary" = String))),
         (status = 304, description = "Unchanged since the ETag in If-None-Match"),
-        (status = 401, description = "The bearer token is invalid or expired", body = platform::openapi::ProblemDoc),
+        (status = 401, description = "The bearer token is invalid or expired, or its session has ended", body = platform::openapi::ProblemDoc),
         (status = 404, description = "No such product, or not published and not yours", body = platform::openapi::ProblemDoc),
     ),
     security((), ("bearer" = [])),

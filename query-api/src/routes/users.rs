@@ -35,7 +35,7 @@ pub struct Me {
     responses(
         (status = 200, description = "The caller's account", body = Me, headers(("ETag" = String), ("Cache-Control" = String), ("Vary" = String))),
         (status = 304, description = "Unchanged since the ETag in If-None-Match"),
-        (status = 401, description = "No valid bearer token", body = platform::openapi::ProblemDoc),
+        (status = 401, description = "No valid bearer token, or its session has ended", body = platform::openapi::ProblemDoc),
         (status = 404, description = "The account is not projected yet (retry with the Consistency-Token of the sign-up)", body = platform::openapi::ProblemDoc),
     ),
     security(("bearer" = [])),
@@ -46,8 +46,9 @@ pub async fn me(
     caller: Caller,
 ) -> Result<HttpResponse, ApiError> {
     QueryParams::parse(req.query_string())?.finish()?;
-    let user_id = caller.require()?.sub;
+    caller.require()?;
     let conn = ReadConn::open(&state.pool, &state.schema).await?;
+    let user_id = caller.require_live(&conn).await?.sub;
     let row = conn
         .query_opt(
             &conn.sql(

@@ -81,13 +81,13 @@ async fn product_audits_are_for_admins_and_the_products_seller_only() {
     let path = format!("/v1/audit/products/{}/events", story.product.id);
 
     assert_eq!(status_of(&app, &path, None).await, StatusCode::UNAUTHORIZED);
-    let other = app.token(story.other.id, "seller");
+    let other = app.token(story.other.id, "seller").await;
     assert_eq!(
         status_of(&app, &path, Some(&other)).await,
         StatusCode::FORBIDDEN
     );
     for (user, role) in [(&story.seller, "seller"), (&story.admin, "admin")] {
-        let response = app.get_as(&path, &app.token(user.id, role)).await;
+        let response = app.get_as(&path, &app.token(user.id, role).await).await;
         assert_eq!(response.status(), StatusCode::OK, "{role}");
         assert_eq!(response.headers()["cache-control"], "private, no-store");
         let body: Value = response.json().await.expect("body");
@@ -105,7 +105,7 @@ async fn product_audits_are_for_admins_and_the_products_seller_only() {
         );
     }
     let unknown = format!("/v1/audit/products/{}/events", Uuid::now_v7());
-    let admin = app.token(story.admin.id, "admin");
+    let admin = app.token(story.admin.id, "admin").await;
     assert_eq!(
         status_of(&app, &unknown, Some(&admin)).await,
         StatusCode::NOT_FOUND
@@ -130,14 +130,14 @@ async fn user_audits_are_for_the_user_and_admins_only() {
     let path = format!("/v1/audit/users/{}/events", user.id);
 
     assert_eq!(status_of(&app, &path, None).await, StatusCode::UNAUTHORIZED);
-    let seller = app.token(story.seller.id, "seller");
+    let seller = app.token(story.seller.id, "seller").await;
     assert_eq!(
         status_of(&app, &path, Some(&seller)).await,
         StatusCode::FORBIDDEN
     );
-    let own = app.token(user.id, "seller");
+    let own = app.token(user.id, "seller").await;
     assert_eq!(status_of(&app, &path, Some(&own)).await, StatusCode::OK);
-    let admin = app.token(story.admin.id, "admin");
+    let admin = app.token(story.admin.id, "admin").await;
     assert_eq!(status_of(&app, &path, Some(&admin)).await, StatusCode::OK);
     // A product id is not a user stream, even for an admin.
     let product_as_user = format!("/v1/audit/users/{}/events", story.product.id);
@@ -151,7 +151,7 @@ async fn user_audits_are_for_the_user_and_admins_only() {
 async fn audit_events_page_by_version() {
     let app = spawn_app().await;
     let story = priced_product(&app).await;
-    let admin = app.token(story.admin.id, "admin");
+    let admin = app.token(story.admin.id, "admin").await;
     let base = format!("/v1/audit/products/{}/events", story.product.id);
 
     let first: Value = app
@@ -176,7 +176,7 @@ async fn audit_events_page_by_version() {
 async fn state_as_of_folds_the_events_recorded_by_then() {
     let app = spawn_app().await;
     let story = priced_product(&app).await;
-    let token = app.token(story.seller.id, "seller");
+    let token = app.token(story.seller.id, "seller").await;
     let base = format!("/v1/audit/products/{}/state", story.product.id);
 
     // 10:30 UTC, written with an offset whose `+` arrives as a space when left unencoded.
@@ -215,7 +215,7 @@ async fn state_as_of_folds_the_events_recorded_by_then() {
         "nothing recorded by then"
     );
 
-    let other = app.token(story.other.id, "seller");
+    let other = app.token(story.other.id, "seller").await;
     let response = app
         .get_as(&format!("{base}?as_of=2025-01-01T10:30:00Z"), &other)
         .await;

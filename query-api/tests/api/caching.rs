@@ -86,7 +86,7 @@ async fn anonymous_catalog_reads_are_public_and_personal_reads_private() {
     assert_eq!(page.headers()["vary"], "Authorization, Consistency-Token");
 
     let me = app
-        .get_as("/v1/users/me", &app.token(user.id, "customer"))
+        .get_as("/v1/users/me", &app.token(user.id, "customer").await)
         .await;
     assert_eq!(me.headers()["cache-control"], "private, no-store");
     assert_eq!(me.headers()["vary"], "Authorization");
@@ -94,7 +94,7 @@ async fn anonymous_catalog_reads_are_public_and_personal_reads_private() {
     let again = app
         .get_with(
             "/v1/users/me",
-            Some(&app.token(user.id, "customer")),
+            Some(&app.token(user.id, "customer").await),
             &[("If-None-Match", &etag)],
         )
         .await;

@@ -63,7 +63,11 @@ pub async fn spawn_app() -> TestApp {
 pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     platform::telemetry::init("warn");
     let db = TestDatabase::create().await.expect("test database");
-    let client = db.connect().await.expect("fixture connection");
+    let mut client = db.connect().await.expect("fixture connection");
+    // The write side's schema too: query-api asks it whether a token's session is live.
+    store::migrations::run(&mut client)
+        .await
+        .expect("write-side migrations");
     client
         .batch_execute(READ_META_SQL)
         .await
@@ -221,9 +225,27 @@ impl TestApp {
         response.json().await.expect("JSON body")
     }
 
-    /// A bearer token as command-api would issue it.
-    pub fn token(&self, user_id: Uuid, role: &str) -> String {
-        self.keys.issue(user_id, role).expect("token")
+    /// A bearer token as command-api would issue it, with a live session.
+    pub async fn token(&self, user_id: Uuid, role: &str) -> String {
+        let session_id = self.start_session(user_id).await;
+        self.issue(user_id, role, session_id)
+    }
+
+    /// A bearer token of session `session_id`, which need not exist.
+    pub fn issue(&self, user_id: Uuid, role: &str, session_id: Uuid) -> String {
+        self.keys.issue(user_id, role, session_id).expect("token")
+    }
+
+    /// A session of `user_id` as a sign-in starts it.
+    pub async fn start_session(&self, user_id: Uuid) -> Uuid {
+        let lifetimes = store::sessions::Lifetimes {
+            session: Duration::from_secs(3600),
+            refresh_token: Duration::from_secs(3600),
+        };
+        let refresh_hash = Uuid::new_v4().as_bytes().to_vec();
+        store::sessions::start(&self.client, user_id, &refresh_hash, lifetimes)
+            .await
+            .expect("a session")
     }
 
     pub async fn insert_product(&self, p: &ProductRow) {

@@ -41,14 +41,14 @@ async fn drafts_and_archived_products_are_hidden_except_from_their_seller_and_ad
             StatusCode::NOT_FOUND,
             "{status}: anonymous"
         );
-        let token = app.token(other_seller.id, "seller");
+        let token = app.token(other_seller.id, "seller").await;
         assert_eq!(
             app.get_as(&path, &token).await.status(),
             StatusCode::NOT_FOUND,
             "{status}: other seller"
         );
         for (user, role) in [(&seller, "seller"), (&admin, "admin")] {
-            let response = app.get_as(&path, &app.token(user.id, role)).await;
+            let response = app.get_as(&path, &app.token(user.id, role).await).await;
             assert_eq!(response.status(), StatusCode::OK, "{status}: {role}");
             assert_eq!(response.headers()["cache-control"], "private, no-store");
             let body: serde_json::Value = response.json().await.expect("body");
@@ -73,7 +73,7 @@ async fn a_demoted_admin_loses_access_to_drafts_even_with_an_admin_token() {
     };
     app.insert_product(&draft).await;
 
-    let token = app.token(demoted.id, "admin");
+    let token = app.token(demoted.id, "admin").await;
     let response = app
         .get_as(&format!("/v1/products/{}", draft.id), &token)
         .await;
@@ -132,7 +132,7 @@ async fn users_me_needs_a_token_and_shows_the_callers_account() {
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
 
     let response = app
-        .get_as("/v1/users/me", &app.token(user.id, "seller"))
+        .get_as("/v1/users/me", &app.token(user.id, "seller").await)
         .await;
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(response.headers()["cache-control"], "private, no-store");
@@ -143,11 +143,48 @@ async fn users_me_needs_a_token_and_shows_the_callers_account() {
     assert_eq!(body["role"], "seller");
     assert!(body.get("password_hash").is_none());
 
-    let stranger = app.token(Uuid::now_v7(), "customer");
+    let stranger = app.token(Uuid::now_v7(), "customer").await;
     let response = app.get_as("/v1/users/me", &stranger).await;
     assert_eq!(
         response.status(),
         StatusCode::NOT_FOUND,
         "not projected yet"
     );
+}
+
+#[tokio::test]
+async fn a_token_whose_session_ended_is_401_on_every_personal_read() {
+    let app = spawn_app().await;
+    let seller = UserRow::new("seller");
+    app.insert_user(&seller).await;
+    let draft = ProductRow {
+        seller_id: seller.id,
+        status: "draft",
+        ..ProductRow::published("Secret lamp")
+    };
+    app.insert_product(&draft).await;
+    let session_id = app.start_session(seller.id).await;
+    let token = app.issue(seller.id, "seller", session_id);
+    let paths = [
+        "/v1/users/me".to_owned(),
+        format!("/v1/products/{}", draft.id),
+        format!("/v1/audit/products/{}/events", draft.id),
+    ];
+    // Allowed while the session lives (the audit trail of a product without events is 404).
+    let allowed = [StatusCode::OK, StatusCode::OK, StatusCode::NOT_FOUND];
+    for (path, status) in paths.iter().zip(allowed) {
+        assert_eq!(app.get_as(path, &token).await.status(), status, "{path}");
+    }
+    // What a sign-out, a password change or a deactivation does on the write side.
+    store::sessions::end(
+        &app.client,
+        session_id,
+        store::sessions::EndReason::SignedOut,
+    )
+    .await
+    .expect("ending the session");
+    for path in &paths {
+        let response = app.get_as(path, &token).await;
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{path}");
+    }
 }
