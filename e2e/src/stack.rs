@@ -43,6 +43,8 @@ pub struct Stack {
     pub commands: String,
     /// Base URL of query-api.
     pub queries: String,
+    /// Base URL of query-api's admin listener (readiness with its reasons, metrics).
+    pub queries_admin: String,
     pub http: reqwest::Client,
     /// Base URL of the projector's admin listener (health, metrics), while it runs.
     pub projector_admin: String,
@@ -81,6 +83,7 @@ impl Stack {
             topics,
             commands: commands_url,
             queries: String::new(),
+            queries_admin: String::new(),
             http: reqwest::Client::new(),
             projector_admin: String::new(),
             projector: None,
@@ -96,6 +99,7 @@ impl Stack {
             .await
             .expect("query-api builds");
         stack.queries = format!("http://127.0.0.1:{}", queries.port());
+        stack.queries_admin = format!("http://127.0.0.1:{}", queries.admin_port());
         tokio::spawn(queries.run_until_stopped());
         stack
     }

@@ -8,8 +8,49 @@ pub async fn live() -> HttpResponse {
     HttpResponse::Ok().json(json!({ "status": "ok" }))
 }
 
-/// 200 when every named check passed, else 503; the body gives each check and its reason.
-pub fn readiness(checks: &[(&str, &anyhow::Result<()>)]) -> HttpResponse {
+/// A readiness verdict: the status code and, for operators, why.
+#[derive(Debug, Clone)]
+pub struct Readiness {
+    ready: bool,
+    body: serde_json::Value,
+}
+
+impl Readiness {
+    /// `ready` decides the status code (200 or 503); `body` holds a `status` string and the
+    /// details.
+    pub fn new(ready: bool, body: serde_json::Value) -> Self {
+        Self { ready, body }
+    }
+
+    /// The whole body, with each check and its reason: for the admin listener, which only
+    /// monitoring reaches. Reasons name hosts, schemas and errors that are nobody else's
+    /// business.
+    pub fn for_operators(self) -> HttpResponse {
+        self.respond(self.body.clone())
+    }
+
+    /// The status alone, for load balancers on the public port.
+    pub fn for_public(self) -> HttpResponse {
+        let status = self.body.get("status").cloned().unwrap_or_default();
+        self.respond(json!({ "status": status }))
+    }
+
+    fn respond(&self, body: serde_json::Value) -> HttpResponse {
+        if self.ready {
+            HttpResponse::Ok()
+                .insert_header(("cache-control", "no-store"))
+                .json(body)
+        } else {
+            HttpResponse::ServiceUnavailable()
+                .insert_header(("cache-control", "no-store"))
+                .insert_header(("retry-after", "5"))
+                .json(body)
+        }
+    }
+}
+
+/// Ready when every named check passed; the body gives each check and its reason.
+pub fn readiness(checks: &[(&str, &anyhow::Result<()>)]) -> Readiness {
     readiness_with(checks, serde_json::Map::new())
 }
 
@@ -17,7 +58,7 @@ pub fn readiness(checks: &[(&str, &anyhow::Result<()>)]) -> HttpResponse {
 pub fn readiness_with(
     checks: &[(&str, &anyhow::Result<()>)],
     extra: serde_json::Map<String, serde_json::Value>,
-) -> HttpResponse {
+) -> Readiness {
     let ok = checks.iter().all(|(_, result)| result.is_ok());
     let details: serde_json::Map<String, serde_json::Value> = checks
         .iter()
@@ -33,9 +74,5 @@ pub fn readiness_with(
     if let Some(object) = body.as_object_mut() {
         object.extend(extra);
     }
-    if ok {
-        HttpResponse::Ok().json(body)
-    } else {
-        HttpResponse::ServiceUnavailable().json(body)
-    }
+    Readiness::new(ok, body)
 }

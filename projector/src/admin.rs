@@ -54,7 +54,9 @@ async fn ready(state: web::Data<AdminState>) -> HttpResponse {
     if let Ok(freshness) = freshness(&state.pool).await {
         extra.insert("freshness".to_owned(), freshness);
     }
+    // The projector's only listener is its admin one: monitoring reads the reasons.
     platform::health::readiness_with(&[("database", &database), ("broker", &broker)], extra)
+        .for_operators()
 }
 
 async fn freshness(pool: &Pool) -> anyhow::Result<serde_json::Value> {

@@ -71,7 +71,7 @@ impl Application {
             move |config| {
                 config
                     .app_data(admin_state.clone())
-                    .route("/health/ready", web::get().to(health::ready));
+                    .route("/health/ready", web::get().to(health::ready_details));
             },
         )?;
         let server = server::serve(listener, &options, scaffold, move |config| {

@@ -10,7 +10,8 @@ pub mod users;
 use actix_web::web;
 
 /// Mounts every route; the scaffold adds `/health/live`, `/openapi.json` and the 404.
-/// `/health/ready` stays here too, for load balancers that check the API port.
+/// `/health/ready` stays here too, with the verdict alone, for load balancers that check the API
+/// port.
 pub fn configure(config: &mut web::ServiceConfig) {
     config
         .route("/health/ready", web::get().to(health::ready))
@@ -45,5 +46,5 @@ pub fn configure(config: &mut web::ServiceConfig) {
 
 /// The admin listener's own route; the scaffold adds `/health/live` and `/metrics`.
 pub fn configure_admin(config: &mut web::ServiceConfig) {
-    config.route("/health/ready", web::get().to(health::ready));
+    config.route("/health/ready", web::get().to(health::ready_details));
 }

@@ -9,11 +9,20 @@ use uuid::Uuid;
 use crate::helpers::{PASSWORD, assert_problem, spawn_app, spawn_app_with};
 
 #[tokio::test]
-async fn live_and_ready_answer_200_with_their_checks() {
+async fn live_and_ready_answer_200_with_the_checks_on_the_admin_listener_only() {
     let app = spawn_app().await;
     let live = app.http.get(app.url("/health/live")).send().await.unwrap();
     assert_eq!(live.status(), StatusCode::OK);
     let ready = app.http.get(app.url("/health/ready")).send().await.unwrap();
+    assert_eq!(ready.status(), StatusCode::OK);
+    let body: Value = ready.json().await.unwrap();
+    assert_eq!(body, json!({ "status": "ready" }), "no details in public");
+    let ready = app
+        .http
+        .get(app.admin_url("/health/ready"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(ready.status(), StatusCode::OK);
     let body: Value = ready.json().await.unwrap();
     assert_eq!(body["checks"]["database"]["ok"], true);

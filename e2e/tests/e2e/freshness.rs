@@ -54,7 +54,7 @@ async fn events_that_never_reach_the_read_model_show_as_growing_lag_and_a_stale_
         "query-api to call it stale",
         Duration::from_secs(30),
         || async {
-            let response = reqwest::get(format!("{}/health/ready", stack.queries))
+            let response = reqwest::get(format!("{}/health/ready", stack.queries_admin))
                 .await
                 .ok()?;
             let body: Value = response.json().await.ok()?;

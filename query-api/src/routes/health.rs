@@ -1,7 +1,8 @@
-//! Liveness, readiness (the database answers and a read schema is active, with how fresh the
-//! projection is) and the Prometheus endpoint.
+//! Liveness and readiness (the database answers and a read schema is active, with how fresh the
+//! projection is: the verdict on the public port, the reasons on the admin listener).
 
 use actix_web::{HttpResponse, web};
+use platform::health::Readiness;
 use serde_json::json;
 
 use crate::{error::ApiError, metrics as m, read_conn::ReadConn, state::AppState};
@@ -14,7 +15,8 @@ pub async fn live() -> HttpResponse {
 }
 
 /// Ready means: a pooled connection answers and `read_meta.active` names a schema whose tables
-/// exist. The body also says how fresh the projection is, from what the projector last sampled
+/// exist. This port answers `{"status": ...}` alone; the admin listener's body also has each
+/// check's reason and how fresh the projection is, from what the projector last sampled
 /// against its sources (`projection_status`): `fresh`, or `stale` with why (behind by more than
 /// `CC_QUERY__MAX_PROJECTION_LAG_SECS`, or no projector has sampled for that long). A stale
 /// projection sets `"status": "degraded"` but keeps the answer 200 unless
@@ -22,21 +24,33 @@ pub async fn live() -> HttpResponse {
 /// catalog into no catalog at all.
 #[utoipa::path(get, path = "/health/ready", tag = "operations",
     responses(
-        (status = 200, description = "Ready (`status` is `ready`, or `degraded` when the projection is stale): the active read schema and the projection's freshness"),
+        (status = 200, description = "Ready (`status` is `ready`, or `degraded` when the projection is stale); the reasons are on the admin listener"),
         (status = 503, description = "Database unreachable, no read schema active yet, or (with CC_QUERY__UNREADY_WHEN_STALE) a stale projection"),
     ))]
 pub async fn ready(state: web::Data<AppState>) -> HttpResponse {
-    let checked = match read_model(&state).await {
+    check(&state).await.for_public()
+}
+
+/// The admin listener's readiness: [`ready`] with every check's reason and the freshness sample.
+pub async fn ready_details(state: web::Data<AppState>) -> HttpResponse {
+    check(&state).await.for_operators()
+}
+
+async fn check(state: &AppState) -> Readiness {
+    let checked = match read_model(state).await {
         Ok(checked) => checked,
         Err(e) => {
             let reason = match &e {
                 ApiError::Internal(inner) => format!("{inner:#}"),
                 other => other.to_string(),
             };
-            return HttpResponse::ServiceUnavailable().json(json!({
-                "status": "not_ready",
-                "checks": { "read_model": { "ok": false, "reason": reason } },
-            }));
+            return Readiness::new(
+                false,
+                json!({
+                    "status": "not_ready",
+                    "checks": { "read_model": { "ok": false, "reason": reason } },
+                }),
+            );
         }
     };
     let fresh = checked.freshness["ok"].as_bool().unwrap_or(false);
@@ -49,11 +63,7 @@ pub async fn ready(state: web::Data<AppState>) -> HttpResponse {
             "projection": checked.freshness,
         },
     });
-    if !fresh && state.freshness.unready_when_stale {
-        HttpResponse::ServiceUnavailable().json(body)
-    } else {
-        HttpResponse::Ok().json(body)
-    }
+    Readiness::new(fresh || !state.freshness.unready_when_stale, body)
 }
 
 struct Checked {

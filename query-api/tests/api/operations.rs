@@ -59,7 +59,16 @@ async fn a_read_schema_flip_is_followed_without_a_restart() {
 #[tokio::test]
 async fn ready_reports_the_projections_freshness_and_is_503_without_a_schema() {
     let app = spawn_app().await;
-    let ready = || async { app.get("/health/ready").await };
+    // The reasons are on the admin listener; the public port gives the verdict alone.
+    let ready = || async {
+        app.http
+            .get(app.admin_url("/health/ready"))
+            .send()
+            .await
+            .expect("admin readiness")
+    };
+    let public: Value = app.get("/health/ready").await.json().await.expect("body");
+    assert_eq!(public, serde_json::json!({ "status": "degraded" }));
     let response = ready().await;
     assert_eq!(response.status(), StatusCode::OK);
     let body: Value = response.json().await.expect("body");
@@ -115,13 +124,18 @@ async fn ready_reports_the_projections_freshness_and_is_503_without_a_schema() {
         .await
         .expect("no active schema");
     let started = Instant::now();
-    while app.get("/health/ready").await.status() != StatusCode::SERVICE_UNAVAILABLE {
+    while ready().await.status() != StatusCode::SERVICE_UNAVAILABLE {
         assert!(
             started.elapsed() < Duration::from_secs(2),
             "not ready without a schema"
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+    let public = app.get("/health/ready").await;
+    assert_eq!(public.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(public.headers().contains_key("retry-after"));
+    let public: Value = public.json().await.expect("body");
+    assert_eq!(public, serde_json::json!({ "status": "not_ready" }));
     assert_eq!(app.get("/health/live").await.status(), StatusCode::OK);
     assert_eq!(
         app.get("/v1/products").await.status(),
