@@ -6,8 +6,9 @@
 #   3. cargo clippy -D warnings, also of platform's optional `otlp` feature (about a minute on
 #   2 cores: its OpenTelemetry crates are only checked, not built)   4. cargo test (unit,
 #   contract, integration and end-to-end tests)   5. the fault suite (ci/faults/, the real
-#   binaries under load through kills and restarts)   6. ci/static-checks.sh (manifests,
-#   Dockerfile, workflows, scripts)
+#   binaries under load through kills and restarts)   6. the security suite (ci/security/, every
+#   attack of issue 12 against the real binaries, each service as its database role, ~40 s)
+#   7. ci/static-checks.sh (manifests, Dockerfile, workflows, scripts)
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=stack/common.sh
 source "$(dirname "$0")/stack/common.sh"
@@ -42,6 +43,8 @@ log "cargo test"
 cargo test --workspace --locked
 log "fault suite"
 bash ci/faults/run.sh
+log "security suite"
+bash ci/security/run.sh
 log "static checks"
 bash ci/static-checks.sh
 log "make test passed in $((SECONDS - started)) s"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import http.client
 import json
 import socket
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 # What a failed request is counted as, beside the status codes.
 CONN = "conn"
@@ -21,6 +21,8 @@ TIMEOUT = "timeout"
 class Answer:
     status: int
     body: bytes
+    # Names in lower case; a repeated header keeps its last value.
+    headers: dict[str, str] = field(default_factory=dict)
 
     def json(self):
         try:
@@ -56,7 +58,8 @@ class Client:
         try:
             self.conn.request(method, path, body=data, headers=all_headers)
             response = self.conn.getresponse()
-            answer = Answer(response.status, response.read())
+            answer = Answer(response.status, response.read(),
+                            {name.lower(): value for name, value in response.getheaders()})
         except (TimeoutError, socket.timeout) as error:
             self.close()
             raise RequestFailed(TIMEOUT, str(error)) from error

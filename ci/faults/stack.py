@@ -1,9 +1,10 @@
 """The whole system under test, owned by this run alone: its own PostgreSQL cluster, its own
 in-memory Tansu broker and its own command-api, projector and query-api (target/debug), each on
-a free loopback port, each logging to .dev/faults/logs/. Starts them, restarts any of them on
-purpose, and stops all of them at the end.
+a free loopback port, each logging to .dev/<suite>/logs/. Starts them, restarts any of them on
+purpose, and stops all of them at the end. The fault suite and the security suite
+(ci/security/) each run one, with their own settings.
 
-Every child carries FAULTS_SUITE=<.dev/faults> in its environment: a later run finds and stops
+Every child carries FAULTS_SUITE=<.dev/<suite>> in its environment: a later run finds and stops
 children that a killed run left behind by that mark, and never touches anything else.
 """
 
@@ -50,10 +51,31 @@ class Service(Child):
         return answer is not None and answer.status == 200
 
 
+# Every writer of the fault suite signs up and signs in from 127.0.0.1: the sign-up, per-network
+# and hash-queue budgets (the security suite's subject) are lifted so they never shed its load,
+# whose question is whether faults lose writes.
+LIFTED_AUTH_BUDGETS = {
+    "CC_AUTH__SIGN_UPS_PER_CLIENT": "1000000",
+    "CC_AUTH__CLIENT_MAX_ATTEMPTS": "1000000",
+    "CC_AUTH__PASSWORD_CHECKS_PER_SEC": "100000",
+    "CC_AUTH__HASH_QUEUE_PER_CORE": "1000",
+    "CC_AUTH__HASH_WAIT_MS": "30000",
+}
+
+# The production roles (k8s/README.md, "Database roles"): created before the migrations, which
+# grant them their rights, and used by the services when a suite asks for least privilege.
+SERVICE_ROLES = {"command-api": "cc_writer", "projector": "cc_projector", "query-api": "cc_reader"}
+
+
 class Stack:
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, suite: str = "faults", command_env: dict[str, str] | None = None,
+                 query_env: dict[str, str] | None = None, least_privilege: bool = False):
+        """`command_env` and `query_env` are added to those services' settings (the fault
+        suite's default lifts the password budgets); with `least_privilege` each service
+        connects as its production role instead of the superuser."""
         self.root = root
-        self.home = root / ".dev" / "faults"
+        self.least_privilege = least_privilege
+        self.home = root / ".dev" / suite
         self.logs = self.home / "logs"
         self.bin = root / "target" / "debug"
         (pg_port, broker_port, command_port, query_port, projector_port,
@@ -78,15 +100,9 @@ class Stack:
                                    "CC_BOOTSTRAP_ADMIN__EMAIL": self.admin_email,
                                    "CC_BOOTSTRAP_ADMIN__PASSWORD": self.admin_password,
                                    "CC_HTTP__ADMIN_PORT": str(command_admin_port),
-                                   # Every writer signs up and signs in from 127.0.0.1: the
-                                   # sign-up, per-network and hash-queue budgets (tested by
-                                   # command-api's abuse tests) are lifted so they never shed this
-                                   # load, whose question is whether faults lose writes.
-                                   "CC_AUTH__SIGN_UPS_PER_CLIENT": "1000000",
-                                   "CC_AUTH__CLIENT_MAX_ATTEMPTS": "1000000",
-                                   "CC_AUTH__PASSWORD_CHECKS_PER_SEC": "100000",
-                                   "CC_AUTH__HASH_QUEUE_PER_CORE": "1000",
-                                   "CC_AUTH__HASH_WAIT_MS": "30000",
+                                   # The private key on the write side alone, as in production.
+                                   "CC_AUTH__SIGNING_KEYS": self.signing_key,
+                                   **(LIFTED_AUTH_BUDGETS if command_env is None else command_env),
                                }), command_port)
         self.projector = Service("projector", [str(self.bin / "projector"), "run"],
                                  self.logs / "projector.log", self.service_env(projector_port, {
@@ -100,8 +116,16 @@ class Stack:
         self.query = Service("query-api", [str(self.bin / "query-api")],
                              self.logs / "query-api.log", self.service_env(query_port, {
                                  "CC_HTTP__ADMIN_PORT": str(query_admin_port),
+                                 "CC_AUTH__JWKS": self.jwks,
+                                 **(query_env or {}),
                              }),
                              query_port)
+        self.command_admin_port = command_admin_port
+        self.query_admin_port = query_admin_port
+        if least_privilege:
+            for service in self.services:
+                service.env["CC_DATABASE__URL"] = self.pg.url().replace(
+                    "postgres@", f"{SERVICE_ROLES[service.name]}@", 1)
 
     @property
     def services(self) -> list[Service]:
@@ -130,8 +154,6 @@ class Stack:
             "CC_KAFKA__USER_TOPIC": USER_TOPIC,
             "CC_KAFKA__PRODUCT_TOPIC": PRODUCT_TOPIC,
             "CC_KAFKA__PARTITIONS": str(PARTITIONS),
-            "CC_AUTH__SIGNING_KEYS": self.signing_key,
-            "CC_AUTH__JWKS": self.jwks,
             "CC_HTTP__HOST": "127.0.0.1",
             "CC_HTTP__PORT": str(port),
             "RUST_LOG": "info",
@@ -149,9 +171,13 @@ class Stack:
         self.pg.init()
         self.pg.start()
         self.pg.psql(f"CREATE DATABASE {DATABASE}", database="postgres")
+        if self.least_privilege:
+            self.pg.psql("".join(f"CREATE ROLE {role} LOGIN;\n" for role in SERVICE_ROLES.values()),
+                         database="postgres")
         self.start_broker()
+        # As the database owner, as the migration Job runs it: it grants the roles their rights.
         run_checked([str(self.bin / "command-api"), "migrate"], self.logs / "migrate.log",
-                    timeout=120, env=self.command.env)
+                    timeout=120, env={**self.command.env, "CC_DATABASE__URL": self.pg.url()})
         # In dependency order: command-api creates the admin and the topics, the projector the
         # read schema that query-api's readiness needs.
         for service in self.services:

@@ -6,6 +6,9 @@
 //! core, or one would wait longer than `max_wait`, the request is shed with 503 and
 //! `Retry-After` (`HashError::Busy`) instead of queueing without end behind a flood, so a sign-in
 //! during a sign-up flood is answered, one way or the other, within that wait plus one hash.
+//! New passwords (sign-ups, password changes) may fill only half of the waiting places; the
+//! other half is kept for checks of existing ones, so that during a sign-up flood the users who
+//! already have an account still sign in, behind at most that half.
 //!
 //! Why reuse: each hash fills 19 MiB. Allocated per hash, that memory went back to whichever
 //! malloc arena the blocking thread used, and glibc keeps freed memory in up to eight arenas per
@@ -84,10 +87,12 @@ impl Waiting {
     fn join(bound: usize) -> Option<Self> {
         let joined = WAITING
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
-                (n < bound).then_some(n + 1)
+                (n < bound).then(|| n + 1)
             })
             .is_ok();
-        joined.then_some(Self)
+        // Never built on refusal: a `Waiting` made and dropped then would leave without having
+        // joined, and the count would wrap below zero, shedding every hash from then on.
+        if joined { Some(Self) } else { None }
     }
 }
 
@@ -114,17 +119,32 @@ fn with_memory<T>(hash: impl FnOnce(&mut [Block]) -> T) -> T {
     result
 }
 
+/// What a hash is for, which decides how much of the queue it may take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Work {
+    /// Checking a password someone has: sign-in, re-authentication.
+    Check,
+    /// Hashing a new password: sign-up, password change.
+    NewPassword,
+}
+
 /// Runs `work` on the blocking pool under a hash permit, in the caller's span. The permit moves
 /// into the blocking task, so a request dropped while hashing still holds it until the hash is
 /// done.
 async fn hash_permitted<T: Send + 'static>(
+    kind: Work,
     work: impl FnOnce() -> T + Send + 'static,
 ) -> Result<T, HashError> {
     let bound = queue_bound();
+    let places = bound.waiting_per_core.saturating_mul(cores());
+    let places = match kind {
+        Work::Check => places,
+        Work::NewPassword => places.div_ceil(2),
+    };
     let permit = match HASH_PERMITS.try_acquire() {
         Ok(permit) => permit,
         Err(_) => {
-            let waiting = Waiting::join(bound.waiting_per_core * cores()).ok_or(HashError::Busy)?;
+            let waiting = Waiting::join(places).ok_or(HashError::Busy)?;
             let permit = tokio::time::timeout(bound.max_wait, HASH_PERMITS.acquire())
                 .await
                 .map_err(|_| HashError::Busy)?
@@ -196,12 +216,18 @@ fn verify_now(candidate: &[u8], phc_hash: &str) -> anyhow::Result<bool> {
 
 /// PHC string of a fresh hash of `password`.
 pub async fn hash(password: Password) -> Result<String, HashError> {
-    Ok(hash_permitted(move || hash_now(password.expose().as_bytes())).await??)
+    Ok(hash_permitted(Work::NewPassword, move || {
+        hash_now(password.expose().as_bytes())
+    })
+    .await??)
 }
 
 /// Whether `candidate` matches `phc_hash`. Takes the same time whether it matches or not.
 pub async fn verify(candidate: String, phc_hash: String) -> Result<bool, HashError> {
-    Ok(hash_permitted(move || verify_now(candidate.as_bytes(), &phc_hash)).await??)
+    Ok(hash_permitted(Work::Check, move || {
+        verify_now(candidate.as_bytes(), &phc_hash)
+    })
+    .await??)
 }
 
 /// A hash of a random password, verified against when an email is unknown so that an unknown
@@ -218,6 +244,16 @@ mod tests {
     use argon2::PasswordHasher;
 
     use super::*;
+
+    #[test]
+    fn a_refused_place_in_the_queue_leaves_the_waiting_count_alone() {
+        // Other tests may hold a place or two meanwhile; a thousand refusals that each took one
+        // away would wrap the count far past that.
+        for _ in 0..1000 {
+            assert!(Waiting::join(0).is_none());
+        }
+        assert!(WAITING.load(Ordering::Acquire) < 1000);
+    }
 
     #[test]
     fn a_hash_verifies_with_the_library_and_the_library_s_hash_verifies_here() {
