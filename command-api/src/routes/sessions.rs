@@ -14,9 +14,8 @@ use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
 use domain::{user::User, values::Email};
 use platform::Problem;
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
-
 use store::sessions::EndReason;
+use utoipa::ToSchema;
 
 use crate::{
     auth::{
