@@ -53,16 +53,16 @@ def consistency_token_oracle(target: Target) -> Finding:
     answers = parallel(24, lambda _: target.queries.call(
         "GET", "/v1/products?limit=1", headers={"consistency-token": f"{victim}:999999"}))
     time.sleep(max(0.0, WAIT_WINDOW_S - (time.monotonic() - started)))
-    used = transactions(target) - before - idle
+    busy = transactions(target) - before
     codes = [code_of(a) for a in answers]
     waited, refused = codes.count("not_yet_consistent"), codes.count("too_many_waiting")
     finding.expect(waited + refused == 24, f"other answers: {codes}")
     finding.expect(waited <= MAX_WAITERS, f"{waited} waited at once, beyond {MAX_WAITERS}")
     finding.expect(refused >= 1, "the waiter cap refused nobody")
     # Polling would be ~130 statements per waiting request; a waiter, one lookup each.
-    finding.expect(used < 24 * 10, f"{used} transactions beyond the idle {idle} for 24 requests")
+    finding.expect(busy - idle < 24 * 10, f"{busy} transactions for 24 requests, {idle} idle")
     finding.now = (f"one answer for all three {shapes['foreign'][:2]}; 24 at once: {waited} "
-                   f"waited, {refused} refused; {used} transactions beyond the idle stack's {idle}")
+                   f"waited, {refused} refused; {busy} transactions meanwhile, {idle} in as long idle")
     return finding
 
 
