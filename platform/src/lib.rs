@@ -8,6 +8,7 @@ pub mod health;
 pub mod http_metrics;
 pub mod input_guard;
 pub mod openapi;
+pub mod openapi_errors;
 #[cfg(feature = "otlp")]
 mod otlp;
 pub mod pool_metrics;
@@ -20,5 +21,6 @@ pub mod signing_keys;
 pub mod telemetry;
 pub mod token;
 pub mod trace_context;
+pub mod unrouted;
 
 pub use problem::Problem;

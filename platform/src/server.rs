@@ -1,7 +1,7 @@
 //! The HTTP server every service runs: the same middleware (request span, duration metrics,
 //! unreadable-text guard, security headers), `/health/live`, `/metrics` (with the pool gauges sampled at scrape
 //! time), `/openapi.json` when the service has a document, problem+json for extractor errors and
-//! unknown routes, and our own shutdown order (signals are handled by the caller, so it can
+//! unknown routes (405 with `Allow` for a documented path under another method), and our own shutdown order (signals are handled by the caller, so it can
 //! drain HTTP before stopping background work). Each service adds its state and routes, its
 //! readiness among them.
 
@@ -19,7 +19,9 @@ use deadpool_postgres::Pool;
 use futures::StreamExt;
 use metrics_exporter_prometheus::PrometheusHandle;
 
-use crate::{health, http_metrics, input_guard, pool_metrics, problem, prometheus, request_span};
+use crate::{
+    health, http_metrics, input_guard, pool_metrics, problem, prometheus, request_span, unrouted,
+};
 
 /// How the server runs.
 #[derive(Debug, Clone)]
@@ -122,6 +124,13 @@ pub fn serve<F>(
 where
     F: Fn(&mut web::ServiceConfig) + Clone + Send + 'static,
 {
+    let routes_documented = web::Data::new(
+        scaffold
+            .openapi
+            .as_ref()
+            .map(unrouted::RouteTable::from_document)
+            .unwrap_or_default(),
+    );
     let openapi = scaffold
         .openapi
         .map(|document| serde_json::to_vec(&document).map(|bytes| OpenApiDocument(bytes.into())))
@@ -157,7 +166,8 @@ where
                 .route("/openapi.json", web::get().to(openapi_document));
         }
         app.configure(routes.clone())
-            .default_service(web::to(problem::not_found))
+            .app_data(routes_documented.clone())
+            .default_service(web::to(unrouted::answer))
     })
     .listen(listener)?
     .disable_signals()

@@ -24,5 +24,5 @@ pub struct ApiDoc;
 
 /// The document as JSON, served at `/openapi.json` by the server scaffold.
 pub fn document() -> serde_json::Value {
-    serde_json::to_value(ApiDoc::openapi()).unwrap_or_default()
+    platform::openapi_errors::complete(serde_json::to_value(ApiDoc::openapi()).unwrap_or_default())
 }

@@ -177,3 +177,64 @@ async fn unknown_routes_get_a_problem_not_an_empty_404() {
     let response = app.http.get(app.url("/v1/nothing")).send().await.unwrap();
     assert_problem(response, StatusCode::NOT_FOUND, "not_found").await;
 }
+
+#[tokio::test]
+async fn an_undeclared_method_on_a_documented_path_is_405_with_allow() {
+    let app = spawn_app().await;
+    for (method, path, allow) in [
+        (Method::GET, "/v1/sessions/refresh", "POST"),
+        (Method::PUT, "/v1/products", "POST"),
+        (
+            Method::TRACE,
+            "/v1/users/0190b0a1-0000-7000-8000-000000000000",
+            "DELETE, PATCH",
+        ),
+    ] {
+        let response = app.send(method.clone(), path, None, None, &[]).await;
+        assert_eq!(response.headers()["allow"], allow, "{method} {path}");
+        assert_problem(
+            response,
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+        )
+        .await;
+    }
+    let unknown = app.send(Method::GET, "/v1/nowhere", None, None, &[]).await;
+    assert_problem(unknown, StatusCode::NOT_FOUND, "not_found").await;
+}
+
+#[tokio::test]
+async fn the_document_declares_every_error_as_a_problem_with_the_common_ones() {
+    let app = spawn_app().await;
+    let document: Value = app
+        .http
+        .get(app.url("/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mut errors = 0;
+    for (path, item) in document["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            let responses = operation["responses"].as_object().unwrap();
+            if path.starts_with("/v1/") {
+                for common in ["400", "401", "503"] {
+                    assert!(responses.contains_key(common), "{method} {path}: {common}");
+                }
+            }
+            for (status, response) in responses {
+                if status.as_str() >= "400" {
+                    errors += 1;
+                    assert!(
+                        response["content"]["application/problem+json"].is_object()
+                            && response["content"]["application/json"].is_null(),
+                        "{method} {path} {status}: {response}"
+                    );
+                }
+            }
+        }
+    }
+    assert!(errors > 50, "{errors} error responses");
+}

@@ -294,3 +294,34 @@ async fn every_response_carries_a_request_id_taken_from_the_caller_when_valid() 
     assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
     assert!(refused.headers().contains_key("x-request-id"));
 }
+
+#[tokio::test]
+async fn an_undeclared_method_on_a_documented_path_is_405_with_allow() {
+    let app = spawn_app().await;
+    for (method, path) in [
+        (reqwest::Method::DELETE, "/v1/products"),
+        (
+            reqwest::Method::POST,
+            "/v1/products/0190b0a1-0000-7000-8000-000000000000",
+        ),
+        (reqwest::Method::TRACE, "/v1/users/me"),
+    ] {
+        let response = app
+            .http
+            .request(method.clone(), format!("{}{path}", app.address))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            response.status(),
+            StatusCode::METHOD_NOT_ALLOWED,
+            "{method} {path}"
+        );
+        assert_eq!(response.headers()["allow"], "GET", "{method} {path}");
+        assert_eq!(
+            response.headers()["content-type"],
+            "application/problem+json"
+        );
+    }
+    assert_eq!(app.get("/v1/nowhere").await.status(), StatusCode::NOT_FOUND);
+}

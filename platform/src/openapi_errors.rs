@@ -1,0 +1,137 @@
+//! The answers every operation can give whatever its route says, added to a service's OpenAPI
+//! document so that the document tells the truth: the scaffold's own refusals (400 for a NUL byte
+//! or bad UTF-8 in the path, query or headers; 413 and 415 for bodies), a bad bearer token (401),
+//! an unknown id (404), and a dependency that is down (503 with `Retry-After`). Every error is
+//! an RFC 9457 problem, so each one is declared as `application/problem+json`.
+
+use serde_json::{Map, Value, json};
+
+const PROBLEM: &str = "application/problem+json";
+const METHODS: [&str; 8] = [
+    "get", "put", "post", "delete", "options", "head", "patch", "trace",
+];
+
+/// `document` with every error response declared as a problem and the common ones added where
+/// an operation does not declare them itself.
+pub fn complete(mut document: Value) -> Value {
+    let Some(paths) = document.get_mut("paths").and_then(Value::as_object_mut) else {
+        return document;
+    };
+    for (path, item) in paths.iter_mut() {
+        let Some(item) = item.as_object_mut() else {
+            continue;
+        };
+        for method in METHODS {
+            if let Some(operation) = item.get_mut(method).and_then(Value::as_object_mut) {
+                complete_operation(path, operation);
+            }
+        }
+    }
+    document
+}
+
+fn complete_operation(path: &str, operation: &mut Map<String, Value>) {
+    let has_body = operation.contains_key("requestBody");
+    let responses = operation
+        .entry("responses")
+        .or_insert_with(|| json!({}))
+        .as_object_mut();
+    let Some(responses) = responses else {
+        return;
+    };
+    let api = path.starts_with("/v1/");
+    let common = [
+        (
+            true,
+            "400",
+            "The path, query, headers or body are not valid",
+        ),
+        (api, "401", "A bearer token was sent that is not valid"),
+        (path.contains('{'), "404", "No such resource"),
+        (has_body, "413", "The request body is too large"),
+        (has_body, "415", "The request body is not JSON"),
+        (
+            api,
+            "503",
+            "A dependency is unavailable; retry after `Retry-After` seconds",
+        ),
+    ];
+    for (applies, status, description) in common {
+        if applies && !responses.contains_key(status) {
+            responses.insert(status.to_owned(), json!({ "description": description }));
+        }
+    }
+    for (status, response) in responses.iter_mut() {
+        if status.as_str() >= "400" {
+            as_problem(status, response);
+        }
+    }
+}
+
+/// Declares `response` as a problem document, with `Retry-After` where the status has one.
+fn as_problem(status: &str, response: &mut Value) {
+    let Some(response) = response.as_object_mut() else {
+        return;
+    };
+    let schema = response
+        .get("content")
+        .and_then(|content| content.get("application/json"))
+        .and_then(|media| media.get("schema"))
+        .cloned()
+        .unwrap_or_else(|| json!({ "$ref": "#/components/schemas/ProblemDoc" }));
+    response.insert(
+        "content".to_owned(),
+        json!({ PROBLEM: { "schema": schema } }),
+    );
+    if status == "429" || status == "503" {
+        let headers = response
+            .entry("headers")
+            .or_insert_with(|| json!({}))
+            .as_object_mut();
+        if let Some(headers) = headers {
+            headers.entry("Retry-After").or_insert_with(|| {
+                json!({
+                    "description": "Seconds to wait before retrying",
+                    "schema": { "type": "integer", "minimum": 1 }
+                })
+            });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_become_problems_and_the_common_ones_are_added() {
+        let document = json!({ "paths": { "/v1/things/{id}": { "put": {
+            "requestBody": { "content": { "application/json": {} } },
+            "responses": {
+                "200": { "description": "ok", "content": { "application/json": {} } },
+                "409": { "description": "taken", "content": { "application/json": {
+                    "schema": { "$ref": "#/components/schemas/ProblemDoc" } } } }
+            }
+        } }, "/health/live": { "get": { "responses": { "200": { "description": "up" } } } } } });
+        let done = complete(document);
+        let put = &done["paths"]["/v1/things/{id}"]["put"]["responses"];
+        assert!(
+            put["200"]["content"]["application/json"].is_object(),
+            "{put}"
+        );
+        assert!(
+            put["409"]["content"][PROBLEM]["schema"].is_object(),
+            "{put}"
+        );
+        assert!(put["409"]["content"]["application/json"].is_null());
+        for status in ["400", "401", "404", "413", "415", "503"] {
+            assert!(
+                put[status]["content"][PROBLEM].is_object(),
+                "{status}: {put}"
+            );
+        }
+        assert!(put["503"]["headers"]["Retry-After"].is_object());
+        let live = &done["paths"]["/health/live"]["get"]["responses"];
+        assert!(live["401"].is_null() && live["503"].is_null() && live["400"].is_object());
+    }
+}
