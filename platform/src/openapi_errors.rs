@@ -1,8 +1,9 @@
 //! The answers every operation can give whatever its route says, added to a service's OpenAPI
 //! document so that the document tells the truth: the scaffold's own refusals (400 for a NUL byte
 //! or bad UTF-8 in the path, query or headers; 413 and 415 for bodies), a bad bearer token (401),
-//! an unknown id (404), and a dependency that is down (503 with `Retry-After`). Every error is
-//! an RFC 9457 problem, so each one is declared as `application/problem+json`.
+//! an unknown id (404), a dependency that is down (503 with `Retry-After`), and for commands the
+//! command core's refusals (403, 409, 412, 422). Every error is an RFC 9457 problem, so each one
+//! is declared as `application/problem+json`.
 
 use serde_json::{Map, Value, json};
 
@@ -30,8 +31,27 @@ pub fn complete(mut document: Value) -> Value {
     document
 }
 
+/// Whether `operation` declares a header parameter `name`.
+fn has_header(operation: &Map<String, Value>, name: &str) -> bool {
+    operation
+        .get("parameters")
+        .and_then(Value::as_array)
+        .is_some_and(|parameters| {
+            parameters.iter().any(|p| {
+                p["in"] == "header"
+                    && p["name"]
+                        .as_str()
+                        .is_some_and(|n| n.eq_ignore_ascii_case(name))
+            })
+        })
+}
+
 fn complete_operation(path: &str, operation: &mut Map<String, Value>) {
     let has_body = operation.contains_key("requestBody");
+    // Commands (the operations that take an Idempotency-Key) all run through the command core,
+    // which refuses by business rule, by version and by a key reused for another request.
+    let command = has_header(operation, "Idempotency-Key");
+    let conditional = has_header(operation, "If-Match");
     let responses = operation
         .entry("responses")
         .or_insert_with(|| json!({}))
@@ -50,6 +70,27 @@ fn complete_operation(path: &str, operation: &mut Map<String, Value>) {
         (path.contains('{'), "404", "No such resource"),
         (has_body, "413", "The request body is too large"),
         (has_body, "415", "The request body is not JSON"),
+        (command, "403", "The caller may not do this"),
+        (
+            command,
+            "409",
+            "Refused by a business rule, or a concurrent change",
+        ),
+        (
+            command,
+            "412",
+            "`If-Match` names a version that is not the current one",
+        ),
+        (
+            command,
+            "422",
+            "The command is not valid now, or the Idempotency-Key was used for another request",
+        ),
+        (
+            conditional,
+            "412",
+            "`If-Match` names a version that is not the current one",
+        ),
         (
             api,
             "503",

@@ -145,6 +145,7 @@ where
     let cors_origins = options.cors_origins.clone();
     let mut server = HttpServer::new(move || {
         let mut app = App::new()
+            .wrap(from_fn(unrouted::check_documented))
             .wrap(from_fn(input_guard::reject_unreadable_text))
             .wrap(security_headers())
             .wrap(Condition::new(

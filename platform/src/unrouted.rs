@@ -1,10 +1,15 @@
-//! The answer to a request no route took: 405 with `Allow` when its path is one the service's
-//! OpenAPI document lists under other methods, else 404. The document is the list of what the
-//! service serves, so the two cannot disagree.
+//! What the service's OpenAPI document decides before any route runs: a documented path under an
+//! undeclared method gets 405 with `Allow`, and an operation the document secures gets 401 when
+//! no bearer token came, before any of its parameters is judged (so an anonymous caller learns
+//! nothing from validation errors). A request no route took gets 404. The document is the list
+//! of what the service serves, so the two cannot disagree.
 
 use actix_web::{
-    HttpRequest, HttpResponse,
+    Error, HttpRequest, HttpResponse,
+    body::{BoxBody, MessageBody},
+    dev::{ServiceRequest, ServiceResponse},
     http::{StatusCode, header},
+    middleware::Next,
     web,
 };
 use serde_json::Value;
@@ -14,7 +19,15 @@ use crate::problem::Problem;
 /// The documented paths, as segments, with their methods.
 #[derive(Debug, Default)]
 pub struct RouteTable {
-    routes: Vec<(Vec<Segment>, Vec<String>)>,
+    routes: Vec<(Vec<Segment>, Vec<Operation>)>,
+}
+
+#[derive(Debug)]
+struct Operation {
+    /// Upper case, as in `Allow`.
+    method: String,
+    /// Whether the document names a security requirement for it.
+    secured: bool,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -46,19 +59,39 @@ impl RouteTable {
                         }
                     })
                     .collect();
-                let methods = METHODS
+                let operations = METHODS
                     .iter()
-                    .filter(|m| item.get(**m).is_some())
-                    .map(|m| m.to_ascii_uppercase())
+                    .filter_map(|m| {
+                        let operation = item.get(*m)?;
+                        // An empty requirement (`{}`) among them lets anonymous callers in.
+                        let secured = operation
+                            .get("security")
+                            .and_then(Value::as_array)
+                            .is_some_and(|requirements| {
+                                !requirements.is_empty()
+                                    && requirements
+                                        .iter()
+                                        .all(|r| r.as_object().is_some_and(|r| !r.is_empty()))
+                            });
+                        Some(Operation {
+                            method: m.to_ascii_uppercase(),
+                            secured,
+                        })
+                    })
                     .collect();
-                (segments, methods)
+                (segments, operations)
             })
             .collect();
         Self { routes }
     }
 
     /// The methods documented for `path`, if any route matches it.
-    pub fn allowed(&self, path: &str) -> Option<&[String]> {
+    pub fn allowed(&self, path: &str) -> Option<Vec<&str>> {
+        self.operations(path)
+            .map(|operations| operations.iter().map(|o| o.method.as_str()).collect())
+    }
+
+    fn operations(&self, path: &str) -> Option<&[Operation]> {
         let parts: Vec<&str> = segments(path).collect();
         self.routes
             .iter()
@@ -72,7 +105,7 @@ impl RouteTable {
                             Segment::Parameter => !part.is_empty(),
                         })
             })
-            .map(|(_, methods)| methods.as_slice())
+            .map(|(_, operations)| operations.as_slice())
     }
 }
 
@@ -80,23 +113,67 @@ fn segments(path: &str) -> impl Iterator<Item = &str> {
     path.trim_matches('/').split('/')
 }
 
-/// The default service of the scaffold.
-pub async fn answer(req: HttpRequest, table: Option<web::Data<RouteTable>>) -> HttpResponse {
-    let allowed = table.as_deref().and_then(|t| t.allowed(req.path()));
-    match allowed {
-        Some(methods) if !methods.is_empty() => {
-            let mut response = Problem::new(
-                StatusCode::METHOD_NOT_ALLOWED,
-                "method_not_allowed",
-                "This resource does not answer that method",
-            )
-            .with_detail(format!("allowed: {}", methods.join(", ")))
-            .to_response();
-            if let Ok(value) = header::HeaderValue::from_str(&methods.join(", ")) {
-                response.headers_mut().insert(header::ALLOW, value);
+/// The scaffold's innermost middleware: 405 and 401 as the document says, else the route.
+pub async fn check_documented(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    let refusal = req.app_data::<web::Data<RouteTable>>().and_then(|table| {
+        let operations = table.operations(req.path())?;
+        let method = req.method().as_str();
+        match operations.iter().find(|o| o.method == method) {
+            None => Some(method_not_allowed(operations)),
+            Some(o) if o.secured && !req.headers().contains_key(header::AUTHORIZATION) => {
+                Some(unauthenticated())
             }
-            response
+            Some(_) => None,
         }
+    });
+    match refusal {
+        Some(response) => Ok(req.into_response(response)),
+        None => Ok(next.call(req).await?.map_into_boxed_body()),
+    }
+}
+
+fn method_not_allowed(operations: &[Operation]) -> HttpResponse {
+    let allow = operations
+        .iter()
+        .map(|o| o.method.as_str())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut response = Problem::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "This resource does not answer that method",
+    )
+    .with_detail(format!("allowed: {allow}"))
+    .to_response();
+    if let Ok(value) = header::HeaderValue::from_str(&allow) {
+        response.headers_mut().insert(header::ALLOW, value);
+    }
+    response
+}
+
+fn unauthenticated() -> HttpResponse {
+    let mut response = Problem::new(
+        StatusCode::UNAUTHORIZED,
+        "unauthenticated",
+        "A valid bearer token is required",
+    )
+    .with_detail("send Authorization: Bearer <access token from POST /v1/sessions>")
+    .to_response();
+    response.headers_mut().insert(
+        header::WWW_AUTHENTICATE,
+        header::HeaderValue::from_static("Bearer"),
+    );
+    response
+}
+
+/// The default service: what no route took. Paths outside the scopes that
+/// [`check_documented`] already answered for end here too.
+pub async fn answer(req: HttpRequest, table: Option<web::Data<RouteTable>>) -> HttpResponse {
+    match table.as_deref().and_then(|t| t.operations(req.path())) {
+        Some(operations) if !operations.is_empty() => method_not_allowed(operations),
         _ => crate::problem::not_found().await,
     }
 }
@@ -110,17 +187,19 @@ mod tests {
     #[test]
     fn a_documented_path_lists_its_methods_and_others_match_nothing() {
         let table = RouteTable::from_document(&json!({ "paths": {
-            "/v1/products/{id}": { "get": {}, "patch": {}, "parameters": [] },
+            "/v1/products/{id}": {
+                "get": { "security": [{}, { "bearer": [] }] },
+                "patch": { "security": [{ "bearer": [] }] },
+            },
             "/v1/products": { "post": {} },
         } }));
         assert_eq!(
             table.allowed("/v1/products/0190-abc"),
-            Some(&["GET".to_owned(), "PATCH".to_owned()][..])
+            Some(vec!["GET", "PATCH"])
         );
-        assert_eq!(
-            table.allowed("/v1/products"),
-            Some(&["POST".to_owned()][..])
-        );
+        assert_eq!(table.allowed("/v1/products"), Some(vec!["POST"]));
+        let operations = table.operations("/v1/products/x").unwrap();
+        assert!(!operations[0].secured && operations[1].secured);
         assert_eq!(table.allowed("/v1/products/a/b"), None);
         assert_eq!(table.allowed("/v1/nothing"), None);
     }

@@ -12,6 +12,8 @@ use crate::helpers::{SCHEMA, problem_fields, spawn_app, spawn_app_with, test_set
 async fn bad_query_parameters_are_400_problems_naming_each_parameter() {
     let app = spawn_app().await;
     let product = Uuid::now_v7();
+    // Signed in: the audit routes refuse anonymous callers before judging any parameter.
+    let admin = app.token(Uuid::now_v7(), "admin").await;
     let cases: Vec<(String, Vec<&str>)> = vec![
         ("/v1/products?min_price=abc".into(), vec!["min_price"]),
         ("/v1/products?max_price=-5".into(), vec!["max_price"]),
@@ -58,7 +60,7 @@ async fn bad_query_parameters_are_400_problems_naming_each_parameter() {
         ),
     ];
     for (path, fields) in cases {
-        let response = app.get(&path).await;
+        let response = app.get_as(&path, &admin).await;
         assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{path}");
         assert_eq!(
             response.headers()["content-type"],

@@ -296,7 +296,7 @@ async fn every_response_carries_a_request_id_taken_from_the_caller_when_valid() 
 }
 
 #[tokio::test]
-async fn an_undeclared_method_on_a_documented_path_is_405_with_allow() {
+async fn an_undeclared_method_is_405_and_a_missing_token_401_before_any_parameter() {
     let app = spawn_app().await;
     for (method, path) in [
         (reqwest::Method::DELETE, "/v1/products"),
@@ -324,4 +324,21 @@ async fn an_undeclared_method_on_a_documented_path_is_405_with_allow() {
         );
     }
     assert_eq!(app.get("/v1/nowhere").await.status(), StatusCode::NOT_FOUND);
+    // Before any parameter is judged: the method, then whether a token came at all.
+    let traced = app
+        .http
+        .request(
+            reqwest::Method::TRACE,
+            format!("{}/v1/categories", app.address),
+        )
+        .header("consistency-token", "not-a-token")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(traced.status(), StatusCode::METHOD_NOT_ALLOWED);
+    let anonymous = app
+        .get("/v1/audit/products/0190b0a1-0000-7000-8000-000000000000/state?as_of=")
+        .await;
+    assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(anonymous.headers()["www-authenticate"], "Bearer");
 }
