@@ -3,7 +3,8 @@
 //! or bad UTF-8 in the path, query or headers; 413 and 415 for bodies), a bad bearer token (401),
 //! an unknown id (404), a dependency that is down (503 with `Retry-After`), and for commands the
 //! command core's refusals (403, 409, 412, 422). Every error is an RFC 9457 problem, so each one
-//! is declared as `application/problem+json`.
+//! is declared as `application/problem+json`. The shared headers (`If-Match`, `Idempotency-Key`,
+//! `Consistency-Token`) get the patterns the services accept.
 
 use serde_json::{Map, Value, json};
 
@@ -46,7 +47,39 @@ fn has_header(operation: &Map<String, Value>, name: &str) -> bool {
         })
 }
 
+/// What the shared request headers accept, so that a client (or a fuzzer) generating values
+/// from the document sends only values the service takes.
+fn header_schema(name: &str) -> Option<Value> {
+    let pattern = match name.to_ascii_lowercase().as_str() {
+        "if-match" => r#"^(W/)?"[0-9]{1,18}"$"#,
+        "idempotency-key" => "^[!-~]{1,255}$",
+        "consistency-token" => {
+            "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}:[1-9][0-9]{0,17}$"
+        }
+        _ => return None,
+    };
+    Some(json!({ "type": "string", "pattern": pattern }))
+}
+
+fn constrain_headers(operation: &mut Map<String, Value>) {
+    let Some(parameters) = operation
+        .get_mut("parameters")
+        .and_then(Value::as_array_mut)
+    else {
+        return;
+    };
+    for parameter in parameters {
+        if parameter["in"] != "header" {
+            continue;
+        }
+        if let Some(schema) = parameter["name"].as_str().and_then(header_schema) {
+            parameter["schema"] = schema;
+        }
+    }
+}
+
 fn complete_operation(path: &str, operation: &mut Map<String, Value>) {
+    constrain_headers(operation);
     let has_body = operation.contains_key("requestBody");
     // Commands (the operations that take an Idempotency-Key) all run through the command core,
     // which refuses by business rule, by version and by a key reused for another request.

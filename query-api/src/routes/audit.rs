@@ -75,8 +75,8 @@ pub struct ProductAsOf {
     get, path = "/v1/audit/products/{id}/events", tag = "audit",
     params(
         ("id" = Uuid, Path, description = "Product id"),
-        ("after_version" = Option<i64>, Query, description = "Only events after this version (default 0)"),
-        ("limit" = Option<i64>, Query, description = "Events per page, 1-100, default 50"),
+        ("after_version" = Option<i64>, Query, minimum = 0, description = "Only events after this version (default 0)"),
+        ("limit" = Option<i64>, Query, minimum = 1, maximum = 100, description = "Events per page, 1-100, default 50"),
     ),
     responses(
         (status = 200, description = "The product's events, oldest first", body = AuditPage),
@@ -105,8 +105,8 @@ pub async fn product_events(
     get, path = "/v1/audit/users/{id}/events", tag = "audit",
     params(
         ("id" = Uuid, Path, description = "User id"),
-        ("after_version" = Option<i64>, Query, description = "Only events after this version (default 0)"),
-        ("limit" = Option<i64>, Query, description = "Events per page, 1-100, default 50"),
+        ("after_version" = Option<i64>, Query, minimum = 0, description = "Only events after this version (default 0)"),
+        ("limit" = Option<i64>, Query, minimum = 1, maximum = 100, description = "Events per page, 1-100, default 50"),
     ),
     responses(
         (status = 200, description = "The account's events, oldest first", body = AuditPage),
@@ -140,7 +140,7 @@ pub async fn user_events(
     get, path = "/v1/audit/products/{id}/state", tag = "audit",
     params(
         ("id" = Uuid, Path, description = "Product id"),
-        ("as_of" = String, Query, description = "RFC 3339 timestamp, e.g. 2025-03-03T12:00:00Z"),
+        ("as_of" = String, Query, format = DateTime, description = "RFC 3339 timestamp, e.g. 2025-03-03T12:00:00Z"),
     ),
     responses(
         (status = 200, description = "The product as it was at as_of", body = ProductAsOf),
