@@ -87,6 +87,10 @@ class Target:
             raise RuntimeError(f"sign-in of {email}: {answer.status} {answer.body[:300]!r}")
         return answer.json()
 
+    def refresh(self, refresh_token: str) -> Answer:
+        return self.commands.call("POST", "/v1/sessions/refresh",
+                                  {"refresh_token": refresh_token})
+
     def admin_token(self) -> str:
         return self.sign_in(self.stack.admin_email, self.stack.admin_password,
                             network="192.0.2.250")["access_token"]

@@ -68,15 +68,12 @@ def refresh_reuse_and_sign_out(target: Target) -> Finding:
     email, user_id = target.sign_up("sessions")
     phone = target.sign_in(email)
     finding.expect(phone.get("expires_in") == 900, f"access tokens live {phone.get('expires_in')} s")
-    rotated = target.commands.call("POST", "/v1/sessions/refresh",
-                                   {"refresh_token": phone["refresh_token"]})
+    rotated = target.refresh(phone["refresh_token"])
     finding.expect(rotated.status == 200, f"a refresh answered {rotated.status}")
     fresh = rotated.json() or {}
-    replay = target.commands.call("POST", "/v1/sessions/refresh",
-                                  {"refresh_token": phone["refresh_token"]})
+    replay = target.refresh(phone["refresh_token"])
     after_replay = alive_on_both(target, user_id, fresh.get("access_token", ""))
-    successor = target.commands.call("POST", "/v1/sessions/refresh",
-                                     {"refresh_token": fresh.get("refresh_token", "")})
+    successor = target.refresh(fresh.get("refresh_token", ""))
     finding.expect(replay.status == 401, f"the replayed refresh token answered {replay.status}")
     ended_on_both(finding, after_replay, "the rotated access token after the replay")
     finding.expect(successor.status == 401, "the rotated refresh token survived the replay")
@@ -86,8 +83,7 @@ def refresh_reuse_and_sign_out(target: Target) -> Finding:
     finding.expect(401 not in before, f"a live session was refused: {before}")
     out = target.commands.call("DELETE", "/v1/sessions/current", token=laptop["access_token"])
     after = alive_on_both(target, user_id, laptop["access_token"])
-    refresh = target.commands.call("POST", "/v1/sessions/refresh",
-                                   {"refresh_token": laptop["refresh_token"]})
+    refresh = target.refresh(laptop["refresh_token"])
     finding.expect(out.status == 204, f"sign-out answered {out.status}")
     ended_on_both(finding, after, "the access token after sign-out")
     finding.expect(refresh.status == 401, "the refresh token survived sign-out")

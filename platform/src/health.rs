@@ -26,27 +26,27 @@ impl Readiness {
     /// monitoring reaches. Reasons name hosts, schemas and errors that are nobody else's
     /// business.
     pub fn for_operators(self) -> HttpResponse {
-        self.respond(self.body.clone())
+        respond(self.ready, self.body)
     }
 
     /// The status alone, for load balancers on the public port.
     pub fn for_public(self) -> HttpResponse {
         let status = self.body.get("status").cloned().unwrap_or_default();
-        self.respond(json!({ "status": status }))
+        respond(self.ready, json!({ "status": status }))
     }
+}
 
-    fn respond(&self, body: serde_json::Value) -> HttpResponse {
-        if self.ready {
-            HttpResponse::Ok()
-                .insert_header(("cache-control", "no-store"))
-                .json(body)
-        } else {
-            HttpResponse::ServiceUnavailable()
-                .insert_header(("cache-control", "no-store"))
-                .insert_header(("retry-after", "5"))
-                .json(body)
-        }
-    }
+fn respond(ready: bool, body: serde_json::Value) -> HttpResponse {
+    let mut response = if ready {
+        HttpResponse::Ok()
+    } else {
+        let mut unavailable = HttpResponse::ServiceUnavailable();
+        unavailable.insert_header(("retry-after", "5"));
+        unavailable
+    };
+    response
+        .insert_header(("cache-control", "no-store"))
+        .json(body)
 }
 
 /// Ready when every named check passed; the body gives each check and its reason.

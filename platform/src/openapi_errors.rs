@@ -9,7 +9,8 @@
 use serde_json::{Map, Value, json};
 
 const PROBLEM: &str = "application/problem+json";
-const METHODS: [&str; 8] = [
+/// The operation keys of an OpenAPI path item.
+pub(crate) const OPERATION_METHODS: [&str; 8] = [
     "get", "put", "post", "delete", "options", "head", "patch", "trace",
 ];
 
@@ -23,7 +24,7 @@ pub fn complete(mut document: Value) -> Value {
         let Some(item) = item.as_object_mut() else {
             continue;
         };
-        for method in METHODS {
+        for method in OPERATION_METHODS {
             if let Some(operation) = item.get_mut(method).and_then(Value::as_object_mut) {
                 complete_operation(path, operation);
             }

@@ -168,7 +168,7 @@ where
         }
         app.configure(routes.clone())
             .app_data(routes_documented.clone())
-            .default_service(web::to(unrouted::answer))
+            .default_service(web::to(problem::not_found))
     })
     .listen(listener)?
     .disable_signals()

@@ -1,11 +1,11 @@
 //! What the service's OpenAPI document decides before any route runs: a documented path under an
 //! undeclared method gets 405 with `Allow`, and an operation the document secures gets 401 when
 //! no bearer token came, before any of its parameters is judged (so an anonymous caller learns
-//! nothing from validation errors). A request no route took gets 404. The document is the list
-//! of what the service serves, so the two cannot disagree.
+//! nothing from validation errors). A request no route took gets the scaffold's 404. The
+//! document is the list of what the service serves, so the two cannot disagree.
 
 use actix_web::{
-    Error, HttpRequest, HttpResponse,
+    Error, HttpResponse,
     body::{BoxBody, MessageBody},
     dev::{ServiceRequest, ServiceResponse},
     http::{StatusCode, header},
@@ -14,7 +14,7 @@ use actix_web::{
 };
 use serde_json::Value;
 
-use crate::problem::Problem;
+use crate::{openapi_errors::OPERATION_METHODS, problem::Problem};
 
 /// The documented paths, as segments, with their methods.
 #[derive(Debug, Default)]
@@ -37,10 +37,6 @@ enum Segment {
     Parameter,
 }
 
-const METHODS: [&str; 8] = [
-    "get", "put", "post", "delete", "options", "head", "patch", "trace",
-];
-
 impl RouteTable {
     /// Every path of an OpenAPI `document` and the methods it declares for it.
     pub fn from_document(document: &Value) -> Self {
@@ -59,7 +55,7 @@ impl RouteTable {
                         }
                     })
                     .collect();
-                let operations = METHODS
+                let operations = OPERATION_METHODS
                     .iter()
                     .filter_map(|m| {
                         let operation = item.get(*m)?;
@@ -83,12 +79,6 @@ impl RouteTable {
             })
             .collect();
         Self { routes }
-    }
-
-    /// The methods documented for `path`, if any route matches it.
-    pub fn allowed(&self, path: &str) -> Option<Vec<&str>> {
-        self.operations(path)
-            .map(|operations| operations.iter().map(|o| o.method.as_str()).collect())
     }
 
     fn operations(&self, path: &str) -> Option<&[Operation]> {
@@ -169,20 +159,19 @@ fn unauthenticated() -> HttpResponse {
     response
 }
 
-/// The default service: what no route took. Paths outside the scopes that
-/// [`check_documented`] already answered for end here too.
-pub async fn answer(req: HttpRequest, table: Option<web::Data<RouteTable>>) -> HttpResponse {
-    match table.as_deref().and_then(|t| t.operations(req.path())) {
-        Some(operations) if !operations.is_empty() => method_not_allowed(operations),
-        _ => crate::problem::not_found().await,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use serde_json::json;
 
     use super::*;
+
+    impl RouteTable {
+        /// The methods documented for `path`, if any route matches it.
+        fn allowed(&self, path: &str) -> Option<Vec<&str>> {
+            self.operations(path)
+                .map(|operations| operations.iter().map(|o| o.method.as_str()).collect())
+        }
+    }
 
     #[test]
     fn a_documented_path_lists_its_methods_and_others_match_nothing() {
