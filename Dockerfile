@@ -16,6 +16,20 @@
 
 ARG RUST_VERSION=1.95.0
 ARG CARGO_CHEF_VERSION=0.1.78
+ARG NODE_VERSION=20
+
+# ---------------------------------------------------------------------------------------------
+# docs-assets: the API reference renderer platform compiles into both APIs for /docs
+# (platform/src/docs_page.rs), installed exactly as platform/docs-assets/package-lock.json pins it
+# (integrity hashes included). Only the manifest and the lock file come in, so this layer is
+# rebuilt when they change and not at every edit; node_modules never leaves the build.
+# ---------------------------------------------------------------------------------------------
+FROM node:${NODE_VERSION}-bookworm-slim AS docs-assets
+WORKDIR /assets
+COPY platform/docs-assets/package.json platform/docs-assets/package-lock.json ./
+# --ignore-scripts: the one install script among the dependencies would report the install over
+# the network; nothing here needs it.
+RUN npm ci --ignore-scripts --no-audit --no-fund
 
 # ---------------------------------------------------------------------------------------------
 # chef: the toolchain plus what librdkafka's build script (rdkafka-sys) needs to compile it from
@@ -40,7 +54,8 @@ FROM chef AS planner
 COPY . .
 RUN cargo chef prepare --recipe-path recipe.json
 
-# builder: dependencies first (the cached layer), then our crates.
+# builder: dependencies first (the cached layer), then our crates. The recipe's build scripts are
+# empty stand-ins, so cooking needs no renderer; building platform does (its build script checks).
 # distroless/cc ships glibc, libgcc, libstdc++, OpenSSL and CA certificates but not zlib, which
 # librdkafka links for message compression: /out also gets the libz.so.1 the binaries were linked
 # against, under the multiarch path the dynamic loader searches.
@@ -49,6 +64,9 @@ COPY --from=planner /src/recipe.json recipe.json
 RUN cargo chef cook --release --locked --recipe-path recipe.json \
       -p command-api -p query-api -p projector
 COPY . .
+COPY --from=docs-assets /assets/node_modules/swagger-ui-dist/swagger-ui-bundle.js \
+     /assets/node_modules/swagger-ui-dist/swagger-ui.css \
+     platform/docs-assets/node_modules/swagger-ui-dist/
 RUN cargo build --release --locked -p command-api -p query-api -p projector \
  && mkdir -p /out/usr/local/bin \
  && cp target/release/command-api target/release/query-api target/release/projector /out/usr/local/bin/ \

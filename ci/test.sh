@@ -7,8 +7,13 @@
 #   2 cores: its OpenTelemetry crates are only checked, not built)   4. cargo test (unit,
 #   contract, integration and end-to-end tests)   5. the fault suite (ci/faults/, the real
 #   binaries under load through kills and restarts)   6. the security suite (ci/security/, every
-#   attack of issue 12 against the real binaries, each service as its database role, ~40 s)
-#   7. ci/static-checks.sh (manifests, Dockerfile, workflows, scripts)
+#   attack on accounts and access against the real binaries, each service as its database role, ~40 s)
+#   7. the contract suite (ci/contract/, schemathesis against both services' OpenAPI documents as
+#   each role, every check and phase; zero failures, ~2 min)   8. the API documents as clients
+#   read them: the TypeScript client's types are current and its example type-checks, no
+#   breaking change since HEAD~1 (Redocly), the AsyncAPI document validates and renders
+#   (@asyncapi/cli); npm packages pinned by lock files   9. ci/static-checks.sh (manifests,
+#   Dockerfile, workflows, scripts)
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=stack/common.sh
 source "$(dirname "$0")/stack/common.sh"
@@ -45,6 +50,16 @@ log "fault suite"
 bash ci/faults/run.sh
 log "security suite"
 bash ci/security/run.sh
+log "contract suite"
+bash ci/contract/run.sh
+log "API documents: TypeScript client, breaking changes, AsyncAPI"
+bash clients/typescript/check.sh
+if git rev-parse --verify --quiet 'HEAD~1^{commit}' >/dev/null; then
+  bash ci/openapi-breaking.sh HEAD~1
+else
+  log "no HEAD~1 in this clone: the breaking-change check runs in the workflow instead"
+fi
+bash ci/asyncapi/check.sh
 log "static checks"
 bash ci/static-checks.sh
 log "make test passed in $((SECONDS - started)) s"

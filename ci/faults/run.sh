@@ -14,8 +14,6 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 venv="${root}/.tools/faults-venv"
 requirements="${root}/ci/faults/requirements.txt"
-stamp="${venv}/.installed"
-python="${PYTHON:-python3}"
 export PATH="${HOME}/.cargo/bin:${PATH}"
 
 # The suite's PostgreSQL runs as the "postgres" user when we are root: it must reach .dev/faults.
@@ -23,16 +21,7 @@ export PATH="${HOME}/.cargo/bin:${PATH}"
 source "${root}/ci/stack/common.sh"
 let_postgres_reach "${root}/.dev"
 
-want="$(sha256sum "${requirements}" | cut -d' ' -f1) $("${python}" -c 'import sys; print(sys.version.split()[0])')"
-if [[ ! -f "${stamp}" || "$(cat "${stamp}")" != "${want}" ]]; then
-  echo "faults: installing ${requirements} into ${venv}"
-  rm -rf "${venv}"
-  "${python}" -m venv "${venv}"
-  # --only-binary: the wheel bundles librdkafka; an sdist would need a compiler and headers.
-  "${venv}/bin/python" -m pip install --quiet --disable-pip-version-check --no-input \
-    --only-binary=:all: --requirement "${requirements}"
-  echo "${want}" > "${stamp}"
-fi
+bash "${root}/ci/python-venv.sh" "${requirements}" "${venv}"
 
 cd "${root}"
 echo "faults: building the services (debug)"

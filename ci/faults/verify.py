@@ -124,6 +124,7 @@ def published_pairs(bootstrap: str) -> tuple[set[tuple[str, int]], int]:
                 headers = {k: v for k, v in (message.headers() or [])}
                 subject, sequence = headers.get("ce_subject"), headers.get("ce_sequence")
                 if subject is not None and sequence is not None:
+                    # int(): reads the zero-padded form and the plain one of older messages.
                     pairs.add((subject.decode(), int(sequence.decode())))
                 messages += 1
             if batch:

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The security suite: every attack of issue 12, against the real binaries, each with the outcome
+"""The security suite: every attack on accounts and access, against the real binaries, each with the outcome
 that defends it asserted. `ci/test.sh` runs it through `run.sh`.
 
 The stack is the fault suite's (ci/faults/stack.py) under .dev/security: its own PostgreSQL

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The security suite (ci/security/run.py): the attacks of issue 12 against the real binaries, on a
+# The security suite (ci/security/run.py): the attacks on accounts and access against the real binaries, on a
 # PostgreSQL cluster and broker of its own. `ci/test.sh` calls it. Python's standard library is
 # all it needs; it reuses the fault suite's stack (ci/faults/stack.py).
 #

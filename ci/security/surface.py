@@ -25,20 +25,29 @@ def transactions(target: Target) -> int:
 
 
 def consistency_token_oracle(target: Target) -> Finding:
-    finding = Finding("Consistency-Token naming someone else's, an unknown and a pending stream",
-                      "503 whose detail named that stream's version; ~130 database polls each")
+    finding = Finding("Consistency-Token naming someone else's account, a pending write, an "
+                      "unknown stream", "503 whose detail named that stream's version; ~130 "
+                      "database polls each")
     _, victim = target.sign_up("oracle-victim")
-    _, own = target.sign_up("oracle-own")
+    _, other = target.sign_up("oracle-other")
     shapes = {}
-    for name, stream in (("foreign", victim), ("unknown", str(uuid.uuid4())), ("pending", own)):
+    unknown_started = 0.0
+    for name, stream in (("foreign", victim), ("other", other), ("unknown", str(uuid.uuid4()))):
+        started = time.monotonic()
         answer = target.queries.call("GET", "/v1/products?limit=1",
                                      headers={"consistency-token": f"{stream}:999999"})
+        if name == "unknown":
+            unknown_started = time.monotonic() - started
         body = answer.json() if isinstance(answer.json(), dict) else {}
         text = re.sub(r"[0-9a-f-]{36}", "<id>", str(sorted(body.items())))
         shapes[name] = (answer.status, answer.headers.get("retry-after"), text)
-    finding.expect(len(set(shapes.values())) == 1, f"the answers differ: {shapes}")
-    finding.expect(all(s[0] == 503 and s[1] for s in shapes.values()),
+    # Of other people's accounts nothing is told: the same wait and 503 as a pending write.
+    finding.expect(shapes["foreign"] == shapes["other"], f"the answers differ: {shapes}")
+    finding.expect(shapes["foreign"][0] == 503 and shapes["foreign"][1],
                    "not 503 with Retry-After")
+    # A stream that does not exist: 412 at once, holding no waiter.
+    finding.expect(shapes["unknown"][0] == 412 and unknown_started < 1.0,
+                   f"an unknown stream: {shapes['unknown'][0]} after {unknown_started:.1f} s")
     finding.expect(all("999999" not in s[2] and ":1" not in s[2] for s in shapes.values()),
                    "a version shows in the answer")
 
@@ -61,7 +70,8 @@ def consistency_token_oracle(target: Target) -> Finding:
     finding.expect(refused >= 1, "the waiter cap refused nobody")
     # Polling would be ~130 statements per waiting request; a waiter, one lookup each.
     finding.expect(busy - idle < 24 * 10, f"{busy} transactions for 24 requests, {idle} idle")
-    finding.now = (f"one answer for all three {shapes['foreign'][:2]}; 24 at once: {waited} "
+    finding.now = (f"two accounts {shapes['foreign'][:2]}, an unknown stream "
+                   f"{shapes['unknown'][0]} in {unknown_started:.2f} s; 24 at once: {waited} "
                    f"waited, {refused} refused; {busy} transactions meanwhile, {idle} in as long idle")
     return finding
 

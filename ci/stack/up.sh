@@ -72,6 +72,8 @@ start_service() {
     curl -fsS "http://127.0.0.1:$port/health/ready"
 }
 
+# A created resource's Location names query-api, where it can be read.
+CC_HTTP__READ_API_URL="http://127.0.0.1:$QUERY_API_PORT" \
 CC_BOOTSTRAP_ADMIN__EMAIL="$DEV_ADMIN_EMAIL" CC_BOOTSTRAP_ADMIN__PASSWORD="$DEV_ADMIN_PASSWORD" \
   start_service command-api "$COMMAND_API_PORT" "$COMMAND_API_ADMIN_PORT" "$BIN/command-api" serve
 start_service projector "$PROJECTOR_PORT" "$PROJECTOR_PORT" "$BIN/projector" run

@@ -70,6 +70,8 @@ pub struct CommandHeaders {
     pub idempotency_key: Option<String>,
     /// The version named by `If-Match`, if sent.
     pub if_match: Option<i64>,
+    /// `Prefer: return=representation`: answer with the resource's new state.
+    pub prefer_representation: bool,
     /// `METHOD path` of the request, part of the idempotency hash.
     pub target: String,
     fingerprint_key: FingerprintKey,
@@ -103,31 +105,28 @@ impl CommandHeaders {
                 })
                 .transpose()
         };
+        // An empty value counts as no header (an empty list, as RFC 9110 reads `#` rules); the
+        // documents' patterns say so too.
         let idempotency_key = text(IDEMPOTENCY_KEY)?
             .map(|key| {
-                if key.len() > MAX_IDEMPOTENCY_KEY_LEN || !key.is_ascii() {
+                if is_idempotency_key(key) {
+                    Ok(key.to_owned())
+                } else {
                     Err(Problem::bad_request(
                         "invalid_idempotency_key",
-                        "Idempotency-Key must be 1-255 ASCII characters",
+                        "Idempotency-Key must be 1-255 visible ASCII characters",
                     ))
-                } else {
-                    Ok(key.to_owned())
                 }
             })
             .transpose()?;
         let if_match = text(header::IF_MATCH.as_str())?
             .map(|raw| {
-                raw.trim_start_matches("W/")
-                    .trim_matches('"')
-                    .parse::<i64>()
-                    .ok()
-                    .filter(|v| *v >= 0)
-                    .ok_or_else(|| {
-                        Problem::bad_request(
-                            "invalid_if_match",
-                            "If-Match must be an ETag returned by this API, e.g. \"3\"",
-                        )
-                    })
+                parse_version_tag(raw).ok_or_else(|| {
+                    Problem::bad_request(
+                        "invalid_if_match",
+                        "If-Match must be an ETag returned by this API, e.g. \"3\"",
+                    )
+                })
             })
             .transpose()?;
         let fingerprint_key = req
@@ -160,6 +159,11 @@ impl CommandHeaders {
             traceparent,
             idempotency_key,
             if_match,
+            prefer_representation: req
+                .headers()
+                .get("prefer")
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(crate::command::representation::asks_for_representation),
             target: format!("{} {}", req.method(), req.path()),
             fingerprint_key,
         })
@@ -174,6 +178,41 @@ impl CommandHeaders {
         mac.update(body);
         mac.finalize().into_bytes().to_vec()
     }
+}
+
+/// An integer field of a JSON body as JSON Schema's `integer` reads it: `2599` and `2599.0` are
+/// the same number (a value with a zero fraction is an integer), anything else is refused.
+/// Fields use it with `#[serde(deserialize_with = "json_integer")]`.
+pub fn json_integer<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {
+    use serde::{Deserialize, de::Error};
+    // Only up to 2^53 in magnitude: past it an f64 also stands for integer literals too large
+    // for an i64 that were rounded on the way in (-9223372036854775809 reads as -2^63).
+    const EXACT: f64 = 9_007_199_254_740_992.0;
+    match serde_json::Number::deserialize(deserializer)? {
+        n if n.is_i64() => n.as_i64().ok_or_else(|| D::Error::custom("not an integer")),
+        n if n.is_u64() => Err(D::Error::custom(format!("{n} is out of range"))),
+        n => match n.as_f64() {
+            Some(f) if f.fract() == 0.0 && f.abs() <= EXACT => Ok(f as i64),
+            _ => Err(D::Error::custom(format!("{n} is not an integer in range"))),
+        },
+    }
+}
+
+/// What the OpenAPI document's `Idempotency-Key` pattern `^[!-~]{1,255}$` says: 1-255 visible
+/// ASCII characters, no spaces.
+fn is_idempotency_key(key: &str) -> bool {
+    (1..=MAX_IDEMPOTENCY_KEY_LEN).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_graphic())
+}
+
+/// The version in an entity tag this API hands out, `"3"` or `W/"3"`: 1-18 digits in quotes, as
+/// the document's `If-Match` pattern says. Anything else is not a tag of ours.
+fn parse_version_tag(raw: &str) -> Option<i64> {
+    let quoted = raw.strip_prefix("W/").unwrap_or(raw);
+    let digits = quoted.strip_prefix('"')?.strip_suffix('"')?;
+    if digits.is_empty() || digits.len() > 18 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse().ok()
 }
 
 /// A JSON body parsed into `T`, with the raw bytes kept for the idempotency hash. Errors are
@@ -238,5 +277,61 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
             }
             Ok(JsonBody { value, raw })
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn version_tags_are_quoted_digits_only() {
+        assert_eq!(parse_version_tag("\"3\""), Some(3));
+        assert_eq!(parse_version_tag("W/\"0\""), Some(0));
+        assert_eq!(parse_version_tag("\"000000000000000007\""), Some(7));
+        for bad in [
+            "3",
+            "\"\"",
+            "\"-1\"",
+            "\"+1\"",
+            "\"1 \"",
+            "\"3",
+            "w/\"3\"",
+            "\"1234567890123456789\"",
+            "",
+        ] {
+            assert_eq!(parse_version_tag(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn integers_may_be_written_with_a_zero_fraction() {
+        #[derive(serde::Deserialize)]
+        struct Body {
+            #[serde(deserialize_with = "json_integer")]
+            n: i64,
+        }
+        let parse = |json: &str| serde_json::from_str::<Body>(json).map(|b| b.n);
+        assert_eq!(parse(r#"{"n": 2599}"#).ok(), Some(2599));
+        assert_eq!(parse(r#"{"n": 2599.0}"#).ok(), Some(2599));
+        assert_eq!(parse(r#"{"n": -2.0}"#).ok(), Some(-2));
+        assert_eq!(parse(r#"{"n": -9223372036854775808}"#).ok(), Some(i64::MIN));
+        for bad in [
+            r#"{"n": 2.5}"#,
+            r#"{"n": 1e300}"#,
+            r#"{"n": 9223372036854775808}"#,
+            r#"{"n": "1"}"#,
+        ] {
+            assert!(parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn idempotency_keys_are_visible_ascii_without_spaces() {
+        assert!(is_idempotency_key("order-42:retry"));
+        assert!(is_idempotency_key(&"k".repeat(255)));
+        for bad in ["", "a b", "caf\u{e9}", "tab\there", &"k".repeat(256)] {
+            assert!(!is_idempotency_key(bad), "{bad:?}");
+        }
     }
 }

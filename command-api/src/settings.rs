@@ -16,6 +16,7 @@
 //! | `CC_AUTH__TOKEN_TTL_SECS` | `900` | access token lifetime |
 //! | `CC_AUTH__SESSION_TTL_SECS` | `2592000` (30 days) | a session's whole life from sign-in, however often it is refreshed |
 //! | `CC_AUTH__REFRESH_TOKEN_TTL_SECS` | `1209600` (14 days) | how long a refresh token stays usable if unused (each refresh issues a new one) |
+//! | `CC_HTTP__READ_API_URL` | empty | where query-api answers, e.g. `https://api.shop.example`; a created resource's `Location` is this plus its path (empty: the path alone, for one front door that routes reads to query-api) |
 //! | `CC_HTTP__TRUSTED_PROXY_HOPS` | `0` | proxies in front of the service whose `Forwarded` / `X-Forwarded-For` entry names the client (`auth/client_address.rs`) |
 //! | `CC_AUTH__LOGIN_WINDOW_SECS` | `900` | the window of every per-client and per-account budget below |
 //! | `CC_AUTH__LOGIN_MAX_FAILURES` | `5` | sign-in attempts per account and client network before 429 (a success starts over) |
@@ -55,6 +56,8 @@ pub struct Settings {
     pub token_ttl: Duration,
     pub session_lifetimes: store::sessions::Lifetimes,
     pub trusted_proxy_hops: usize,
+    /// Origin of query-api for `Location` (no trailing `/`); empty for a path alone.
+    pub read_api_url: String,
     pub auth_limits: AuthLimits,
     pub hash_queue: HashQueue,
     pub bootstrap_admin: Option<(String, SecretString)>,
@@ -139,6 +142,18 @@ impl HashQueue {
     }
 }
 
+/// `CC_HTTP__READ_API_URL` without its trailing `/`, refused at start-up unless it is empty or
+/// an http(s) URL: a typo would otherwise show up only as `Location` headers that lead nowhere.
+fn read_api_url(raw: &str) -> anyhow::Result<String> {
+    let url = raw.trim().trim_end_matches('/');
+    let scheme_ok = url.starts_with("http://") || url.starts_with("https://");
+    anyhow::ensure!(
+        url.is_empty() || (scheme_ok && !url.contains(char::is_whitespace)),
+        "CC_HTTP__READ_API_URL must be empty or an http(s) URL, got {raw:?}"
+    );
+    Ok(url.to_owned())
+}
+
 impl Settings {
     pub fn from_env() -> anyhow::Result<Self> {
         let signing_keys = env::secret("CC_AUTH__SIGNING_KEYS")?;
@@ -178,6 +193,7 @@ impl Settings {
                 )?),
             },
             trusted_proxy_hops: env::or("CC_HTTP__TRUSTED_PROXY_HOPS", 0)?,
+            read_api_url: read_api_url(&env::string_or("CC_HTTP__READ_API_URL", ""))?,
             auth_limits: AuthLimits::from_env()?,
             hash_queue: HashQueue::from_env()?,
             bootstrap_admin,

@@ -67,6 +67,7 @@ impl Application {
             session_lifetimes: settings.session_lifetimes,
             auth_limits: settings.auth_limits,
             trusted_proxy_hops: settings.trusted_proxy_hops,
+            read_api_url: settings.read_api_url.clone(),
             decoy_hash: password::decoy_hash().await?,
             broker_probe: kafka::probe::BrokerProbe::new(&settings.kafka)?,
         });

@@ -12,6 +12,8 @@ pub struct AppState {
     pub auth_limits: AuthLimits,
     /// Proxies in front of us whose forwarding headers are believed.
     pub trusted_proxy_hops: usize,
+    /// Prefix of a created resource's `Location`: query-api serves the resource.
+    pub read_api_url: String,
     /// Verified against when an email is unknown, so sign-in timing reveals nothing.
     pub decoy_hash: String,
     /// A metadata-only client for the readiness check.

@@ -14,7 +14,9 @@ use chrono::DateTime;
 use domain::{Aggregate, DomainEvent, EventTypeInfo, Product, User};
 use kafka::{
     Topics,
-    envelope::{CONTENT_TYPE, Outgoing, SPEC_VERSION, dataschema, encode},
+    envelope::{
+        CONTENT_TYPE, Outgoing, SEQUENCE_WIDTH, SPEC_VERSION, dataschema, encode, sequence,
+    },
 };
 use rdkafka::message::{Headers, OwnedHeaders};
 use serde_json::{Map, Value, json};
@@ -164,15 +166,20 @@ pub fn asyncapi() -> Value {
                 } }
             }),
         );
+        // AsyncAPI 3 describes the application that owns the document: CloudCommerce sends
+        // these events, so the operation is `send`. A consumer's own document would say
+        // `receive`; what a consumer has to do is in the channel and info descriptions.
         operations.insert(
-            format!("receive{}Events", capitalise(channel.stream_type)),
+            format!("send{}Events", capitalise(channel.stream_type)),
             json!({
-                "action": "receive",
+                "action": "send",
                 "channel": { "$ref": format!("#/channels/{}", channel.id) },
-                "title": format!("Consume {} events", channel.stream_type),
-                "summary": "What a downstream consumer does: read every partition in order, \
-                            dedupe by (ce_subject, ce_sequence), dispatch on \
-                            (ce_type, ce_schemaversion).",
+                "title": format!("Publish {} events", channel.stream_type),
+                "summary": format!(
+                    "The outbox relay publishes every recorded {} event, in stream order, \
+                     at least once.",
+                    channel.stream_type
+                ),
                 "messages": message_refs
             }),
         );
@@ -210,6 +217,14 @@ keep the highest `ce_sequence` applied per subject and skip anything at or below
 Order holds per aggregate within a partition: every event of one aggregate has the same key, so it \
 lands in the same partition in stream order (`ce_sequence` 1, 2, 3, ...). Nothing is ordered \
 across aggregates, partitions or topics.
+
+`ce_sequence` is the stream version as 20 zero-padded decimal digits \
+(`00000000000000000012`), so comparing two values as strings gives their numeric order. Messages \
+published before the padding carry the plain form (`12`) and stay on the topics: parse the value \
+as an integer, which reads both forms, and compare strings only between padded values.
+
+The operations are `send`: the document describes CloudCommerce, the application that publishes \
+these events. A consumer receives them from the channels below.
 
 Schema evolution: each payload has a JSON Schema in `./schemas/`, identified by `ce_dataschema` \
 (`urn:cloudcommerce:schema:<type>:v<version>`). Additive changes (a new field, a new event type) \
@@ -285,9 +300,15 @@ pub fn header_schema(stream_type: &str, info: &EventTypeInfo) -> Value {
             },
             "ce_sequence": {
                 "type": "string",
-                "pattern": "^[1-9][0-9]*$",
-                "description": "Version of the aggregate's stream after this event (1, 2, ...), \
-                                as decimal text. With ce_subject, the deduplication key."
+                // Only the padded form: the schema describes what is sent now; the description
+                // (and the README) warn that older messages carry the unpadded one.
+                "pattern": format!("^[0-9]{{{SEQUENCE_WIDTH}}}$"),
+                "description": "Version of the aggregate's stream after this event (1, 2, ...) \
+                                as decimal text zero-padded to 20 digits, so string order is \
+                                stream order. Parse it as an integer: messages published \
+                                before the padding carry the unpadded form (`12`). With \
+                                ce_subject, the deduplication key.",
+                "examples": [sequence(1), sequence(12)]
             },
             "ce_schemaversion": {
                 "type": "string",

@@ -253,7 +253,8 @@ fn every_message_in_the_asyncapi_document_has_a_schema_file_and_headers() {
         .collect();
     assert_eq!(documented, catalogued, "one message per event type");
     for (id, operation) in document["operations"].as_object().expect("operations") {
-        assert_eq!(operation["action"], "receive", "{id}");
+        // The document describes CloudCommerce, which publishes these events.
+        assert_eq!(operation["action"], "send", "{id}");
         assert!(resolve(&document, &operation["channel"]).is_some(), "{id}");
         for message in operation["messages"].as_array().expect("messages") {
             assert!(resolve(&document, message).is_some(), "{id}: {message}");
@@ -354,7 +355,8 @@ fn the_envelope_headers_match_the_documented_header_schema() {
         );
         assert_eq!(headers["ce_subject"], key, "the key is the subject");
 
-        // The schema can say no: a missing sequence or another type's name must fail.
+        // The schema can say no: a missing or unpadded sequence, another type's name or a
+        // malformed id must fail.
         let mut without_sequence = headers.clone();
         without_sequence
             .as_object_mut()
@@ -363,6 +365,14 @@ fn the_envelope_headers_match_the_documented_header_schema() {
             !validator.is_valid(&without_sequence),
             "{}",
             info.event_type
+        );
+        let mut unpadded = headers.clone();
+        unpadded["ce_sequence"] = json!("12");
+        assert!(!validator.is_valid(&unpadded), "{}", info.event_type);
+        assert_eq!(
+            kafka::envelope::parse_sequence(headers["ce_sequence"].as_str().unwrap_or_default()),
+            Some(12),
+            "ce_sequence reads back as the stream version"
         );
         let mut other_type = headers.clone();
         other_type["ce_type"] = json!("product.deleted");

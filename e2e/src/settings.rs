@@ -44,6 +44,7 @@ pub fn command_api(db: &TestDatabase, topics: &Topics) -> command_api::settings:
         },
         fingerprint_key: None,
         trusted_proxy_hops: 0,
+        read_api_url: String::new(),
         auth_limits: command_api::settings::AuthLimits::default(),
         // Tests share one process and one hash queue (process.rs floods the real binary).
         hash_queue: command_api::settings::HashQueue::unbounded(),

@@ -68,8 +68,20 @@ impl Stack {
         }
         let db = TestDatabase::create().await.expect("test database");
         let topics = unique_topics();
+        // query-api first, so that command-api's `Location` can name it, as in production.
+        let mut query_settings = settings::query_api(&db);
+        query_settings.max_projection_lag = options.max_projection_lag;
+        if options.least_privilege {
+            query_settings.database.url = url_as_role(&db.url, "cc_reader").into();
+        }
+        let queries = query_api::startup::Application::build(query_settings)
+            .await
+            .expect("query-api builds");
+        let queries_url = format!("http://127.0.0.1:{}", queries.port());
+        let queries_admin = format!("http://127.0.0.1:{}", queries.admin_port());
         let mut command_settings = settings::command_api(&db, &topics);
         command_settings.relay_enabled = options.relay;
+        command_settings.read_api_url = queries_url.clone();
         if options.least_privilege {
             command_settings.database.url = url_as_role(&db.url, "cc_writer").into();
         }
@@ -82,24 +94,14 @@ impl Stack {
             db,
             topics,
             commands: commands_url,
-            queries: String::new(),
-            queries_admin: String::new(),
+            queries: queries_url,
+            queries_admin,
             http: reqwest::Client::new(),
             projector_admin: String::new(),
             projector: None,
             projector_role: options.least_privilege.then_some("cc_projector"),
         };
         stack.start_projector().await;
-        let mut query_settings = settings::query_api(&stack.db);
-        query_settings.max_projection_lag = options.max_projection_lag;
-        if options.least_privilege {
-            query_settings.database.url = url_as_role(&stack.db.url, "cc_reader").into();
-        }
-        let queries = query_api::startup::Application::build(query_settings)
-            .await
-            .expect("query-api builds");
-        stack.queries = format!("http://127.0.0.1:{}", queries.port());
-        stack.queries_admin = format!("http://127.0.0.1:{}", queries.admin_port());
         tokio::spawn(queries.run_until_stopped());
         stack
     }

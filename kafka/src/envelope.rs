@@ -3,9 +3,10 @@
 //!
 //! Headers on every message: `ce_specversion` (1.0), `ce_id` (event id), `ce_source`
 //! (`/cloudcommerce/<stream type>`), `ce_type` (e.g. `product.price_changed`), `ce_subject`
-//! (aggregate id), `ce_time` (RFC 3339), `ce_sequence` (stream version, decimal),
-//! `ce_schemaversion`, `ce_dataschema`, `ce_correlationid`, `ce_causationid` (when known),
-//! `ce_actor`, `traceparent` (when known) and `content-type: application/json`.
+//! (aggregate id), `ce_time` (RFC 3339), `ce_sequence` (stream version as 20 zero-padded
+//! digits, see [`sequence`]), `ce_schemaversion`, `ce_dataschema`, `ce_correlationid`,
+//! `ce_causationid` (when known), `ce_actor`, `traceparent` (when known) and
+//! `content-type: application/json`.
 
 use std::collections::BTreeMap;
 
@@ -19,6 +20,28 @@ pub const CONTENT_TYPE: &str = "application/json";
 /// Where an event's JSON Schema lives, as a stable URN (the files are under `contracts/schemas/`).
 pub fn dataschema(event_type: &str, schema_version: i32) -> String {
     format!("urn:cloudcommerce:schema:{event_type}:v{schema_version}")
+}
+
+/// Digits of a `ce_sequence` value. 20 holds every `u64` (and so every non-negative `i64`), so
+/// the width never has to grow.
+pub const SEQUENCE_WIDTH: usize = 20;
+
+/// The `ce_sequence` value of a stream version: decimal, zero-padded to [`SEQUENCE_WIDTH`]
+/// digits (`00000000000000000012`). The CloudEvents sequence extension compares values as
+/// strings; padded, string order is numeric order, where plain `9` would sort after `10`.
+pub fn sequence(stream_version: i64) -> String {
+    format!("{stream_version:0SEQUENCE_WIDTH$}")
+}
+
+/// The stream version in a `ce_sequence` value: decimal digits, padded or not. Messages written
+/// before the padding (`12`) stay on the topics forever (retention is unlimited), so both forms
+/// must keep parsing. A sign, which `i64::from_str` would take, is refused: no producer of this
+/// contract writes one.
+pub fn parse_sequence(value: &str) -> Option<i64> {
+    if value.is_empty() || !value.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    value.parse().ok()
 }
 
 /// What the envelope needs of an event: the view every publisher fills from whatever it stores.
@@ -53,7 +76,7 @@ pub fn encode(event: &Outgoing<'_>) -> (String, OwnedHeaders, Vec<u8>) {
         ("ce_type", Some(event.event_type.to_owned())),
         ("ce_subject", Some(key.clone())),
         ("ce_time", Some(event.recorded_at.to_rfc3339())),
-        ("ce_sequence", Some(event.stream_version.to_string())),
+        ("ce_sequence", Some(sequence(event.stream_version))),
         ("ce_schemaversion", Some(event.schema_version.to_string())),
         (
             "ce_dataschema",
@@ -154,10 +177,9 @@ pub fn decode<M: Message>(message: &M) -> Result<DecodedEvent, EnvelopeError> {
     };
     let event_id = parse_uuid("ce_id", required("ce_id")?)?;
     let stream_id = parse_uuid("ce_subject", required("ce_subject")?)?;
-    let sequence = required("ce_sequence")?;
-    let stream_version = sequence
-        .parse()
-        .map_err(|_| invalid("ce_sequence", sequence.clone()))?;
+    let sequence_text = required("ce_sequence")?;
+    let stream_version = parse_sequence(&sequence_text)
+        .ok_or_else(|| invalid("ce_sequence", sequence_text.clone()))?;
     let schema = header("ce_schemaversion").unwrap_or_else(|| "1".to_owned());
     let schema_version = schema
         .parse()
@@ -215,4 +237,124 @@ pub fn header_value<M: Message>(message: &M, name: &str) -> Option<String> {
             .and_then(|h| h.value)
             .map(|v| String::from_utf8_lossy(v).into_owned())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use rdkafka::{Timestamp, message::OwnedMessage};
+
+    use super::*;
+
+    fn outgoing(payload: &serde_json::Value, stream_version: i64) -> Outgoing<'_> {
+        Outgoing {
+            event_id: Uuid::now_v7(),
+            stream_id: Uuid::now_v7(),
+            stream_type: "product",
+            stream_version,
+            event_type: "product.price_changed",
+            schema_version: 1,
+            payload,
+            correlation_id: Uuid::now_v7(),
+            causation_id: None,
+            actor: "system",
+            traceparent: None,
+            recorded_at: Utc::now(),
+        }
+    }
+
+    /// The message `encode` would produce, with `ce_sequence` replaced by `sequence`.
+    fn message_with_sequence(stream_version: i64, sequence: &str) -> OwnedMessage {
+        let payload = serde_json::json!({ "price": 1 });
+        let (key, headers, value) = encode(&outgoing(&payload, stream_version));
+        let headers = headers.iter().fold(OwnedHeaders::new(), |kept, header| {
+            let value = if header.key == "ce_sequence" {
+                Some(sequence.as_bytes())
+            } else {
+                header.value
+            };
+            kept.insert(Header {
+                key: header.key,
+                value,
+            })
+        });
+        OwnedMessage::new(
+            Some(value),
+            Some(key.into_bytes()),
+            "cloudcommerce.product-events".to_owned(),
+            Timestamp::NotAvailable,
+            0,
+            7,
+            Some(headers),
+        )
+    }
+
+    #[test]
+    fn sequence_is_zero_padded_to_twenty_digits() {
+        assert_eq!(sequence(1), "00000000000000000001");
+        assert_eq!(sequence(12), "00000000000000000012");
+        assert_eq!(sequence(i64::MAX), "09223372036854775807");
+        assert_eq!(sequence(i64::MAX).len(), SEQUENCE_WIDTH);
+    }
+
+    #[test]
+    fn sequences_sort_as_strings_in_stream_order() {
+        let versions = [1, 2, 9, 10, 11, 99, 100, 1_000_000, i64::MAX];
+        let mut texts: Vec<String> = versions.iter().rev().map(|&v| sequence(v)).collect();
+        texts.sort();
+        let parsed: Vec<i64> = texts.iter().filter_map(|t| parse_sequence(t)).collect();
+        assert_eq!(parsed, versions);
+    }
+
+    #[test]
+    fn encode_writes_the_padded_sequence_header() {
+        let payload = serde_json::json!({});
+        let (_, headers, _) = encode(&outgoing(&payload, 42));
+        let message = OwnedMessage::new(
+            None,
+            None,
+            "t".to_owned(),
+            Timestamp::NotAvailable,
+            0,
+            0,
+            Some(headers),
+        );
+        assert_eq!(
+            header_value(&message, "ce_sequence").as_deref(),
+            Some("00000000000000000042")
+        );
+    }
+
+    #[test]
+    fn decode_reads_padded_and_unpadded_sequences_alike() {
+        for text in ["00000000000000000012", "12", "012"] {
+            let decoded = decode(&message_with_sequence(12, text)).expect(text);
+            assert_eq!(decoded.stream_version, 12, "{text}");
+            assert_eq!(decoded.headers["ce_sequence"], text);
+        }
+    }
+
+    #[test]
+    fn decode_refuses_a_sequence_that_is_not_plain_digits() {
+        for text in [
+            "",
+            "+12",
+            "-12",
+            " 12",
+            "12a",
+            "0x0c",
+            "99999999999999999999",
+        ] {
+            let error = decode(&message_with_sequence(12, text)).expect_err(text);
+            assert!(
+                matches!(
+                    error,
+                    EnvelopeError::InvalidHeader {
+                        header: "ce_sequence",
+                        ..
+                    }
+                ),
+                "{text}: {error}"
+            );
+        }
+    }
 }

@@ -1,8 +1,10 @@
 //! What every CloudCommerce binary shares: typed settings from the environment, logging, the
 //! PostgreSQL pool, RFC 9457 problem responses, Prometheus metrics, request spans and W3C trace
-//! context, the HTTP server scaffold both APIs run in, and graceful shutdown.
+//! context, the HTTP server scaffold both APIs run in (with their `/docs` page), the patterns
+//! their OpenAPI documents give text fields, and graceful shutdown.
 
 pub mod db;
+pub mod docs_page;
 pub mod env;
 pub mod health;
 pub mod http_metrics;
@@ -19,6 +21,7 @@ pub mod server;
 pub mod shutdown;
 pub mod signing_keys;
 pub mod telemetry;
+pub mod text_patterns;
 pub mod token;
 pub mod trace_context;
 pub mod unrouted;

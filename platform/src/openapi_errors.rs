@@ -4,7 +4,8 @@
 //! an unknown id (404), a dependency that is down (503 with `Retry-After`), and for commands the
 //! command core's refusals (403, 409, 412, 422). Every error is an RFC 9457 problem, so each one
 //! is declared as `application/problem+json`. The shared headers (`If-Match`, `Idempotency-Key`,
-//! `Consistency-Token`) get the patterns the services accept.
+//! `Consistency-Token`) get the patterns the services accept, and the scaffold's own routes
+//! (`/health/*`, `/openapi.json`, `/docs`) are described where a service does not describe them.
 
 use serde_json::{Map, Value, json};
 
@@ -20,6 +21,7 @@ pub fn complete(mut document: Value) -> Value {
     let Some(paths) = document.get_mut("paths").and_then(Value::as_object_mut) else {
         return document;
     };
+    add_scaffold_routes(paths);
     for (path, item) in paths.iter_mut() {
         let Some(item) = item.as_object_mut() else {
             continue;
@@ -31,6 +33,44 @@ pub fn complete(mut document: Value) -> Value {
         }
     }
     document
+}
+
+/// The routes the server scaffold serves on every public listener, for the services whose
+/// annotations do not describe them already: liveness, readiness (the verdict alone), this
+/// document and the page that renders it.
+fn add_scaffold_routes(paths: &mut Map<String, Value>) {
+    let status = json!({ "application/json": { "schema": {
+        "type": "object", "required": ["status"],
+        "properties": { "status": { "type": "string", "example": "ready" } },
+    } } });
+    let routes = [
+        (
+            "/health/live",
+            json!({ "200": { "description": "The process is up", "content": status.clone() } }),
+        ),
+        (
+            "/health/ready",
+            json!({
+                "200": { "description": "Ready for traffic", "content": status.clone() },
+                "503": { "description": "Not ready; retry after `Retry-After` seconds" },
+            }),
+        ),
+        (
+            "/openapi.json",
+            json!({ "200": { "description": "This document",
+            "content": { "application/json": { "schema": { "type": "object" } } } } }),
+        ),
+        (
+            "/docs",
+            json!({ "200": { "description": "This document as a page (Swagger UI, served from the binary)",
+            "content": { "text/html": { "schema": { "type": "string" } } } } }),
+        ),
+    ];
+    for (path, responses) in routes {
+        paths.entry(path).or_insert_with(|| {
+            json!({ "get": { "tags": ["operations"], "operationId": format!("get_{}", path.trim_matches('/').replace(['/', '.'], "_")), "responses": responses } })
+        });
+    }
 }
 
 /// Whether `operation` declares a header parameter `name`.
@@ -52,10 +92,11 @@ fn has_header(operation: &Map<String, Value>, name: &str) -> bool {
 /// from the document sends only values the service takes.
 fn header_schema(name: &str) -> Option<Value> {
     let pattern = match name.to_ascii_lowercase().as_str() {
-        "if-match" => r#"^(W/)?"[0-9]{1,18}"$"#,
-        "idempotency-key" => "^[!-~]{1,255}$",
+        // Each may also be empty, which the services read as no header at all.
+        "if-match" => r#"^((W/)?"[0-9]{1,18}")?$"#,
+        "idempotency-key" => "^[!-~]{0,255}$",
         "consistency-token" => {
-            "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}:[1-9][0-9]{0,17}$"
+            "^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}:[1-9][0-9]{0,17})?$"
         }
         _ => return None,
     };
@@ -86,6 +127,7 @@ fn complete_operation(path: &str, operation: &mut Map<String, Value>) {
     // which refuses by business rule, by version and by a key reused for another request.
     let command = has_header(operation, "Idempotency-Key");
     let conditional = has_header(operation, "If-Match");
+    let waits_for_a_write = has_header(operation, "Consistency-Token");
     let responses = operation
         .entry("responses")
         .or_insert_with(|| json!({}))
@@ -124,6 +166,11 @@ fn complete_operation(path: &str, operation: &mut Map<String, Value>) {
             conditional,
             "412",
             "`If-Match` names a version that is not the current one",
+        ),
+        (
+            waits_for_a_write,
+            "412",
+            "`Consistency-Token` names a version that was never written",
         ),
         (
             api,

@@ -1,9 +1,10 @@
 //! The HTTP server every service runs: the same middleware (request span, duration metrics,
-//! unreadable-text guard, security headers), `/health/live`, `/metrics` (with the pool gauges sampled at scrape
-//! time), `/openapi.json` when the service has a document, problem+json for extractor errors and
-//! unknown routes (405 with `Allow` for a documented path under another method), and our own shutdown order (signals are handled by the caller, so it can
-//! drain HTTP before stopping background work). Each service adds its state and routes, its
-//! readiness among them.
+//! unreadable-text guard, security headers), `/health/live`, `/metrics` (with the pool gauges
+//! sampled at scrape time), `/openapi.json` and the `/docs` page rendering it when the service has
+//! a document, problem+json for extractor errors and unknown routes (405 with `Allow` for a
+//! documented path under another method), and our own shutdown order (signals are handled by the
+//! caller, so it can drain HTTP before stopping background work). Each service adds its state and
+//! routes, its readiness among them.
 
 use std::{net::TcpListener, time::Duration};
 
@@ -20,7 +21,8 @@ use futures::StreamExt;
 use metrics_exporter_prometheus::PrometheusHandle;
 
 use crate::{
-    health, http_metrics, input_guard, pool_metrics, problem, prometheus, request_span, unrouted,
+    docs_page, health, http_metrics, input_guard, pool_metrics, problem, prometheus, request_span,
+    unrouted,
 };
 
 /// How the server runs.
@@ -38,7 +40,7 @@ pub struct ServerOptions {
 /// What the scaffold serves on a service's behalf.
 #[derive(Debug, Clone)]
 pub struct Scaffold {
-    /// Served at `/openapi.json` when present.
+    /// Served at `/openapi.json`, and rendered for people at `/docs`, when present.
     pub openapi: Option<serde_json::Value>,
     /// The service's pool, whose gauges `/metrics` samples.
     pub pool: Pool,
@@ -61,6 +63,7 @@ struct Scrape {
 /// Headers on every answer unless a route set its own. The APIs serve JSON only: nothing may be
 /// sniffed into HTML, framed, or leak its URL to another site; and nothing is cached unless a
 /// route says so (query-api's catalog reads do), so personal data never lands in a shared cache.
+/// The one HTML page, `/docs`, replaces the policy with one that lets its own assets run.
 fn security_headers() -> DefaultHeaders {
     DefaultHeaders::new()
         .add(("x-content-type-options", "nosniff"))
@@ -164,7 +167,8 @@ where
         if let Some(document) = &openapi {
             app = app
                 .app_data(web::Data::new(document.clone()))
-                .route("/openapi.json", web::get().to(openapi_document));
+                .route("/openapi.json", web::get().to(openapi_document))
+                .configure(docs_page::routes);
         }
         app.configure(routes.clone())
             .app_data(routes_documented.clone())

@@ -1,9 +1,12 @@
-//! HTTP caching of every answer: a strong `ETag` (a hash of the body), `If-None-Match` → 304,
-//! and `Cache-Control` / `Vary` saying who may keep a copy.
+//! HTTP caching of every answer: a strong `ETag`, `If-None-Match` → 304, and `Cache-Control` /
+//! `Vary` saying who may keep a copy.
 //!
-//! Why hash the body rather than build the tag from versions: a listing page's identity is its
-//! rows *and* their order, a product page depends on who asks, and a rebuilt read schema has the
-//! same versions; the body covers all of it. Hashing a few kilobytes costs microseconds.
+//! A single resource (a product, an account) is tagged with its stream version, `"<version>"`:
+//! the same tag command-api's `If-Match` takes, so a read followed by a conditional write needs
+//! no translation, and one version of a resource has one representation. A collection (a
+//! listing page, an audit page) is tagged with a hash of its body instead: its identity is its
+//! rows *and* their order, which no single version names. Hashing a few kilobytes costs
+//! microseconds.
 
 use actix_web::{
     HttpRequest, HttpResponse,
@@ -51,7 +54,7 @@ impl CachePolicy {
     }
 }
 
-/// `body` as JSON with an `ETag`, or 304 when the request's `If-None-Match` already names it.
+/// A collection as JSON tagged with a hash of its body, or 304 when `If-None-Match` names it.
 pub fn respond(
     req: &HttpRequest,
     route: &'static str,
@@ -60,7 +63,29 @@ pub fn respond(
 ) -> Result<HttpResponse, ApiError> {
     let bytes = serde_json::to_vec(body).map_err(anyhow::Error::from)?;
     let etag = etag_of(&bytes);
-    let mut response = if matches_any(req.headers().get(header::IF_NONE_MATCH), &etag) {
+    Ok(answer(req, route, policy, bytes, &etag))
+}
+
+/// One resource as JSON tagged `"<version>"`, or 304 when `If-None-Match` names that version.
+pub fn respond_versioned(
+    req: &HttpRequest,
+    route: &'static str,
+    policy: CachePolicy,
+    body: &impl Serialize,
+    version: i64,
+) -> Result<HttpResponse, ApiError> {
+    let bytes = serde_json::to_vec(body).map_err(anyhow::Error::from)?;
+    Ok(answer(req, route, policy, bytes, &format!("\"{version}\"")))
+}
+
+fn answer(
+    req: &HttpRequest,
+    route: &'static str,
+    policy: CachePolicy,
+    bytes: Vec<u8>,
+    etag: &str,
+) -> HttpResponse {
+    let mut response = if matches_any(req.headers().get(header::IF_NONE_MATCH), etag) {
         metrics::counter!(m::NOT_MODIFIED, "route" => route).increment(1);
         HttpResponse::NotModified().finish()
     } else {
@@ -69,7 +94,7 @@ pub fn respond(
             .body(bytes)
     };
     let headers = response.headers_mut();
-    if let Ok(value) = HeaderValue::from_str(&etag) {
+    if let Ok(value) = HeaderValue::from_str(etag) {
         headers.insert(header::ETAG, value);
     }
     headers.insert(
@@ -77,7 +102,7 @@ pub fn respond(
         HeaderValue::from_static(policy.cache_control()),
     );
     headers.insert(header::VARY, HeaderValue::from_static(policy.vary()));
-    Ok(response)
+    response
 }
 
 /// A strong entity tag: the first 128 bits of the body's SHA-256, quoted.

@@ -2,8 +2,9 @@
 //! (`http_request_duration_seconds{method, route, status}`) comes from the platform middleware.
 
 /// Counter of read-your-writes waits by `outcome`: `immediate` (already applied), `waited`
-/// (applied during the wait), `timeout` (answered 503) or `refused` (503 at once: more than
-/// `CC_QUERY__MAX_CONSISTENCY_WAITERS` were waiting). A rising `timeout` rate means the
+/// (applied during the wait), `timeout` (answered 503), `refused` (503 at once: more than
+/// `CC_QUERY__MAX_CONSISTENCY_WAITERS` were waiting) or `never_written` (412 at once: the event
+/// store has no such version). A rising `timeout` rate means the
 /// projection lags more than `CC_QUERY__CONSISTENCY_WAIT_MS`.
 pub const CONSISTENCY_WAITS: &str = "query_consistency_waits_total";
 

@@ -86,6 +86,7 @@ impl Application {
                         .route("/products/{id}", web::get().to(products::detail))
                         .route("/categories", web::get().to(categories::list))
                         .route("/users/me", web::get().to(users::me))
+                        .route("/users/{id}", web::get().to(users::by_id))
                         .route(
                             "/audit/products/{id}/events",
                             web::get().to(audit::product_events),

@@ -5,6 +5,8 @@
 //!   `read_verify_<n>` shadow), always a plain identifier that can be spliced into SQL.
 //! - [`ddl`]: the idempotent DDL of `read_meta` and of one read schema, and the table names.
 //! - [`pointer`]: `read_meta.active`, the one schema readers use now.
+//! - [`representation`]: the resources as the read side serves them (command-api answers
+//!   `Prefer: return=representation` with the same types).
 //!
 //! # Reading the read model
 //!
@@ -25,6 +27,7 @@
 pub mod ddl;
 pub mod name;
 pub mod pointer;
+pub mod representation;
 
 pub use name::{InvalidSchemaName, ReadSchema, SchemaState};
 

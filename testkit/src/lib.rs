@@ -1,11 +1,13 @@
 //! Test support against the real services that `make test` starts: a fresh PostgreSQL
 //! database per test, unique topics per test on the real broker, a reader for those topics, and
-//! a check of `/metrics` scrapes against the documented metric names.
+//! a check of `/metrics` scrapes against the documented metric names, and the comparison of
+//! generated documents with their committed copies.
 //!
 //! `CC_TEST_DATABASE_URL` names a superuser connection (default: the local stack's cluster) and
 //! `CC_TEST_KAFKA_BOOTSTRAP` the broker (default: the local test broker).
 
 pub mod catalog;
+pub mod committed;
 pub mod database;
 pub mod metrics;
 pub mod topics;

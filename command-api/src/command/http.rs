@@ -1,7 +1,8 @@
 //! The HTTP layer around the command core, all in one transaction with the core's writes: claim
 //! the `Idempotency-Key` (a repeat replays the first answer), resolve the caller's current role,
 //! build the commands, run the core with the `If-Match` version, record the answer for the key,
-//! commit, and answer with the new version in the body, `ETag` and `Consistency-Token`.
+//! commit, and answer with the new version in the body, `ETag` and `Consistency-Token`; with
+//! `Prefer: return=representation` the body is the resource's new state instead.
 //!
 //! A concurrent writer that got there first makes the append fail. Without `If-Match` the whole
 //! transaction is retried on fresh state a few times; with it the client gets 412, since the
@@ -19,6 +20,7 @@ use super::{
     core::{self, Provenance, Target},
     effects::{Secrets, WriteModel},
     error::CommandError,
+    representation::{Represented, StreamTimes},
 };
 use crate::{
     auth::principal::Caller,
@@ -80,7 +82,7 @@ pub async fn execute<A, F>(
     plan: F,
 ) -> Result<HttpResponse, ApiError>
 where
-    A: WriteModel,
+    A: WriteModel + Represented,
     F: Fn(&Actor) -> Result<Vec<A::Command>, ApiError>,
 {
     let mut attempt = 1;
@@ -112,7 +114,7 @@ async fn try_once<A, F>(
     plan: &F,
 ) -> Result<HttpResponse, ApiError>
 where
-    A: WriteModel,
+    A: WriteModel + Represented,
     F: Fn(&Actor) -> Result<Vec<A::Command>, ApiError>,
 {
     let mut client = pool.get().await?;
@@ -147,7 +149,17 @@ where
         id: stream_id,
         version: recorded.version,
     };
-    let body = serde_json::to_vec(&accepted).map_err(anyhow::Error::from)?;
+    let representation = if request.headers.prefer_representation {
+        let times = StreamTimes::load(&*tx, stream_id).await?;
+        times.and_then(|times| A::representation(&recorded.state, recorded.version, times))
+    } else {
+        None
+    };
+    let body = match &representation {
+        Some(state) => serde_json::to_vec(state),
+        None => serde_json::to_vec(&accepted),
+    }
+    .map_err(anyhow::Error::from)?;
     let mut headers = vec![
         ("content-type".to_owned(), "application/json".to_owned()),
         ("etag".to_owned(), format!("\"{}\"", accepted.version)),
@@ -158,6 +170,12 @@ where
     ];
     if let Some(location) = &reply.location {
         headers.push(("location".to_owned(), location.clone()));
+    }
+    if representation.is_some() {
+        headers.push((
+            "preference-applied".to_owned(),
+            "return=representation".to_owned(),
+        ));
     }
     if let Some(key) = &request.headers.idempotency_key {
         idempotency::complete(&*tx, &scope, key, reply.status.as_u16(), &headers, &body).await?;

@@ -4,6 +4,7 @@ pub mod health;
 pub mod jwks;
 pub mod openapi;
 pub mod products;
+pub mod request_schemas;
 pub mod sessions;
 pub mod users;
 

@@ -19,7 +19,7 @@ use crate::{
         http::{CommandRequest, Reply, execute},
     },
     error::ApiError,
-    request::{CommandHeaders, JsonBody},
+    request::{CommandHeaders, JsonBody, json_integer},
     state::AppState,
     validation::{Fields, checked},
 };
@@ -29,6 +29,7 @@ use crate::{
 pub struct PriceBody {
     /// Amount in the currency's minor unit (cents for EUR), greater than zero.
     #[schema(example = 2599)]
+    #[serde(deserialize_with = "json_integer")]
     pub amount_minor: i64,
     /// ISO 4217 code.
     #[schema(example = "EUR")]
@@ -49,6 +50,7 @@ pub struct CreateProductBody {
     pub price: PriceBody,
     /// Initial units in stock.
     #[schema(example = 10)]
+    #[serde(deserialize_with = "json_integer")]
     pub stock: i64,
     /// Admins may create a product for a seller; sellers always create their own.
     pub seller_id: Option<Uuid>,
@@ -67,6 +69,7 @@ pub struct UpdateProductBody {
 pub struct StockAdjustmentBody {
     /// Units added (positive) or removed (negative).
     #[schema(example = -2)]
+    #[serde(deserialize_with = "json_integer")]
     pub delta: i64,
     #[schema(example = "sold")]
     pub reason: String,
@@ -109,7 +112,7 @@ fn single(command: ProductCommand) -> Result<Vec<ProductCommand>, ApiError> {
 }
 
 /// Creates a draft product.
-#[utoipa::path(post, path = "/v1/products", tag = "products", request_body = CreateProductBody,
+#[utoipa::path(post, path = "/v1/products", tag = "products", operation_id = "create_product", request_body = CreateProductBody,
     params(("Idempotency-Key" = Option<String>, Header)),
     responses((status = 201, body = crate::command::http::Accepted),
               (status = 400, body = platform::openapi::ProblemDoc),
@@ -139,7 +142,7 @@ pub async fn create(
         checked(price)?,
     );
     let product_id = Uuid::now_v7();
-    let location = format!("/v1/products/{product_id}");
+    let location = format!("{}/v1/products/{product_id}", state.read_api_url);
     run(
         &state,
         &req,
@@ -168,7 +171,7 @@ pub async fn create(
 }
 
 /// Changes name, description and/or category.
-#[utoipa::path(patch, path = "/v1/products/{id}", tag = "products", request_body = UpdateProductBody,
+#[utoipa::path(patch, path = "/v1/products/{id}", tag = "products", operation_id = "update_product_details", request_body = UpdateProductBody,
     params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header), ("Idempotency-Key" = Option<String>, Header)),
     responses((status = 200, body = crate::command::http::Accepted),
               (status = 400, body = platform::openapi::ProblemDoc),
@@ -282,7 +285,7 @@ pub async fn adjust_stock(
 macro_rules! bodiless_command {
     ($name:ident, $method:ident, $path:literal, $command:expr, $doc:literal) => {
         #[doc = $doc]
-        #[utoipa::path($method, path = $path, tag = "products",
+        #[utoipa::path($method, path = $path, tag = "products", operation_id = concat!(stringify!($name), "_product"),
             params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header), ("Idempotency-Key" = Option<String>, Header)),
             responses((status = 200, body = crate::command::http::Accepted),
                       (status = 404, body = platform::openapi::ProblemDoc),

@@ -65,7 +65,7 @@ pub struct AssignRoleBody {
 }
 
 /// Registers a customer account.
-#[utoipa::path(post, path = "/v1/users", tag = "users", request_body = RegisterUserBody,
+#[utoipa::path(post, path = "/v1/users", tag = "users", operation_id = "register_user", request_body = RegisterUserBody,
     params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first response for 24 h")),
     responses((status = 201, description = "Registered", body = crate::command::http::Accepted),
               (status = 400, description = "Invalid fields", body = platform::openapi::ProblemDoc),
@@ -103,7 +103,7 @@ pub async fn register(
         &state.pool,
         request,
         user_id,
-        Reply::created(format!("/v1/users/{user_id}")),
+        Reply::created(format!("{}/v1/users/{user_id}", state.read_api_url)),
         &Secrets::password_hash(hash),
         |_| {
             Ok(vec![UserCommand::Register {
@@ -117,7 +117,7 @@ pub async fn register(
 }
 
 /// Changes a user's display name and/or password (the user themself or an admin).
-#[utoipa::path(patch, path = "/v1/users/{id}", tag = "users", request_body = UpdateUserBody,
+#[utoipa::path(patch, path = "/v1/users/{id}", tag = "users", operation_id = "update_user", request_body = UpdateUserBody,
     params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header), ("Idempotency-Key" = Option<String>, Header)),
     responses((status = 200, body = crate::command::http::Accepted),
               (status = 400, body = platform::openapi::ProblemDoc),
@@ -220,7 +220,7 @@ pub async fn assign_role(
 
 /// Deactivates an account for good (the user themself, with their current password, or an
 /// admin). Every session of the account ends with it.
-#[utoipa::path(delete, path = "/v1/users/{id}", tag = "users", request_body = DeactivateBody,
+#[utoipa::path(delete, path = "/v1/users/{id}", tag = "users", operation_id = "deactivate_user", request_body = DeactivateBody,
     params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header), ("Idempotency-Key" = Option<String>, Header)),
     responses((status = 200, body = crate::command::http::Accepted),
               (status = 400, description = "current_password missing for your own account", body = platform::openapi::ProblemDoc),

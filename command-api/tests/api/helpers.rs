@@ -47,6 +47,7 @@ pub fn test_settings(db: &TestDatabase, topics: &Topics) -> Settings {
         },
         fingerprint_key: None,
         trusted_proxy_hops: 0,
+        read_api_url: String::new(),
         auth_limits: command_api::settings::AuthLimits::default(),
         // Tests share one process and one hash queue (process.rs floods the real binary).
         hash_queue: command_api::settings::HashQueue::unbounded(),

@@ -142,8 +142,11 @@ async fn every_response_carries_a_request_id_taken_from_the_caller_when_valid() 
     assert!(problem.headers().contains_key("x-request-id"));
 }
 
+/// The served document lists every command route and is the committed
+/// `openapi/command-api.json`, so a contract change shows in the diff (and in CI's
+/// breaking-change check against the previous commit).
 #[tokio::test]
-async fn the_openapi_document_lists_every_command_route() {
+async fn committed_openapi_document_is_the_served_one_with_every_route() {
     let app = spawn_app().await;
     let doc: Value = app
         .http
@@ -169,6 +172,7 @@ async fn the_openapi_document_lists_every_command_route() {
     ] {
         assert!(paths.contains_key(path), "missing {path}");
     }
+    testkit::committed::assert_committed("openapi/command-api.json", &doc);
 }
 
 #[tokio::test]

@@ -27,7 +27,9 @@ impl Email {
         if address.is_empty() {
             return Err(ValueError::Empty { field });
         }
-        if address.chars().count() > Self::MAX_LEN {
+        // Counted as sent (what the API document's `maxLength` says) and once more lowercased,
+        // since `İ` lowercases to two characters and the stored address must fit too.
+        if input.chars().count() > Self::MAX_LEN || address.chars().count() > Self::MAX_LEN {
             return Err(ValueError::TooLong {
                 field,
                 max: Self::MAX_LEN,

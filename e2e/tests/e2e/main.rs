@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod freshness;
+mod one_api;
 mod process;
 mod projection;
 mod read_your_writes;

@@ -22,7 +22,7 @@ use crate::{error::ApiError, metrics as m};
 
 /// Longer than any real cursor (the largest key, a name of 200 four-byte characters, encodes to
 /// about 1 300): refuse before decoding.
-const MAX_ENCODED_LEN: usize = 2048;
+pub const MAX_ENCODED_LEN: usize = 2048;
 
 /// The sort key of the last row of a page, in the type the SQL compares it as.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -26,7 +26,7 @@ pub enum Sort {
     PriceDesc,
     /// `name ASC, id ASC`, in the database's collation.
     Name,
-    /// `ts_rank_cd DESC, id DESC` (the default with `q`; requires `q`).
+    /// `ts_rank_cd DESC, id DESC` (the default with `q`; without `q`, the same as `Newest`).
     Relevance,
 }
 

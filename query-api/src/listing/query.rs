@@ -18,7 +18,7 @@ pub const MAX_LIMIT: i64 = 100;
 /// Longest search text: longer input is an abuse of the parser rather than a real search.
 pub const MAX_QUERY_LEN: usize = 200;
 /// Prices are minor units in an `i64`; anything above this is a typo, and keeps sums sane.
-const MAX_PRICE: i64 = 1_000_000_000_000;
+pub const MAX_PRICE: i64 = 1_000_000_000_000;
 
 /// One listing request, valid by construction.
 #[derive(Debug, Clone, PartialEq)]
@@ -53,11 +53,8 @@ impl ListingQuery {
         });
         let min_price = params.parsed("min_price", |raw| params::integer_in(raw, 0, MAX_PRICE));
         let max_price = params.parsed("max_price", |raw| params::integer_in(raw, 0, MAX_PRICE));
-        if let (Some(min), Some(max)) = (min_price, max_price)
-            && min > max
-        {
-            params.error("max_price", "must not be below min_price");
-        }
+        // A range with min above max is empty, not wrong: the page has no items (a price slider
+        // dragged past the other is a state a shop front passes on as is).
         let in_stock = params.parsed("in_stock", params::boolean);
         let seller = params.parsed("seller", params::uuid);
         let q = params.parsed("q", |raw| {
@@ -69,10 +66,8 @@ impl ListingQuery {
         });
         let sort = params.parsed("sort", Sort::parse);
         let sort = match (sort, &q) {
-            (Some(Sort::Relevance), None) => {
-                params.error("sort", "relevance needs a search text in q");
-                Sort::Relevance
-            }
+            // Without a search every product is equally relevant: newest first, as by default.
+            (Some(Sort::Relevance), None) => Sort::Newest,
             (Some(sort), _) => sort,
             (None, Some(_)) => Sort::Relevance,
             (None, None) => Sort::Newest,

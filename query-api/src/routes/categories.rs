@@ -25,8 +25,8 @@ pub struct CategoryList {
 }
 
 #[utoipa::path(
-    get, path = "/v1/categories", tag = "catalog",
-    params(("Consistency-Token" = Option<String>, Header, description = "<stream id>:<version>: wait until it is applied")),
+    get, path = "/v1/categories", tag = "catalog", operation_id = "list_categories",
+    params(("Consistency-Token" = Option<String>, Header, description = "`<stream id>:<version>` from a command response: wait until it is applied")),
     responses(
         (status = 200, description = "Categories with published products", body = CategoryList, headers(("ETag" = String), ("Cache-Control" = String))),
         (status = 304, description = "Unchanged since the ETag in If-None-Match"),

@@ -7,13 +7,6 @@ use serde_json::json;
 
 use crate::{error::ApiError, metrics as m, read_conn::ReadConn, state::AppState};
 
-/// Served by the platform scaffold (`platform::health::live`); here so the document has it.
-#[utoipa::path(get, path = "/health/live", tag = "operations",
-    responses((status = 200, description = "The process serves HTTP")))]
-pub async fn live() -> HttpResponse {
-    platform::health::live().await
-}
-
 /// Ready means: a pooled connection answers and `read_meta.active` names a schema whose tables
 /// exist. This port answers `{"status": ...}` alone; the admin listener's body also has each
 /// check's reason and how fresh the projection is, from what the projector last sampled

@@ -6,8 +6,7 @@ use std::sync::Arc;
 
 use actix_web::{HttpRequest, HttpResponse, web};
 
-use serde::Serialize;
-use utoipa::ToSchema;
+use read_model::representation::ProductDetail;
 use uuid::Uuid;
 
 use crate::{
@@ -27,17 +26,8 @@ use crate::{
     state::AppState,
 };
 
-/// A product page: a listing item plus its lifecycle status.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ProductDetail {
-    #[serde(flatten)]
-    pub product: ProductItem,
-    /// `draft`, `published` or `archived`; only sellers and admins ever see the first and last.
-    pub status: String,
-}
-
 #[utoipa::path(
-    get, path = "/v1/products", tag = "catalog",
+    get, path = "/v1/products", tag = "catalog", operation_id = "list_products",
     params(
         ("category" = Option<String>, Query, description = "Category slug"),
         ("min_price" = Option<i64>, Query, description = "Lowest price, minor units, inclusive"),
@@ -49,7 +39,7 @@ pub struct ProductDetail {
         ("limit" = Option<i64>, Query, description = "Page size, 1-100, default 20"),
         ("cursor" = Option<String>, Query, description = "next_cursor of the previous page, with the same filters and sort"),
         ("include_total" = Option<bool>, Query, description = "Count matching rows (up to 10 000)"),
-        ("Consistency-Token" = Option<String>, Header, description = "<stream id>:<version> from a command response: wait until it is applied"),
+        ("Consistency-Token" = Option<String>, Header, description = "`<stream id>:<version>` from a command response: wait until it is applied"),
     ),
     responses(
         (status = 200, description = "One page of published products", body = ProductPage,
@@ -126,13 +116,13 @@ pub async fn fetch_page(
 }
 
 #[utoipa::path(
-    get, path = "/v1/products/{id}", tag = "catalog",
+    get, path = "/v1/products/{id}", tag = "catalog", operation_id = "get_product",
     params(
         ("id" = Uuid, Path, description = "Product id"),
-        ("Consistency-Token" = Option<String>, Header, description = "<stream id>:<version>: wait until it is applied"),
+        ("Consistency-Token" = Option<String>, Header, description = "`<stream id>:<version>` from a command response: wait until it is applied"),
     ),
     responses(
-        (status = 200, description = "The product", body = ProductDetail, headers(("ETag" = String), ("Cache-Control" = String), ("Vary" = String))),
+        (status = 200, description = "The product", body = ProductDetail, headers(("ETag" = String, description = "`\"<version>\"`: send it as `If-Match` to command-api for a conditional write"), ("Cache-Control" = String), ("Vary" = String))),
         (status = 304, description = "Unchanged since the ETag in If-None-Match"),
         (status = 401, description = "The bearer token is invalid or expired, or its session has ended", body = platform::openapi::ProblemDoc),
         (status = 404, description = "No such product, or not published and not yours", body = platform::openapi::ProblemDoc),
@@ -170,5 +160,7 @@ pub async fn detail(
         }
         CachePolicy::Private
     };
-    http_cache::respond(&req, "product", policy, &ProductDetail { product, status })
+    let version = product.version;
+    let detail = ProductDetail { product, status };
+    http_cache::respond_versioned(&req, "product", policy, &detail, version)
 }

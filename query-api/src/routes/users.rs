@@ -1,10 +1,8 @@
-//! `GET /v1/users/me`: the caller's account as the read model knows it (never anything secret:
-//! the events carry none).
+//! `GET /v1/users/me` and `GET /v1/users/{id}`: an account as the read model knows it, for the
+//! user themself and for admins (never anything secret: the events carry none).
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use chrono::{DateTime, Utc};
-use serde::Serialize;
-use utoipa::ToSchema;
+use read_model::representation::Account;
 use uuid::Uuid;
 
 use crate::{
@@ -16,24 +14,11 @@ use crate::{
     state::AppState,
 };
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Me {
-    pub id: Uuid,
-    pub email: String,
-    pub display_name: String,
-    /// `customer`, `seller` or `admin`.
-    pub role: String,
-    pub active: bool,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-    pub version: i64,
-}
-
 #[utoipa::path(
-    get, path = "/v1/users/me", tag = "accounts",
-    params(("Consistency-Token" = Option<String>, Header, description = "<stream id>:<version>: wait until it is applied")),
+    get, path = "/v1/users/me", tag = "accounts", operation_id = "get_me",
+    params(("Consistency-Token" = Option<String>, Header, description = "`<stream id>:<version>` from a command response: wait until it is applied")),
     responses(
-        (status = 200, description = "The caller's account", body = Me, headers(("ETag" = String), ("Cache-Control" = String), ("Vary" = String))),
+        (status = 200, description = "The caller's account", body = Account, headers(("ETag" = String, description = "`\"<version>\"`, the `If-Match` of a conditional write"), ("Cache-Control" = String), ("Vary" = String))),
         (status = 304, description = "Unchanged since the ETag in If-None-Match"),
         (status = 401, description = "No valid bearer token, or its session has ended", body = platform::openapi::ProblemDoc),
         (status = 404, description = "The account is not projected yet (retry with the Consistency-Token of the sign-up)", body = platform::openapi::ProblemDoc),
@@ -49,6 +34,46 @@ pub async fn me(
     caller.require()?;
     let conn = ReadConn::open(&state.pool, &state.schema).await?;
     let user_id = caller.require_live(&conn).await?.sub;
+    answer(&req, &conn, user_id).await
+}
+
+#[utoipa::path(
+    get, path = "/v1/users/{id}", tag = "accounts", operation_id = "get_user",
+    params(
+        ("id" = Uuid, Path, description = "User id, as in the `Location` of the sign-up"),
+        ("Consistency-Token" = Option<String>, Header, description = "`<stream id>:<version>` from a command response: wait until it is applied"),
+    ),
+    responses(
+        (status = 200, description = "The account", body = Account, headers(("ETag" = String, description = "`\"<version>\"`, the `If-Match` of a conditional write"), ("Cache-Control" = String), ("Vary" = String))),
+        (status = 304, description = "Unchanged since the ETag in If-None-Match"),
+        (status = 401, description = "No valid bearer token, or its session has ended", body = platform::openapi::ProblemDoc),
+        (status = 404, description = "No such account, or not the caller's own and the caller is no admin", body = platform::openapi::ProblemDoc),
+    ),
+    security(("bearer" = [])),
+)]
+pub async fn by_id(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    QueryParams::parse(req.query_string())?.finish()?;
+    caller.require()?;
+    let user_id = id.into_inner();
+    let conn = ReadConn::open(&state.pool, &state.schema).await?;
+    let own = caller.require_live(&conn).await?.sub == user_id;
+    // Hidden rather than forbidden: whether an account exists is nobody else's business.
+    if !own && !caller.viewer(&conn).await?.is_some_and(|v| v.admin) {
+        return Err(ApiError::NotFound);
+    }
+    answer(&req, &conn, user_id).await
+}
+
+async fn answer(
+    req: &HttpRequest,
+    conn: &ReadConn<'_>,
+    user_id: Uuid,
+) -> Result<HttpResponse, ApiError> {
     let row = conn
         .query_opt(
             &conn.sql(
@@ -59,15 +84,7 @@ pub async fn me(
         )
         .await?
         .ok_or(ApiError::NotFound)?;
-    let me = Me {
-        id: row.try_get("id")?,
-        email: row.try_get("email")?,
-        display_name: row.try_get("display_name")?,
-        role: row.try_get("role")?,
-        active: row.try_get("active")?,
-        created_at: row.try_get("created_at")?,
-        updated_at: row.try_get("updated_at")?,
-        version: row.try_get("version")?,
-    };
-    http_cache::respond(&req, "users_me", CachePolicy::Private, &me)
+    let account = Account::from_row(&row)?;
+    let version = account.version;
+    http_cache::respond_versioned(req, "user", CachePolicy::Private, &account, version)
 }

@@ -27,6 +27,7 @@ async fn a_token_already_applied_answers_at_once() {
 async fn a_token_waits_until_the_projection_applies_its_version() {
     let app = spawn_app().await;
     let product = ProductRow::published("Ceramic mug");
+    app.record_events(product.id, 2).await;
     app.set_stream_version(product.id, 1).await;
 
     // The "projector" applies version 2 (row and stream version in one transaction) 200 ms later.
@@ -65,6 +66,7 @@ async fn a_token_waits_until_the_projection_applies_its_version() {
 async fn a_token_not_applied_within_the_bound_is_503_with_retry_after() {
     let app = spawn_app_with(|s| s.consistency_wait = Duration::from_millis(300)).await;
     let stream = Uuid::now_v7();
+    app.record_events(stream, 5).await;
     app.set_stream_version(stream, 4).await;
 
     let started = Instant::now();
@@ -89,15 +91,76 @@ async fn a_token_not_applied_within_the_bound_is_503_with_retry_after() {
     let body: serde_json::Value = response.json().await.expect("problem");
     assert_eq!(body["code"], "not_yet_consistent");
 
-    // A stream the projection has never seen waits the same way.
+    // A written stream the projection has never seen waits the same way.
+    let unseen = Uuid::now_v7();
+    app.record_events(unseen, 1).await;
     let unseen = app
         .get_with(
             "/v1/categories",
             None,
-            &[("Consistency-Token", &format!("{}:1", Uuid::now_v7()))],
+            &[("Consistency-Token", &format!("{unseen}:1"))],
         )
         .await;
     assert_eq!(unseen.status(), StatusCode::SERVICE_UNAVAILABLE);
+}
+
+#[tokio::test]
+async fn a_token_naming_a_version_never_written_is_412_at_once() {
+    let app = spawn_app_with(|s| s.consistency_wait = Duration::from_secs(5)).await;
+    let stream = Uuid::now_v7();
+    app.record_events(stream, 2).await;
+    app.set_stream_version(stream, 2).await;
+    for token in [format!("{stream}:3"), format!("{}:1", Uuid::now_v7())] {
+        let started = Instant::now();
+        let response = app
+            .get_with("/v1/categories", None, &[("Consistency-Token", &token)])
+            .await;
+        assert_eq!(
+            response.status(),
+            StatusCode::PRECONDITION_FAILED,
+            "{token}"
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "no wait for {token}"
+        );
+        let body: serde_json::Value = response.json().await.expect("problem");
+        assert_eq!(body["code"], "consistency_token_unknown");
+    }
+}
+
+#[tokio::test]
+async fn of_an_account_only_its_owner_learns_that_a_version_was_never_written() {
+    let app = spawn_app_with(|s| s.consistency_wait = Duration::from_millis(200)).await;
+    let (owner, other) = (Uuid::now_v7(), Uuid::now_v7());
+    for user in [owner, other] {
+        app.record_stream_events("user", user, 2).await;
+        app.set_stream_version(user, 2).await;
+    }
+    let token = format!("{owner}:3");
+    let as_owner = app.token(owner, "customer").await;
+    let as_other = app.token(other, "customer").await;
+    let answer = |bearer: Option<String>| {
+        let token = token.clone();
+        let app = &app;
+        async move {
+            let headers = [("Consistency-Token", token.as_str())];
+            let response = app
+                .get_with("/v1/categories", bearer.as_deref(), &headers)
+                .await;
+            response.status()
+        }
+    };
+    assert_eq!(
+        answer(Some(as_owner)).await,
+        StatusCode::PRECONDITION_FAILED
+    );
+    // Anyone else gets what a pending write gets: the wait, then 503.
+    assert_eq!(
+        answer(Some(as_other)).await,
+        StatusCode::SERVICE_UNAVAILABLE
+    );
+    assert_eq!(answer(None).await, StatusCode::SERVICE_UNAVAILABLE);
 }
 
 #[tokio::test]
@@ -119,14 +182,17 @@ async fn a_malformed_token_is_400() {
 }
 
 #[tokio::test]
-async fn pending_foreign_and_unknown_streams_get_the_same_answer_naming_no_version() {
+async fn pending_and_foreign_streams_get_the_same_answer_naming_no_version() {
     let app = spawn_app_with(|s| s.consistency_wait = Duration::from_millis(200)).await;
     let someone_elses = Uuid::now_v7();
+    app.record_events(someone_elses, 9).await;
     app.set_stream_version(someone_elses, 7).await;
+    let pending = Uuid::now_v7();
+    app.record_events(pending, 1).await;
     let tokens = [
         format!("{someone_elses}:8"),
-        format!("{someone_elses}:999999"),
-        format!("{}:1", Uuid::now_v7()),
+        format!("{someone_elses}:9"),
+        format!("{pending}:1"),
     ];
     let mut bodies = Vec::new();
     for token in &tokens {
@@ -161,7 +227,9 @@ async fn beyond_the_waiter_cap_requests_are_refused_at_once() {
         s.max_consistency_waiters = 2;
     })
     .await;
-    let token = format!("{}:1", Uuid::now_v7());
+    let stream = Uuid::now_v7();
+    app.record_events(stream, 1).await;
+    let token = format!("{stream}:1");
     let requests = (0..6).map(|_| {
         let token = token.clone();
         let app = &app;

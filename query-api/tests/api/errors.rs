@@ -17,10 +17,6 @@ async fn bad_query_parameters_are_400_problems_naming_each_parameter() {
     let cases: Vec<(String, Vec<&str>)> = vec![
         ("/v1/products?min_price=abc".into(), vec!["min_price"]),
         ("/v1/products?max_price=-5".into(), vec!["max_price"]),
-        (
-            "/v1/products?min_price=500&max_price=100".into(),
-            vec!["max_price"],
-        ),
         ("/v1/products?in_stock=yes".into(), vec!["in_stock"]),
         ("/v1/products?seller=bob".into(), vec!["seller"]),
         (

@@ -321,6 +321,29 @@ impl TestApp {
     pub async fn set_stream_version(&self, stream_id: Uuid, version: i64) {
         set_stream_version(&self.client, stream_id, version).await;
     }
+
+    /// What command-api writes: versions 1 to `version` of a stream in the event store, so a
+    /// `Consistency-Token` naming them is one the projection will apply (the payloads do not
+    /// matter here: nothing projects them).
+    pub async fn record_events(&self, stream_id: Uuid, version: i64) {
+        self.record_stream_events("product", stream_id, version)
+            .await;
+    }
+
+    /// [`TestApp::record_events`] of a stream of `stream_type` (`user`, `product`).
+    pub async fn record_stream_events(&self, stream_type: &str, stream_id: Uuid, version: i64) {
+        self.client
+            .execute(
+                "INSERT INTO es.events (event_id, stream_id, stream_type, stream_version,
+                                        event_type, schema_version, payload, correlation_id, actor)
+                 SELECT gen_random_uuid(), $1, $3, v, $3 || '.changed', 1, '{}',
+                        gen_random_uuid(), 'system'
+                 FROM generate_series(1, $2::bigint) AS v",
+                &[&stream_id, &version, &stream_type],
+            )
+            .await
+            .expect("recording events");
+    }
 }
 
 /// Writes one `products` row through `client` (a test's own connection or transaction).

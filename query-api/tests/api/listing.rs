@@ -247,12 +247,17 @@ async fn search_ranks_a_name_hit_above_a_category_and_a_description_hit() {
 }
 
 #[tokio::test]
-async fn relevance_without_a_search_is_400_naming_sort() {
+async fn relevance_without_a_search_is_newest_first_and_an_empty_price_range_is_an_empty_page() {
     let app = spawn_app().await;
-    let response = app.get("/v1/products?sort=relevance").await;
-    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
-    let body: serde_json::Value = response.json().await.expect("problem");
-    assert_eq!(problem_fields(&body), ["sort"]);
+    app.insert_products(&catalog()).await;
+    let newest = app.get_json("/v1/products").await;
+    let relevance = app.get_json("/v1/products?sort=relevance").await;
+    assert_eq!(ids(&relevance), ids(&newest));
+    let empty = app
+        .get_json("/v1/products?min_price=500&max_price=100")
+        .await;
+    assert_eq!(ids(&empty), Vec::<Uuid>::new());
+    assert_eq!(empty["next_cursor"], serde_json::Value::Null);
 }
 
 #[tokio::test]

@@ -152,6 +152,15 @@ async fn a_stale_projection_fails_readiness_when_configured_to() {
     assert_eq!(body["status"], "degraded", "{body}");
 }
 
+/// The served document is the committed `openapi/query-api.json`, so a contract change shows
+/// in the diff (and in CI's breaking-change check against the previous commit).
+#[tokio::test]
+async fn committed_openapi_document_is_the_served_one() {
+    let app = spawn_app().await;
+    let served = app.get_json("/openapi.json").await;
+    testkit::committed::assert_committed("openapi/query-api.json", &served);
+}
+
 #[tokio::test]
 async fn openapi_lists_every_route() {
     let app = spawn_app().await;
