@@ -5,7 +5,8 @@
 #   every source file opens with a //! line (ci/check_*.py, seconds)   2. cargo fmt --check
 #   3. cargo clippy -D warnings, also of platform's optional `otlp` feature (about a minute on
 #   2 cores: its OpenTelemetry crates are only checked, not built)   4. cargo test (unit,
-#   contract, integration and end-to-end tests)   5. the fault suite (ci/faults/, the real
+#   contract, integration and end-to-end tests; the TLS tests start a TLS-only PostgreSQL with
+#   its own CA, ci/stack/postgres-tls.sh)   5. the fault suite (ci/faults/, the real
 #   binaries under load through kills and restarts)   6. the security suite (ci/security/, every
 #   attack on accounts and access against the real binaries, each service as its database role, ~40 s)
 #   7. the contract suite (ci/contract/, schemathesis against both services' OpenAPI documents as

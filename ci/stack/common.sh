@@ -13,6 +13,9 @@ PG_PORT="${CC_DEV_PG_PORT:-54329}"
 PG_DATA="$DEV/pg/data"
 PG_SOCKET="$DEV/pg/socket"
 PG_SUPERUSER_URL="postgres://postgres@127.0.0.1:$PG_PORT/postgres"
+# A second cluster that accepts TLS connections only, for the TLS tests (postgres-tls.sh).
+PG_TLS_PORT="${CC_TEST_PG_TLS_PORT:-54339}"
+PG_TLS_HOME="$DEV/pg-tls"
 
 DEV_BROKER_PORT="${CC_DEV_BROKER_PORT:-19092}"
 TEST_BROKER_PORT="${CC_TEST_BROKER_PORT:-19192}"
@@ -116,4 +119,14 @@ let_postgres_reach() {
       chmod o+x "$path"
     fi
   done
+}
+
+# PostgreSQL refuses to run as root; a cluster then belongs to the unprivileged "postgres" user
+# that Debian's package creates.
+as_owner() {
+  if [ "$(id -u)" -eq 0 ]; then
+    runuser -u postgres -- "$@"
+  else
+    "$@"
+  fi
 }

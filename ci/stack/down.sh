@@ -11,4 +11,5 @@ done
 bash "$ROOT/ci/stack/broker.sh" stop dev
 bash "$ROOT/ci/stack/broker.sh" stop test
 bash "$ROOT/ci/stack/postgres.sh" stop
+bash "$ROOT/ci/stack/postgres-tls.sh" stop
 log "stack stopped"

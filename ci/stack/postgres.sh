@@ -6,15 +6,6 @@ set -euo pipefail
 source "$(dirname "$0")/common.sh"
 
 BIN="$(pg_bin)"
-# PostgreSQL refuses to run as root; the cluster then belongs to the unprivileged "postgres"
-# user that Debian's package creates.
-as_owner() {
-  if [ "$(id -u)" -eq 0 ]; then
-    runuser -u postgres -- "$@"
-  else
-    "$@"
-  fi
-}
 
 ready() { as_owner "$BIN/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT"; }
 

@@ -10,6 +10,7 @@
 //! | `CC_HTTP__WORKERS` | number of cores | actix worker threads |
 //! | `CC_DATABASE__URL` | required | write-side PostgreSQL (secret) |
 //! | `CC_DATABASE__POOL_SIZE`, `CC_DATABASE__STATEMENT_TIMEOUT_MS`, `CC_DATABASE__ACQUIRE_TIMEOUT_MS` | 16, 5000, 2000 | pool |
+//! | `CC_DATABASE__SSLMODE`, `CC_DATABASE__SSLROOTCERT` | the URL's `sslmode` (else `prefer`) and `sslrootcert` (else the system store) | TLS to PostgreSQL: `disable`, `prefer`, `require`, `verify-ca`, `verify-full`, and the CA file to verify against (`platform/src/db_tls.rs`) |
 //! | `CC_KAFKA__*` | see `kafka::settings` | broker and topics |
 //! | `CC_AUTH__SIGNING_KEYS` | required | Ed25519 private keys, PKCS#8 PEM blocks, the signing one first (`command-api keygen` makes one; `platform/src/signing_keys.rs` on rotation) (secret) |
 //! | `CC_AUTH__FINGERPRINT_KEY` | derived from the signing key (then a key rotation voids 24 h of idempotency records: set it in production) | key of the idempotency HMAC, the same on every replica (secret) |

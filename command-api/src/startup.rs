@@ -39,7 +39,7 @@ impl std::fmt::Debug for Application {
 
 /// Applies the write-side migrations on a dedicated connection.
 pub async fn migrate(settings: &platform::db::DbSettings) -> anyhow::Result<usize> {
-    let (mut client, connection) = platform::db::connect_dedicated(&settings.pg_config()?).await?;
+    let (mut client, connection) = platform::db::connect_dedicated(&settings.target()?).await?;
     let driver = tokio::spawn(connection);
     let applied = store::migrations::run(&mut client).await;
     drop(client);
@@ -117,12 +117,7 @@ impl Application {
                 batch_size: settings.relay_batch_size,
                 ..RelayOptions::default()
             };
-            let relay = Relay::new(
-                pool,
-                settings.database.pg_config()?,
-                settings.kafka,
-                options,
-            )?;
+            let relay = Relay::new(pool, settings.database.target()?, settings.kafka, options)?;
             let (stop, stopped) = watch::channel(false);
             Some((stop, tokio::spawn(relay.run(stopped))))
         } else {

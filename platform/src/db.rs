@@ -1,11 +1,32 @@
-//! The PostgreSQL connection pool every service uses, with a statement timeout on every session.
+//! The PostgreSQL connection pool every service uses, with a statement timeout on every session
+//! and TLS as the URL's `sslmode` says (`db_tls`).
 
 use std::time::Duration;
 
 use anyhow::Context;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
+use postgres_openssl::{MakeTlsConnector, TlsStream};
 use secrecy::{ExposeSecret, SecretString};
-use tokio_postgres::NoTls;
+use tokio_postgres::Socket;
+
+use crate::db_tls;
+
+/// Where and how to connect: the parsed settings and the TLS connector `sslmode` asks for.
+#[derive(Clone)]
+pub struct PgTarget {
+    pub config: tokio_postgres::Config,
+    pub tls: MakeTlsConnector,
+    pub tls_mode: db_tls::TlsMode,
+}
+
+impl std::fmt::Debug for PgTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The config holds the password.
+        f.debug_struct("PgTarget")
+            .field("tls_mode", &self.tls_mode)
+            .finish_non_exhaustive()
+    }
+}
 
 #[derive(Debug, Clone)]
 pub struct DbSettings {
@@ -17,11 +38,13 @@ pub struct DbSettings {
     pub acquire_timeout: Duration,
     /// Shows up in `pg_stat_activity` to tell the services apart.
     pub application_name: String,
+    /// `sslmode` and `sslrootcert` given beside the URL; they win over the URL's own.
+    pub tls: db_tls::TlsOverride,
 }
 
 impl DbSettings {
-    /// Reads `CC_DATABASE__URL`, `CC_DATABASE__POOL_SIZE`, `CC_DATABASE__STATEMENT_TIMEOUT_MS`
-    /// and `CC_DATABASE__ACQUIRE_TIMEOUT_MS`.
+    /// Reads `CC_DATABASE__URL`, `CC_DATABASE__POOL_SIZE`, `CC_DATABASE__STATEMENT_TIMEOUT_MS`,
+    /// `CC_DATABASE__ACQUIRE_TIMEOUT_MS`, `CC_DATABASE__SSLMODE` and `CC_DATABASE__SSLROOTCERT`.
     pub fn from_env(application_name: &str) -> anyhow::Result<Self> {
         Ok(Self {
             url: crate::env::secret("CC_DATABASE__URL")?,
@@ -35,30 +58,39 @@ impl DbSettings {
                 2_000,
             )?),
             application_name: application_name.to_owned(),
+            tls: db_tls::TlsOverride::from_env(),
         })
     }
 
-    /// The parsed connection settings (for a dedicated connection outside the pool).
-    pub fn pg_config(&self) -> anyhow::Result<tokio_postgres::Config> {
-        let mut config: tokio_postgres::Config = self
-            .url
-            .expose_secret()
+    /// The parsed connection settings and TLS connector (also for a dedicated connection
+    /// outside the pool).
+    pub fn target(&self) -> anyhow::Result<PgTarget> {
+        let (url, tls) = db_tls::split_url(self.url.expose_secret())
+            .and_then(|(url, tls)| Ok((url, self.tls.apply(tls)?)))
+            .context("the database URL's TLS settings are not valid")?;
+        let mut config: tokio_postgres::Config = url
             .parse()
             .context("CC_DATABASE__URL is not a valid PostgreSQL URL")?;
+        config.ssl_mode(tls.mode.transport());
         config.application_name(&self.application_name);
         config.connect_timeout(Duration::from_secs(5));
         config.options(format!(
             "-c statement_timeout={}",
             self.statement_timeout.as_millis()
         ));
-        Ok(config)
+        Ok(PgTarget {
+            config,
+            tls: db_tls::connector(&tls)?,
+            tls_mode: tls.mode,
+        })
     }
 
     /// A pool that connects lazily; `ping` checks that the database answers.
     pub fn pool(&self) -> anyhow::Result<Pool> {
+        let target = self.target()?;
         let manager = Manager::from_config(
-            self.pg_config()?,
-            NoTls,
+            target.config,
+            target.tls,
             ManagerConfig {
                 recycling_method: RecyclingMethod::Fast,
             },
@@ -83,13 +115,14 @@ pub async fn ping(pool: &Pool) -> anyhow::Result<()> {
 /// Opens one connection outside the pool and drives it on the runtime (for LISTEN and
 /// session-level advisory locks, which must stay on one connection).
 pub async fn connect_dedicated(
-    config: &tokio_postgres::Config,
+    target: &PgTarget,
 ) -> anyhow::Result<(
     tokio_postgres::Client,
-    tokio_postgres::Connection<tokio_postgres::Socket, tokio_postgres::tls::NoTlsStream>,
+    tokio_postgres::Connection<Socket, TlsStream<Socket>>,
 )> {
-    config
-        .connect(NoTls)
+    target
+        .config
+        .connect(target.tls.clone())
         .await
         .context("opening a dedicated PostgreSQL connection")
 }

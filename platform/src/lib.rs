@@ -1,9 +1,10 @@
 //! What every CloudCommerce binary shares: typed settings from the environment, logging, the
-//! PostgreSQL pool, RFC 9457 problem responses, Prometheus metrics, request spans and W3C trace
+//! PostgreSQL pool (over TLS as `sslmode` says), RFC 9457 problem responses, Prometheus metrics, request spans and W3C trace
 //! context, the HTTP server scaffold both APIs run in (with their `/docs` page), the patterns
 //! their OpenAPI documents give text fields, and graceful shutdown.
 
 pub mod db;
+pub mod db_tls;
 pub mod docs_page;
 pub mod env;
 pub mod health;

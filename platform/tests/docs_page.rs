@@ -141,6 +141,7 @@ fn serve(openapi: Option<serde_json::Value>) -> u16 {
         statement_timeout: Duration::from_secs(1),
         acquire_timeout: Duration::from_secs(1),
         application_name: "docs-page-test".to_owned(),
+        tls: platform::db_tls::TlsOverride::default(),
     };
     let scaffold = Scaffold {
         openapi,

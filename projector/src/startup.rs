@@ -111,7 +111,7 @@ impl Application {
             schema: self.schema.clone(),
             follow_active: Some(self.settings.active_check_interval),
             stop_when_caught_up: false,
-            leases: Some(self.settings.database.pg_config()?),
+            leases: Some(self.settings.database.target()?),
         };
         let freshness = Freshness::new(
             self.pool.clone(),

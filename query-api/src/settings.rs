@@ -7,6 +7,7 @@
 //! | `CC_HTTP__WORKERS` | number of cores | actix worker threads |
 //! | `CC_DATABASE__URL` | required | read models, through a read-only role (secret) |
 //! | `CC_DATABASE__POOL_SIZE`, `CC_DATABASE__STATEMENT_TIMEOUT_MS` | 16, 5000 | pool and per-statement bound |
+//! | `CC_DATABASE__SSLMODE`, `CC_DATABASE__SSLROOTCERT` | the URL's `sslmode` (else `prefer`) and `sslrootcert` (else the system store) | TLS to PostgreSQL: `disable`, `prefer`, `require`, `verify-ca`, `verify-full`, and the CA file to verify against (`platform/src/db_tls.rs`) |
 //! | `CC_DATABASE__ACQUIRE_TIMEOUT_MS` | 2000 | wait for a pooled connection before answering 503 |
 //! | `CC_AUTH__JWKS` | required | the public keys that verify access tokens: command-api's `/.well-known/jwks.json` (or `command-api jwks`); not a secret, and no key here can sign |
 //! | `CC_HTTP__CORS_ALLOWED_ORIGINS` | empty (no CORS) | comma-separated browser origins allowed to call the API cross-origin |

@@ -48,7 +48,7 @@ impl Application {
         });
         tokio::spawn(consistency::serve_waiters(
             state.clone(),
-            settings.database.pg_config()?,
+            settings.database.target()?,
         ));
         let verifier = web::Data::new(TokenVerifier::new(&settings.jwks)?);
         let (listener, port) = server::bind(&settings.host, settings.port)?;

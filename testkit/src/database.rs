@@ -60,6 +60,7 @@ impl TestDatabase {
             statement_timeout: Duration::from_secs(10),
             acquire_timeout: Duration::from_secs(5),
             application_name: application_name.to_owned(),
+            tls: platform::db_tls::TlsOverride::default(),
         }
     }
 

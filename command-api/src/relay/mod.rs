@@ -59,7 +59,7 @@ impl Default for RelayOptions {
 
 pub struct Relay {
     pool: Pool,
-    db_config: tokio_postgres::Config,
+    db_config: platform::db::PgTarget,
     settings: KafkaSettings,
     producer: FutureProducer,
     probe: BrokerProbe,
@@ -80,7 +80,7 @@ impl std::fmt::Debug for Relay {
 impl Relay {
     pub fn new(
         pool: Pool,
-        db_config: tokio_postgres::Config,
+        db_config: platform::db::PgTarget,
         settings: KafkaSettings,
         options: RelayOptions,
     ) -> anyhow::Result<Self> {

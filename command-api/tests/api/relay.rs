@@ -195,7 +195,7 @@ async fn a_relay_that_dies_between_produce_and_mark_resends_and_loses_nothing() 
         .unwrap();
     let crashing = Relay::new(
         pool.clone(),
-        settings.pg_config().unwrap(),
+        settings.target().unwrap(),
         kafka_settings(app.topics.clone()),
         options.clone(),
     )
@@ -215,7 +215,7 @@ async fn a_relay_that_dies_between_produce_and_mark_resends_and_loses_nothing() 
 
     let mut replacement = Relay::new(
         pool,
-        settings.pg_config().unwrap(),
+        settings.target().unwrap(),
         kafka_settings(app.topics.clone()),
         options,
     )
@@ -249,7 +249,7 @@ async fn commands_are_accepted_while_the_relay_is_down_and_published_when_it_ret
     let settings = app.db.settings("relay-late-test");
     let relay = Relay::new(
         settings.pool().unwrap(),
-        settings.pg_config().unwrap(),
+        settings.target().unwrap(),
         kafka_settings(app.topics.clone()),
         RelayOptions::default(),
     )
@@ -295,7 +295,7 @@ async fn a_topic_the_broker_lost_gets_its_history_again_from_the_event_store() {
         .unwrap();
     let mut first = Relay::new(
         pool.clone(),
-        settings.pg_config().unwrap(),
+        settings.target().unwrap(),
         kafka_settings(app.topics.clone()),
         options.clone(),
     )
@@ -326,7 +326,7 @@ async fn a_topic_the_broker_lost_gets_its_history_again_from_the_event_store() {
     }
     let relay = Relay::new(
         pool,
-        settings.pg_config().unwrap(),
+        settings.target().unwrap(),
         kafka_settings(wiped.clone()),
         options,
     )

@@ -64,7 +64,7 @@ pub struct Options {
     pub stop_when_caught_up: bool,
     /// Live replicas share the partitions through leases on this connection; `None` (rebuild,
     /// verify) consumes every partition alone.
-    pub leases: Option<tokio_postgres::Config>,
+    pub leases: Option<platform::db::PgTarget>,
 }
 
 /// Why the loop returned.

@@ -55,7 +55,7 @@ impl Ownership {
         }
     }
 
-    pub fn leased(config: tokio_postgres::Config, group_id: &str) -> Self {
+    pub fn leased(config: platform::db::PgTarget, group_id: &str) -> Self {
         Ownership::Leased(Box::new(Leases::new(config, group_id)))
     }
 
@@ -85,7 +85,7 @@ impl Ownership {
 /// A dedicated connection and the locks it holds.
 #[derive(Debug)]
 pub struct Leases {
-    config: tokio_postgres::Config,
+    config: platform::db::PgTarget,
     members: i32,
     partitions: i32,
     session: Option<Session>,
@@ -122,7 +122,7 @@ fn namespace(name: &str) -> i32 {
 }
 
 impl Leases {
-    fn new(config: tokio_postgres::Config, group_id: &str) -> Self {
+    fn new(config: platform::db::PgTarget, group_id: &str) -> Self {
         Self {
             config,
             members: namespace(&format!("{group_id}/members")),

@@ -166,7 +166,7 @@ async fn never_written(
 }
 
 /// Serves every waiting request of this process until it ends (see `waiter`).
-pub async fn serve_waiters(state: web::Data<AppState>, db_config: tokio_postgres::Config) {
+pub async fn serve_waiters(state: web::Data<AppState>, db_config: platform::db::PgTarget) {
     let lookup = |streams: Vec<Uuid>| {
         let state = state.clone();
         async move { applied_versions(&state, &streams).await }

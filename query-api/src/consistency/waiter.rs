@@ -164,7 +164,7 @@ impl Waiter {
 
 /// Looks up the waited-for streams with `lookup` whenever there is reason to, and listens for
 /// the projector's notifications, until the process ends.
-pub async fn run<F, Fut>(waiter: &Waiter, db_config: tokio_postgres::Config, lookup: F)
+pub async fn run<F, Fut>(waiter: &Waiter, db_config: platform::db::PgTarget, lookup: F)
 where
     F: Fn(Vec<Uuid>) -> Fut,
     Fut: Future<Output = Result<Vec<(Uuid, i64)>, ApiError>>,
@@ -198,7 +198,7 @@ where
 
 /// LISTENs for the projector's batch notifications on a dedicated connection, reconnecting
 /// after a second when it drops.
-async fn listen(waiter: &Waiter, db_config: tokio_postgres::Config) {
+async fn listen(waiter: &Waiter, db_config: platform::db::PgTarget) {
     loop {
         match platform::db::connect_dedicated(&db_config).await {
             Ok((client, mut connection)) => {
