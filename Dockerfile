@@ -61,13 +61,16 @@ RUN cargo chef prepare --recipe-path recipe.json
 # against, under the multiarch path the dynamic loader searches.
 FROM chef AS builder
 COPY --from=planner /src/recipe.json recipe.json
+# With OpenTelemetry span export built in (`otlp`): off until OTEL_EXPORTER_OTLP_ENDPOINT (or
+# CC_OTLP__ENDPOINT) names a collector, see platform/src/otlp.rs.
+ARG FEATURES=command-api/otlp,query-api/otlp,projector/otlp
 RUN cargo chef cook --release --locked --recipe-path recipe.json \
-      -p command-api -p query-api -p projector
+      -p command-api -p query-api -p projector --features "${FEATURES}"
 COPY . .
 COPY --from=docs-assets /assets/node_modules/swagger-ui-dist/swagger-ui-bundle.js \
      /assets/node_modules/swagger-ui-dist/swagger-ui.css \
      platform/docs-assets/node_modules/swagger-ui-dist/
-RUN cargo build --release --locked -p command-api -p query-api -p projector \
+RUN cargo build --release --locked -p command-api -p query-api -p projector --features "${FEATURES}" \
  && mkdir -p /out/usr/local/bin \
  && cp target/release/command-api target/release/query-api target/release/projector /out/usr/local/bin/ \
  && multiarch="$(gcc -print-multiarch)" \

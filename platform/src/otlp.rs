@@ -1,10 +1,17 @@
-//! OTLP/HTTP export of spans (cargo feature `otlp`), switched on at run time by
-//! `CC_OTLP__ENDPOINT`.
+//! OTLP/HTTP export of spans (cargo feature `otlp`, on in the released image), switched on at
+//! run time by an endpoint, OpenTelemetry's standard variables or this project's own:
 //!
 //! | variable | default | meaning |
 //! |---|---|---|
-//! | `CC_OTLP__ENDPOINT` | unset (no export) | collector base URL, e.g. `http://otel-collector:4318`; spans go to `<endpoint>/v1/traces` |
-//! | `CC_OTLP__SERVICE_NAME` | the executable's name | `service.name` of the exported spans |
+//! | `CC_OTLP__ENDPOINT` | unset | collector base URL, e.g. `http://otel-collector:4318`; spans go to `<endpoint>/v1/traces`; wins over the standard ones |
+//! | `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` / `OTEL_EXPORTER_OTLP_ENDPOINT` | unset | OpenTelemetry's: the traces URL as is, or a base URL plus `/v1/traces` |
+//! | `OTEL_SDK_DISABLED` | `false` | `true`: no export, whatever the endpoint |
+//! | `CC_OTLP__SERVICE_NAME` / `OTEL_SERVICE_NAME` | the executable's name | `service.name` of the exported spans |
+//! | `OTEL_RESOURCE_ATTRIBUTES` | unset | more resource attributes (`k8s.pod.name=...,deployment.environment=...`) |
+//!
+//! Only OTLP over HTTP with protobuf is built in (`OTEL_EXPORTER_OTLP_PROTOCOL` other than
+//! `http/protobuf` is refused at start-up with an error in the log); collectors listen for it on
+//! 4318.
 //!
 //! A feature rather than always built in: the OpenTelemetry crates and their HTTP client add
 //! compile time to every build and test run that does not export anything.
@@ -39,8 +46,9 @@ pub(crate) fn install<S>(subscriber: S) -> Exporter
 where
     S: Subscriber + for<'a> LookupSpan<'a> + Send + Sync + 'static,
 {
-    let endpoint = crate::env::string_or("CC_OTLP__ENDPOINT", "");
-    let built = (!endpoint.is_empty()).then(|| provider(&endpoint));
+    let endpoint = traces_endpoint(&|name| std::env::var(name).ok());
+    let built = endpoint.as_deref().map(provider);
+    let endpoint = endpoint.unwrap_or_default();
     let (provider, failure) = match built {
         Some(Ok(provider)) => (Some(provider), None),
         Some(Err(error)) => (None, Some(error)),
@@ -61,9 +69,32 @@ where
     Exporter { provider }
 }
 
-fn provider(endpoint: &str) -> anyhow::Result<SdkTracerProvider> {
-    let traces = format!("{}/v1/traces", endpoint.trim_end_matches('/'));
-    let service = crate::env::string_or("CC_OTLP__SERVICE_NAME", &executable_name());
+/// Where spans go, from the variables `var` reads (the environment): `None` for no export.
+fn traces_endpoint(var: &dyn Fn(&str) -> Option<String>) -> Option<String> {
+    let set = |name: &str| var(name).filter(|value| !value.trim().is_empty());
+    let base = |url: String| format!("{}/v1/traces", url.trim_end_matches('/'));
+    if let Some(url) = set("CC_OTLP__ENDPOINT") {
+        return Some(base(url));
+    }
+    if set("OTEL_SDK_DISABLED").is_some_and(|v| v.trim().eq_ignore_ascii_case("true")) {
+        return None;
+    }
+    set("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+        .or_else(|| set("OTEL_EXPORTER_OTLP_ENDPOINT").map(base))
+}
+
+fn provider(traces: &str) -> anyhow::Result<SdkTracerProvider> {
+    let protocol = crate::env::string_or("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf");
+    anyhow::ensure!(
+        protocol == "http/protobuf",
+        "OTEL_EXPORTER_OTLP_PROTOCOL={protocol}: this build exports OTLP over HTTP with protobuf only"
+    );
+    let traces = traces.to_owned();
+    let service = std::env::var("CC_OTLP__SERVICE_NAME")
+        .or_else(|_| std::env::var("OTEL_SERVICE_NAME"))
+        .ok()
+        .filter(|name| !name.is_empty())
+        .unwrap_or_else(executable_name);
     // Built on a plain thread: the blocking HTTP client the batch exporter uses (it sends from
     // its own thread) must not be created inside the async runtime `main` already runs in.
     let exporter = std::thread::spawn(move || {
@@ -129,5 +160,57 @@ impl Drop for Exporter {
             // Sends what the batch still holds; a collector that is down costs its timeout.
             let _ = provider.shutdown();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn endpoint(vars: &[(&str, &str)]) -> Option<String> {
+        let vars: Vec<(String, String)> = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        traces_endpoint(&|name| {
+            vars.iter()
+                .find(|(key, _)| key == name)
+                .map(|(_, value)| value.clone())
+        })
+    }
+
+    #[test]
+    fn the_standard_variables_are_honoured_and_ours_win() {
+        assert_eq!(endpoint(&[]), None);
+        assert_eq!(
+            endpoint(&[("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318/")]).as_deref(),
+            Some("http://collector:4318/v1/traces")
+        );
+        assert_eq!(
+            endpoint(&[
+                ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318"),
+                (
+                    "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+                    "http://traces:4318/custom"
+                ),
+            ])
+            .as_deref(),
+            Some("http://traces:4318/custom")
+        );
+        assert_eq!(
+            endpoint(&[
+                ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318"),
+                ("CC_OTLP__ENDPOINT", "http://ours:4318"),
+            ])
+            .as_deref(),
+            Some("http://ours:4318/v1/traces")
+        );
+        assert_eq!(
+            endpoint(&[
+                ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318"),
+                ("OTEL_SDK_DISABLED", "true"),
+            ]),
+            None
+        );
     }
 }
