@@ -5,6 +5,8 @@ Usage:
     check_manifests.py [NAME=RENDERED.yaml ...]
 
 Without arguments it renders every k8s/overlays/* with `kubectl kustomize` (kubectl on PATH).
+It also reads every YAML file under k8s/ as written, patches included, for apiVersions no longer
+served (ci/manifest_api_versions.py): there a failure names the file.
 Each check yields one result per subject (a Deployment, a NetworkPolicy rule, ...); the last line
 printed is `N passed, M failed`, and the exit status is non-zero when M > 0. After the real
 checks it runs mutation self-tests (ci/check_manifests_selftest.py): it breaks a copy of the prod
@@ -22,6 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
+
+from manifest_api_versions import check_api_versions, check_sources
 
 ROOT = Path(__file__).resolve().parent.parent
 BINARIES = {"command-api", "query-api", "projector"}
@@ -359,6 +363,7 @@ def check_platform(r: Report, overlay, docs) -> None:
 def run_checks(overlay: str, docs) -> Report:
     r = Report()
     pods = pod_sets(docs)
+    check_api_versions(r, overlay, docs)
     check_workloads(r, overlay, docs)
     check_services(r, overlay, docs, pods)
     check_network(r, overlay, docs, pods)
@@ -381,6 +386,10 @@ def main(argv: list[str]) -> int:
         report = run_checks(overlay, load(text))
         total.results += report.results
         print(f"{overlay}: {len(report.results)} checks, {len(report.failures())} failed")
+    sources = Report()
+    check_sources(sources, ROOT / "k8s")
+    total.results += sources.results
+    print(f"k8s/ as written: {len(sources.results)} checks, {len(sources.failures())} failed")
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from check_manifests_selftest import self_test  # noqa: E402  (needs run_checks above)
 

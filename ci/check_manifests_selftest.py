@@ -152,6 +152,14 @@ def _no_automount_off(docs):
     del _pod(docs, "query-api")["automountServiceAccountToken"]
 
 
+def _strimzi_v1beta2(docs):
+    _find(docs, "Kafka", "cc-kafka")["apiVersion"] = "kafka.strimzi.io/v1beta2"
+
+
+def _hpa_v2beta2(docs):
+    _find(docs, "HorizontalPodAutoscaler", "command-api")["apiVersion"] = "autoscaling/v2beta2"
+
+
 MUTATIONS = [
     ("probes", _drop_readiness), ("probes", _liveness_wrong_path),
     ("image-pinned", _image_latest), ("image-pinned", _image_untagged),
@@ -170,6 +178,7 @@ MUTATIONS = [
     ("keda-max-partitions", _too_many_partitions), ("kafka-topics", _topic_partitions),
     ("service-ports", _service_wrong_target), ("migration-job", _no_migration_label),
     ("alerts-metrics", _alert_metric_renamed), ("service-account", _no_automount_off),
+    ("api-versions", _strimzi_v1beta2), ("api-versions", _hpa_v2beta2),
 ]
 
 

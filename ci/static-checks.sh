@@ -9,7 +9,9 @@
 #    (kubernetes-validate --strict); custom resources (Strimzi, CNPG, KEDA, Prometheus Operator)
 #    have no schema there and are reported as skipped: ci/check_manifests.py covers what matters
 #    in them;
-# 3. ci/check_manifests.py: HA, security and consistency rules over the rendered overlays;
+# 3. ci/check_manifests.py: HA, security and consistency rules over the rendered overlays, and
+#    no apiVersion that the supported operators or Kubernetes no longer serve (kubernetes-validate
+#    skips those like custom resources), over the overlays and over k8s/ as written;
 # 4. checkov on the rendered overlays and the Dockerfile (skips documented in .checkov.yaml);
 # 5. hadolint on the Dockerfile; 6. actionlint on .github/workflows; 7. shellcheck on every *.sh.
 #
