@@ -115,6 +115,11 @@ def pod_sets(docs) -> list[Pods]:
     for c in of_kind(docs, "Cluster"):  # CloudNativePG instances
         pods.append(Pods("Cluster", name(c), {"cnpg.io/cluster": name(c)},
                          {5432: "postgresql", 8000: "status", 9187: "metrics"}))
+    for o in of_kind(docs, "OpenTelemetryCollector"):  # OpenTelemetry Operator: <name>-collector
+        pods.append(Pods("OpenTelemetryCollector", name(o),
+                         {"app.kubernetes.io/name": f"{name(o)}-collector",
+                          "app.kubernetes.io/component": "opentelemetry-collector"},
+                         {4318: "otlp-http", 8888: "metrics"}))
     for k in of_kind(docs, "Kafka"):  # Strimzi brokers/controllers
         ports = {9090: "tcp-ctrlplane", 9091: "tcp-replication"}
         ports.update({li["port"]: li["name"] for li in k["spec"]["kafka"].get("listeners", [])})
