@@ -13,8 +13,9 @@
 #   each role, every check and phase; zero failures, ~2 min)   8. the API documents as clients
 #   read them: the TypeScript client's types are current and its example type-checks, no
 #   breaking change since HEAD~1 (Redocly), the AsyncAPI document validates and renders
-#   (@asyncapi/cli); npm packages pinned by lock files   9. ci/static-checks.sh (manifests,
-#   Dockerfile, workflows, scripts)
+#   (@asyncapi/cli); npm packages pinned by lock files   9. cargo deny (deny.toml: licences,
+#   bans, sources; ci/deny.sh installs it from crates.io the first time)   10. ci/static-checks.sh
+#   (manifests, Dockerfile, workflows, scripts)
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=stack/common.sh
 source "$(dirname "$0")/stack/common.sh"
@@ -61,6 +62,8 @@ else
   log "no HEAD~1 in this clone: the breaking-change check runs in the workflow instead"
 fi
 bash ci/asyncapi/check.sh
+log "cargo deny: licences, bans, sources"
+bash ci/deny.sh
 log "static checks"
 bash ci/static-checks.sh
 log "make test passed in $((SECONDS - started)) s"
