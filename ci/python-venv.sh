@@ -5,7 +5,8 @@
 #
 #   bash ci/python-venv.sh ci/faults/requirements.txt .tools/faults-venv
 #
-# PYTHON picks another interpreter (3.11+). Used by the fault and contract suites' run.sh.
+# PYTHON picks another interpreter (3.10+). Used by ci/install-tools.sh and the fault and
+# contract suites' run.sh.
 set -euo pipefail
 
 requirements="${1:?usage: ci/python-venv.sh REQUIREMENTS VENV}"

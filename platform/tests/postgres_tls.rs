@@ -54,10 +54,8 @@ fn settings(host: &str, query: &str) -> DbSettings {
     }
 }
 
-/// Whether the pooled connection for `host` and `query` is encrypted; an error when refused.
-async fn pooled_tls(host: &str, query: &str) -> anyhow::Result<bool> {
-    let pool = settings(host, query).pool()?;
-    let client = pool.get().await?;
+/// Whether the server sees `client`'s connection as TLS.
+async fn encrypted(client: &tokio_postgres::Client) -> anyhow::Result<bool> {
     let row = client
         .query_one(
             "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
@@ -65,6 +63,13 @@ async fn pooled_tls(host: &str, query: &str) -> anyhow::Result<bool> {
         )
         .await?;
     Ok(row.get(0))
+}
+
+/// Whether the pooled connection for `host` and `query` is encrypted; an error when refused.
+async fn pooled_tls(host: &str, query: &str) -> anyhow::Result<bool> {
+    let pool = settings(host, query).pool()?;
+    let client = pool.get().await?;
+    encrypted(&client).await
 }
 
 fn ca(name: &str) -> String {
@@ -80,14 +85,7 @@ async fn verify_full_connects_to_the_host_its_certificate_names() {
     let target = settings("localhost", &query).target().unwrap();
     let (client, connection) = connect_dedicated(&target).await.unwrap();
     tokio::spawn(connection);
-    let row = client
-        .query_one(
-            "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
-            &[],
-        )
-        .await
-        .unwrap();
-    assert!(row.get::<_, bool>(0));
+    assert!(encrypted(&client).await.unwrap());
 }
 
 #[tokio::test]
@@ -142,12 +140,5 @@ async fn sslmode_and_sslrootcert_beside_the_url_win_over_the_urls_own() {
     );
     settings.tls.mode = Some("verify-ca".to_owned());
     let client = settings.pool().unwrap().get().await.unwrap();
-    let row = client
-        .query_one(
-            "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
-            &[],
-        )
-        .await
-        .unwrap();
-    assert!(row.get::<_, bool>(0));
+    assert!(encrypted(&client).await.unwrap());
 }
