@@ -31,9 +31,31 @@ make_certificates() {
   chmod 600 "$CERTS/server.key"
 }
 
+# TLS or nothing over TCP, as "require SSL" does on a managed database. The superuser the tests
+# administer with is trusted; every other role proves its password (SCRAM), as on a managed
+# database, so the role-provisioning tests (command-api/tests/api/roles) see passwords checked.
+# Written at every start; succeeds only when it changed the file.
+write_hba() {
+  local wanted
+  wanted=$(cat <<HBA
+local   all all                 trust
+hostssl all postgres 127.0.0.0/8 trust
+hostssl all all 127.0.0.0/8     scram-sha-256
+host    all all 127.0.0.0/8     reject
+HBA
+)
+  [ "$(cat "$DATA/pg_hba.conf" 2>/dev/null)" != "$wanted" ] || return 1
+  printf '%s\n' "$wanted" >"$DATA/pg_hba.conf"
+  if [ "$(id -u)" -eq 0 ]; then chown postgres:postgres "$DATA/pg_hba.conf"; fi
+}
+
 case "${1:-start}" in
   start)
-    if ready; then exit 0; fi
+    if ready; then
+      # A cluster made before the password rule: bring it up to date without a restart.
+      if write_hba; then as_owner "$BIN/pg_ctl" -D "$DATA" reload >/dev/null; fi
+      exit 0
+    fi
     let_postgres_reach "$DEV"
     mkdir -p "$PG_TLS_HOME/socket"
     if [ ! -f "$DATA/PG_VERSION" ]; then
@@ -51,13 +73,8 @@ ssl_cert_file = '$CERTS/server.crt'
 ssl_key_file = '$CERTS/server.key'
 ssl_min_protocol_version = 'TLSv1.2'
 CONF
-      # TLS or nothing over TCP, as "require SSL" does on a managed database.
-      cat >"$DATA/pg_hba.conf" <<HBA
-local   all all               trust
-hostssl all all 127.0.0.0/8   trust
-host    all all 127.0.0.0/8   reject
-HBA
     fi
+    write_hba || true
     log "starting the TLS-only PostgreSQL on 127.0.0.1:$PG_TLS_PORT"
     as_owner "$BIN/pg_ctl" -D "$DATA" -l "$PG_TLS_HOME/postgres.log" -w -t 60 start >/dev/null \
       || die_with_log "the TLS-only PostgreSQL did not start" "$PG_TLS_HOME/postgres.log"

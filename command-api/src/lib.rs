@@ -13,6 +13,7 @@ pub mod republish;
 pub mod request;
 pub mod routes;
 pub mod seed;
+pub mod service_roles;
 pub mod settings;
 pub mod startup;
 pub mod state;

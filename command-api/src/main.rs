@@ -2,6 +2,7 @@
 //! `keygen` or `jwks`.
 
 use command_api::{
+    service_roles::RolePasswords,
     settings::Settings,
     startup::{Application, migrate},
 };
@@ -9,7 +10,11 @@ use command_api::{
 const USAGE: &str =
     "usage: command-api [serve | migrate | create-admin | seed | republish | keygen | jwks]
   serve          run the HTTP API and the outbox relay (default)
-  migrate        apply the write-side schema migrations and exit
+  migrate        apply the write-side schema migrations and exit; with all three of
+                 CC_MIGRATE__WRITER_PASSWORD, CC_MIGRATE__PROJECTOR_PASSWORD and
+                 CC_MIGRATE__READER_PASSWORD (a managed database, no operator), first create
+                 the login roles cc_writer, cc_projector, cc_reader where missing and set their
+                 passwords (needs CREATEROLE); the roles get their grants on every run
   create-admin   create the admin named by CC_BOOTSTRAP_ADMIN__EMAIL/__PASSWORD and exit
   seed [N]       top the demo catalog up to N products (default 10000) through the event store
   republish [--from-position N] [--stream-type user|product] [--wait-secs S]
@@ -44,7 +49,8 @@ async fn main() -> anyhow::Result<()> {
         }
         "migrate" => {
             let database = platform::db::DbSettings::from_env("command-api-migrate")?;
-            let applied = migrate(&database).await?;
+            let role_passwords = RolePasswords::from_env()?;
+            let applied = migrate(&database, role_passwords.as_ref()).await?;
             tracing::info!(applied, "migrations applied");
             Ok(())
         }

@@ -9,6 +9,7 @@
 //! | `CC_HTTP__SHUTDOWN_TIMEOUT_SECS` | `20` | how long in-flight requests may take after SIGTERM |
 //! | `CC_HTTP__WORKERS` | number of cores | actix worker threads |
 //! | `CC_DATABASE__URL` | required | write-side PostgreSQL (secret) |
+//! | `CC_DATABASE__PASSWORD` | unset (the URL's password) | the database password, given as it is: when set and non-empty it wins over any password in `CC_DATABASE__URL` and needs no URL escaping (cloud-generated passwords) (secret) |
 //! | `CC_DATABASE__POOL_SIZE`, `CC_DATABASE__STATEMENT_TIMEOUT_MS`, `CC_DATABASE__ACQUIRE_TIMEOUT_MS` | 16, 5000, 2000 | pool |
 //! | `CC_DATABASE__SSLMODE`, `CC_DATABASE__SSLROOTCERT` | the URL's `sslmode` (else `prefer`) and `sslrootcert` (else the system store) | TLS to PostgreSQL: `disable`, `prefer`, `require`, `verify-ca`, `verify-full`, and the CA file to verify against (`platform/src/db_tls.rs`) |
 //! | `CC_KAFKA__*` | see `kafka::settings` | broker and topics |
@@ -29,6 +30,7 @@
 //! | `CC_AUTH__HASH_QUEUE_PER_CORE` / `CC_AUTH__HASH_WAIT_MS` | `32` / `500` | hashes that may wait per core, and the longest wait, before 503 (`auth/password.rs`) |
 //! | `CC_BOOTSTRAP_ADMIN__EMAIL` / `CC_BOOTSTRAP_ADMIN__PASSWORD` | unset | admin created at start-up when absent (password is secret) |
 //! | `CC_MIGRATE_ON_START` | `false` | apply migrations before serving |
+//! | `CC_MIGRATE__WRITER_PASSWORD`, `CC_MIGRATE__PROJECTOR_PASSWORD`, `CC_MIGRATE__READER_PASSWORD` | unset | `command-api migrate` only, all three or none: create the login roles `cc_writer`, `cc_projector`, `cc_reader` where missing and set these passwords on every run, before migrating (a managed database without an operator; the connecting role needs `CREATEROLE`; `service_roles.rs`) (secrets) |
 //! | `CC_RELAY__ENABLED` | `true` | run the outbox relay in this process |
 //! | `CC_RELAY__BATCH_SIZE` | `500` | events per relay round trip |
 //! | `CC_LOG_FORMAT` | text | `json` for JSON lines (fields in `platform/src/telemetry.rs`); `RUST_LOG` filters |

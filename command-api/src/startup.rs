@@ -17,6 +17,7 @@ use crate::{
     relay::{Relay, RelayOptions},
     request::FingerprintKey,
     routes::{self, openapi},
+    service_roles::{self, RolePasswords},
     settings::Settings,
     state::AppState,
 };
@@ -37,14 +38,27 @@ impl std::fmt::Debug for Application {
     }
 }
 
-/// Applies the write-side migrations on a dedicated connection.
-pub async fn migrate(settings: &platform::db::DbSettings) -> anyhow::Result<usize> {
+/// Applies the write-side migrations on a dedicated connection, then grants the service roles
+/// that exist their rights again, so a role created after the migrations that grant to it has
+/// them all the same (`store::migrations::run_and_grant_service_roles`). With `role_passwords`
+/// (`command-api migrate` on a managed database), first creates the missing service roles and
+/// sets their passwords (`service_roles`).
+pub async fn migrate(
+    settings: &platform::db::DbSettings,
+    role_passwords: Option<&RolePasswords>,
+) -> anyhow::Result<usize> {
     let (mut client, connection) = platform::db::connect_dedicated(&settings.target()?).await?;
     let driver = tokio::spawn(connection);
-    let applied = store::migrations::run(&mut client).await;
+    let applied = async {
+        if let Some(passwords) = role_passwords {
+            service_roles::provision(&client, passwords).await?;
+        }
+        anyhow::Ok(store::migrations::run_and_grant_service_roles(&mut client).await?)
+    }
+    .await;
     drop(client);
     let _ = driver.await;
-    Ok(applied?)
+    applied
 }
 
 impl Application {
@@ -52,7 +66,7 @@ impl Application {
         platform::prometheus::install();
         crate::metrics::describe();
         if settings.migrate_on_start {
-            let applied = migrate(&settings.database).await?;
+            let applied = migrate(&settings.database, None).await?;
             tracing::info!(applied, "migrations applied");
         }
         password::bound_queue(settings.hash_queue);

@@ -31,6 +31,9 @@ impl std::fmt::Debug for PgTarget {
 #[derive(Debug, Clone)]
 pub struct DbSettings {
     pub url: SecretString,
+    /// `CC_DATABASE__PASSWORD`: wins over a password in the URL, and needs no URL escaping, so
+    /// a cloud-generated password (`@`, `:`, `/`, `%`, spaces) is given as it is.
+    pub password: Option<SecretString>,
     pub pool_size: usize,
     /// Upper bound for any single statement, so a bad query cannot hold a connection forever.
     pub statement_timeout: Duration,
@@ -43,11 +46,14 @@ pub struct DbSettings {
 }
 
 impl DbSettings {
-    /// Reads `CC_DATABASE__URL`, `CC_DATABASE__POOL_SIZE`, `CC_DATABASE__STATEMENT_TIMEOUT_MS`,
-    /// `CC_DATABASE__ACQUIRE_TIMEOUT_MS`, `CC_DATABASE__SSLMODE` and `CC_DATABASE__SSLROOTCERT`.
+    /// Reads `CC_DATABASE__URL`, `CC_DATABASE__PASSWORD` (optional; when set and non-empty it
+    /// is the password, whatever the URL says), `CC_DATABASE__POOL_SIZE`,
+    /// `CC_DATABASE__STATEMENT_TIMEOUT_MS`, `CC_DATABASE__ACQUIRE_TIMEOUT_MS`,
+    /// `CC_DATABASE__SSLMODE` and `CC_DATABASE__SSLROOTCERT`.
     pub fn from_env(application_name: &str) -> anyhow::Result<Self> {
         Ok(Self {
             url: crate::env::secret("CC_DATABASE__URL")?,
+            password: crate::env::optional_secret("CC_DATABASE__PASSWORD"),
             pool_size: crate::env::or("CC_DATABASE__POOL_SIZE", 16)?,
             statement_timeout: Duration::from_millis(crate::env::or(
                 "CC_DATABASE__STATEMENT_TIMEOUT_MS",
@@ -71,6 +77,9 @@ impl DbSettings {
         let mut config: tokio_postgres::Config = url
             .parse()
             .context("CC_DATABASE__URL is not a valid PostgreSQL URL")?;
+        if let Some(password) = &self.password {
+            config.password(password.expose_secret());
+        }
         config.ssl_mode(tls.mode.transport());
         config.application_name(&self.application_name);
         config.connect_timeout(Duration::from_secs(5));
@@ -125,4 +134,44 @@ pub async fn connect_dedicated(
         .connect(target.tls.clone())
         .await
         .context("opening a dedicated PostgreSQL connection")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(url: &str, password: Option<&str>) -> DbSettings {
+        DbSettings {
+            url: SecretString::from(url.to_owned()),
+            password: password.map(|p| SecretString::from(p.to_owned())),
+            pool_size: 1,
+            statement_timeout: Duration::from_secs(1),
+            acquire_timeout: Duration::from_secs(1),
+            application_name: "db-test".to_owned(),
+            tls: db_tls::TlsOverride::default(),
+        }
+    }
+
+    fn password_of(settings: &DbSettings) -> Option<Vec<u8>> {
+        let target = settings.target().expect("a valid target");
+        target.config.get_password().map(<[u8]>::to_vec)
+    }
+
+    #[test]
+    fn the_separate_password_wins_over_the_urls_and_is_taken_verbatim() {
+        let hostile = "p@ss:w/rd?#% with spaces";
+        let with_both = settings("postgres://app:in-url@db.example/shop", Some(hostile));
+        assert_eq!(password_of(&with_both), Some(hostile.as_bytes().to_vec()));
+        let without_url_password = settings("postgres://app@db.example/shop", Some(hostile));
+        assert_eq!(
+            password_of(&without_url_password),
+            Some(hostile.as_bytes().to_vec())
+        );
+    }
+
+    #[test]
+    fn without_the_separate_password_the_urls_own_is_used() {
+        let url_only = settings("postgres://app:in-url@db.example/shop", None);
+        assert_eq!(password_of(&url_only), Some(b"in-url".to_vec()));
+    }
 }

@@ -46,6 +46,7 @@ fn settings(host: &str, query: &str) -> DbSettings {
             "postgres://postgres@{host}:{}/postgres{query}",
             port()
         )),
+        password: None,
         pool_size: 2,
         statement_timeout: Duration::from_secs(5),
         acquire_timeout: Duration::from_secs(5),

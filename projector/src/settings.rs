@@ -4,6 +4,7 @@
 //! |---|---|---|
 //! | `CC_HTTP__HOST` / `CC_HTTP__PORT` | `0.0.0.0` / `9090` | admin listener: `/health/live`, `/health/ready`, `/metrics` (port 0 picks a free one) |
 //! | `CC_DATABASE__URL` | required | read-side PostgreSQL, as a role that owns the read schemas (secret) |
+//! | `CC_DATABASE__PASSWORD` | unset (the URL's password) | the database password, given as it is: when set and non-empty it wins over any password in `CC_DATABASE__URL` and needs no URL escaping (cloud-generated passwords) (secret) |
 //! | `CC_DATABASE__POOL_SIZE`, `CC_DATABASE__STATEMENT_TIMEOUT_MS`, `CC_DATABASE__ACQUIRE_TIMEOUT_MS` | 16, 5000, 2000 | pool (batches run one at a time: 4 is plenty) |
 //! | `CC_DATABASE__SSLMODE`, `CC_DATABASE__SSLROOTCERT` | the URL's `sslmode` (else `prefer`) and `sslrootcert` (else the system store) | TLS to PostgreSQL: `disable`, `prefer`, `require`, `verify-ca`, `verify-full`, and the CA file to verify against (`platform/src/db_tls.rs`) |
 //! | `CC_KAFKA__*` | see `kafka::settings` | broker, topics (`CC_KAFKA__USER_TOPIC`, `CC_KAFKA__PRODUCT_TOPIC`) and credentials |

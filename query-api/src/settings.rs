@@ -6,6 +6,7 @@
 //! | `CC_HTTP__SHUTDOWN_TIMEOUT_SECS` | `10` | drain time after SIGTERM |
 //! | `CC_HTTP__WORKERS` | number of cores | actix worker threads |
 //! | `CC_DATABASE__URL` | required | read models, through a read-only role (secret) |
+//! | `CC_DATABASE__PASSWORD` | unset (the URL's password) | the database password, given as it is: when set and non-empty it wins over any password in `CC_DATABASE__URL` and needs no URL escaping (cloud-generated passwords) (secret) |
 //! | `CC_DATABASE__POOL_SIZE`, `CC_DATABASE__STATEMENT_TIMEOUT_MS` | 16, 5000 | pool and per-statement bound |
 //! | `CC_DATABASE__SSLMODE`, `CC_DATABASE__SSLROOTCERT` | the URL's `sslmode` (else `prefer`) and `sslrootcert` (else the system store) | TLS to PostgreSQL: `disable`, `prefer`, `require`, `verify-ca`, `verify-full`, and the CA file to verify against (`platform/src/db_tls.rs`) |
 //! | `CC_DATABASE__ACQUIRE_TIMEOUT_MS` | 2000 | wait for a pooled connection before answering 503 |

@@ -56,6 +56,7 @@ impl TestDatabase {
     pub fn settings(&self, application_name: &str) -> DbSettings {
         DbSettings {
             url: SecretString::from(self.url.clone()),
+            password: None,
             pool_size: 16,
             statement_timeout: Duration::from_secs(10),
             acquire_timeout: Duration::from_secs(5),

@@ -12,6 +12,7 @@ mod process;
 mod products;
 mod relay;
 mod robustness;
+mod roles;
 mod seed;
 mod sessions;
 mod snapshots;
