@@ -4,7 +4,9 @@
 "use strict";
 
 window.ui = SwaggerUIBundle({
-  url: "/openapi.json",
+  // Relative: /docs reads /openapi.json, and the same page served under a prefix
+  // (/command-api/docs on the one public host) reads that prefix's document.
+  url: "openapi.json",
   dom_id: "#api-reference",
   // Swagger UI's default sends the document's URL to an online validator and shows its badge;
   // the page must make no request beyond its own service.

@@ -29,7 +29,7 @@ use sha2::{Digest, Sha256};
 use crate::problem;
 
 /// What the page may load: its own scripts and styles, the SVG icons Swagger UI's stylesheet
-/// inlines as `data:` URLs, and (by fetch) `/openapi.json` and the operations "Try it out" sends
+/// inlines as `data:` URLs, and (by fetch) `openapi.json` beside the page and the operations "Try it out" sends
 /// to this same service. No inline script or style, no other origin, no framing.
 const PAGE_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
      img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; \
@@ -60,8 +60,10 @@ impl Asset {
         }
     }
 
+    /// Relative to the page at `/docs`, so the page also works where a gateway serves it under a
+    /// prefix (`/command-api/docs` on the one public host, k8s/gateway).
     fn url(&self) -> String {
-        format!("/docs/{}", self.name)
+        format!("docs/{}", self.name)
     }
 }
 
