@@ -25,6 +25,8 @@ from pathlib import Path
 
 import yaml
 
+from check_cloud_overlays import check_cloud_overlay
+from check_routes import check_routes
 from manifest_api_versions import check_api_versions, check_sources
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,9 +36,25 @@ ALERT_METRICS = ["http_request_duration_seconds", "projector_projection_lag_seco
                  "projector_consumer_lag", "relay_outbox_backlog"]
 DASHBOARD_METRICS = ALERT_METRICS + ["events_appended_total", "relay_events_published_total",
                                      "projector_events_applied_total"]
-# Minimum replicas each overlay promises (HPA minReplicas / KEDA minReplicaCount).
-MIN_REPLICAS = {"prod": {"command-api": 3, "query-api": 3, "projector": 2},
-                "dev": {"command-api": 1, "query-api": 1, "projector": 1}}
+HA_REPLICAS = {"command-api": 3, "query-api": 3, "projector": 2}
+# Minimum replicas each overlay promises (HPA minReplicas / KEDA minReplicaCount): a floor for the
+# highly available ones, exactly one of each in dev.
+# (prod-with-jobs: prod with k8s/jobs, rendered by ci/static-checks.sh.)
+MIN_REPLICAS = {"prod": HA_REPLICAS, "prod-with-jobs": HA_REPLICAS, "aws": HA_REPLICAS, "gcp": HA_REPLICAS,
+                "azure": HA_REPLICAS, "dev": {"command-api": 1, "query-api": 1, "projector": 1}}
+HIGHLY_AVAILABLE = {"prod", "prod-with-jobs", "aws", "gcp", "azure"}
+# Where each overlay's Kafka and PostgreSQL run: in the cluster under their operators (and then
+# checked here), or as the cloud's managed service (checked in infra/<cloud> by check_infra.py).
+# An overlay missing here fails: a new one must say what it runs on.
+PLATFORM = {"dev": ("strimzi", "cnpg"), "prod": ("strimzi", "cnpg"), "prod-with-jobs": ("strimzi", "cnpg"),
+            "aws": ("msk", "managed"),
+            "gcp": ("strimzi", "managed"), "azure": ("strimzi", "managed")}
+# Secrets a cloud overlay leaves to a person, each documented in k8s/README.md's walk-through
+# (the CA bundle of the managed PostgreSQL); every other secret the workloads read must be made
+# by an ExternalSecret or an operator in the overlay.
+BY_HAND = {"aws": {"cc-pg-ca"}, "gcp": {"cc-pg-ca"}, "azure": set()}
+# Left in a component or base for the overlay to fill (from cloud.env).
+PLACEHOLDERS = ("set-by-the-overlay", "192.0.2.")
 
 
 @dataclass
@@ -230,7 +248,8 @@ def check_deployment(r: Report, overlay, docs, d, subject, labels) -> None:
     replicas = floor[0] if len(scalers) == 1 else d["spec"].get("replicas", 1)
     owned = (len(scalers) == 1 and "replicas" not in d["spec"]) or (not scalers and "replicas" in d["spec"])
     want = MIN_REPLICAS.get(overlay, {}).get(name(d))
-    r.check("replicas", subject, owned and (want is None or (replicas >= want if overlay == "prod" else replicas == want)),
+    r.check("replicas", subject, owned and want is not None
+            and (replicas >= want if overlay in HIGHLY_AVAILABLE else replicas == want),
             f"one autoscaler XOR spec.replicas; minimum {replicas}, overlay {overlay} wants {want}")
     if pdbs and "minAvailable" in pdbs[0]["spec"]:
         r.check("pdb-allows-drain", subject, int(pdbs[0]["spec"]["minAvailable"]) < replicas,
@@ -277,8 +296,12 @@ def check_network(r: Report, overlay, docs, pods) -> None:
                         f"destination {peer['podSelector']} must exist and expose {[pt['port'] for pt in rule.get('ports', [])]}")
     # Invariant (ARCHITECTURE.md): query-api never talks to Kafka.
     kafka = [x for x in pods if x.kind == "Kafka"]
+    # A managed Kafka is outside the cluster: there, any rule to addresses outside (ipBlock) on a
+    # broker port (or on every port) would let query-api reach it.
+    cm = next((c["data"] for c in of_kind(docs, "ConfigMap") if name(c) == "cloudcommerce-config"), {})
+    broker_ports = {int(b.rsplit(":", 1)[1]) for b in cm.get("CC_KAFKA__BOOTSTRAP_SERVERS", "").split(",") if ":" in b}
     leaks = [name(p) for p in pols for x in pods if x.name == "query-api" and selects_pod(p, x)
-             for rule in p["spec"].get("egress", []) if egress_reaches(rule, kafka)]
+             for rule in p["spec"].get("egress", []) if egress_reaches(rule, kafka) or egress_leaves(rule, broker_ports)]
     r.check("query-api-no-kafka", overlay, not leaks, f"policies letting query-api reach Kafka: {leaks}")
 
 
@@ -299,6 +322,13 @@ def egress_reaches(rule, targets: list[Pods]) -> bool:
             if (not peer or "ipBlock" in peer or selects(peer.get("podSelector"), t.labels)) and port_ok:
                 return True
     return False
+
+
+def egress_leaves(rule, ports: set) -> bool:
+    """Whether an egress rule lets traffic out of the cluster (ipBlock, or no `to`) on one of `ports`."""
+    outside = any("ipBlock" in peer for peer in rule.get("to") or [{"ipBlock": {}}])
+    allowed = [pt.get("port") for pt in rule.get("ports") or []]
+    return outside and (not allowed or any(pt in ports for pt in allowed))
 
 
 def check_secrets(r: Report, overlay, docs) -> None:
@@ -325,31 +355,42 @@ def check_platform(r: Report, overlay, docs) -> None:
     cm = next((c["data"] for c in of_kind(docs, "ConfigMap") if name(c) == "cloudcommerce-config"), {})
     partitions = int(cm.get("CC_KAFKA__PARTITIONS", "6"))
     topics = {t["spec"].get("topicName", name(t)): t for t in of_kind(docs, "KafkaTopic")}
-    for key in ("CC_KAFKA__USER_TOPIC", "CC_KAFKA__PRODUCT_TOPIC"):
+    # Topics on a managed Kafka are infra/<cloud>'s (check_infra.py holds them to the same rule).
+    for key in ("CC_KAFKA__USER_TOPIC", "CC_KAFKA__PRODUCT_TOPIC") if PLATFORM.get(overlay, ("strimzi",))[0] == "strimzi" else ():
         t = topics.get(cm.get(key))
         r.check("kafka-topics", f"{overlay}/{key}", t is not None and t["spec"]["partitions"] == partitions
                 and str(t["spec"].get("config", {}).get("retention.ms")) == "-1",
                 f"{cm.get(key)} must be a KafkaTopic with {partitions} partitions and retention.ms -1")
     for s in of_kind(docs, "ScaledObject"):
         mx = s["spec"].get("maxReplicaCount", 100)
-        r.check("keda-max-partitions", f"{overlay}/ScaledObject/{name(s)}", mx == partitions if overlay == "prod" else mx <= partitions,
+        r.check("keda-max-partitions", f"{overlay}/ScaledObject/{name(s)}",
+                mx == partitions if overlay in HIGHLY_AVAILABLE else mx <= partitions,
                 f"maxReplicaCount {mx} vs {partitions} partitions")
-    users = {name(u): u for u in of_kind(docs, "KafkaUser")}
-    group = cm.get("CC_PROJECTOR__GROUP_ID", "cloudcommerce-projector")
-    acls = [(a["resource"].get("name"), a["resource"].get("patternType", "literal"))
-            for a in users.get("cc-projector", {}).get("spec", {}).get("authorization", {}).get("acls", [])
-            if a["resource"]["type"] == "group"]
-    r.check("kafka-acls", overlay, (group, "literal") in acls and (f"{group}-rebuild-", "prefix") in acls
-            and not any("query" in u for u in users), "projector groups (live + rebuild prefix); no Kafka user for query-api")
-    if overlay == "prod":
-        pools = of_kind(docs, "KafkaNodePool")
-        kafka_cfg = of_kind(docs, "Kafka")[0]["spec"]["kafka"]["config"]
-        r.check("kafka-ha", overlay, sum(p["spec"]["replicas"] for p in pools) >= 3 and kafka_cfg.get("min.insync.replicas") == 2
-                and all(t["spec"]["replicas"] == 3 for t in topics.values()), "3 brokers, RF 3, min ISR 2")
-        pg = of_kind(docs, "Cluster")[0]["spec"]
+    kafka, postgres = PLATFORM.get(overlay, (None, None))
+    r.check("platform-declared", overlay, kafka is not None, "add the overlay to PLATFORM: where its Kafka and PostgreSQL run")
+    if kafka == "strimzi":
+        check_strimzi(r, overlay, docs, cm, topics)
+    if postgres == "cnpg" and overlay in HIGHLY_AVAILABLE:
+        pg = of_kind(docs, "Cluster")[0]["spec"] if of_kind(docs, "Cluster") else {"instances": 0}
         roles = {x["name"] for x in pg.get("managed", {}).get("roles", [])}
         r.check("postgres-ha", overlay, pg["instances"] >= 3 and {"cc_writer", "cc_projector", "cc_reader"} <= roles
                 and any(p.get("isWALArchiver") for p in pg.get("plugins", [])), "3 instances, the 3 roles, WAL archiving")
+    # A managed service replaces the operator entirely: nothing of it may linger, and the
+    # services must be pointed away from its in-cluster names.
+    if kafka == "msk":
+        r.check("managed-kafka", overlay, not any(of_kind(docs, k) for k in ("Kafka", "KafkaNodePool", "KafkaTopic", "KafkaUser"))
+                and "cc-kafka" not in cm.get("CC_KAFKA__BOOTSTRAP_SERVERS", "cc-kafka"),
+                "no Strimzi resources, and CC_KAFKA__BOOTSTRAP_SERVERS names the managed brokers")
+    if postgres == "managed":
+        hosts = [cm.get("DB_PRIMARY_HOST", "cc-pg-rw"), cm.get("DB_REPLICA_HOST", "cc-pg-r")]
+        jobs = [j for j in of_kind(docs, "Job") if name(j) == "cc-migrate"]
+        env = {e["name"] for j in jobs for c in containers(j["spec"]["template"]) for e in c.get("env", [])}
+        provision = {f"CC_MIGRATE__{role}_PASSWORD" for role in ("WRITER", "PROJECTOR", "READER")}
+        r.check("managed-postgres", overlay, not of_kind(docs, "Cluster") and not any(h.startswith("cc-pg") for h in hosts)
+                and provision <= env, "no CNPG Cluster, DB_*_HOST name the managed server, the migration creates the roles")
+    # Every connection to PostgreSQL checks the server's certificate, whoever runs it.
+    r.check("db-tls", overlay, cm.get("CC_DATABASE__SSLMODE") in ("verify-full", "verify-ca") and bool(cm.get("CC_DATABASE__SSLROOTCERT")),
+            f"CC_DATABASE__SSLMODE {cm.get('CC_DATABASE__SSLMODE')!r} must be verify-full (or verify-ca) with a CA")
     rules = " ".join(rule["expr"] for p in of_kind(docs, "PrometheusRule") for g in p["spec"]["groups"] for rule in g["rules"])
     missing = [m for m in ALERT_METRICS if m not in rules]
     r.check("alerts-metrics", overlay, not missing, f"alert rules miss {missing}")
@@ -365,6 +406,21 @@ def check_platform(r: Report, overlay, docs) -> None:
     r.check("dashboard-metrics", overlay, bool(boards) and not missing, f"dashboard misses {missing}")
 
 
+def check_strimzi(r: Report, overlay, docs, cm, topics) -> None:
+    users = {name(u): u for u in of_kind(docs, "KafkaUser")}
+    group = cm.get("CC_PROJECTOR__GROUP_ID", "cloudcommerce-projector")
+    acls = [(a["resource"].get("name"), a["resource"].get("patternType", "literal"))
+            for a in users.get("cc-projector", {}).get("spec", {}).get("authorization", {}).get("acls", [])
+            if a["resource"]["type"] == "group"]
+    r.check("kafka-acls", overlay, (group, "literal") in acls and (f"{group}-rebuild-", "prefix") in acls
+            and not any("query" in u for u in users), "projector groups (live + rebuild prefix); no Kafka user for query-api")
+    if overlay in HIGHLY_AVAILABLE:
+        pools = of_kind(docs, "KafkaNodePool")
+        kafka_cfg = of_kind(docs, "Kafka")[0]["spec"]["kafka"]["config"] if of_kind(docs, "Kafka") else {}
+        r.check("kafka-ha", overlay, sum(p["spec"]["replicas"] for p in pools) >= 3 and kafka_cfg.get("min.insync.replicas") == 2
+                and all(t["spec"]["replicas"] == 3 for t in topics.values()), "3 brokers, RF 3, min ISR 2")
+
+
 def run_checks(overlay: str, docs) -> Report:
     r = Report()
     pods = pod_sets(docs)
@@ -374,6 +430,9 @@ def run_checks(overlay: str, docs) -> Report:
     check_network(r, overlay, docs, pods)
     check_secrets(r, overlay, docs)
     check_platform(r, overlay, docs)
+    check_routes(r, overlay, docs)
+    if overlay in BY_HAND:
+        check_cloud_overlay(r, overlay, docs, BY_HAND[overlay], PLACEHOLDERS)
     return r
 
 
@@ -396,10 +455,12 @@ def main(argv: list[str]) -> int:
     total.results += sources.results
     print(f"k8s/ as written: {len(sources.results)} checks, {len(sources.failures())} failed")
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from check_manifests_selftest import self_test  # noqa: E402  (needs run_checks above)
+    from check_manifests_selftest import CLOUD_MUTATIONS, self_test  # noqa: E402  (needs run_checks above)
 
     if "prod" in rendered:
         total.results += self_test(load(rendered["prod"]), run_checks, copy.deepcopy)
+    if "aws" in rendered:
+        total.results += self_test(load(rendered["aws"]), run_checks, copy.deepcopy, "aws", CLOUD_MUTATIONS)
     for check, subject, ok, detail in total.failures():
         print(f"FAIL [{check}] {subject}: {detail}")
     failed = len(total.failures())

@@ -1,7 +1,8 @@
 """Mutation self-tests for ci/check_manifests.py: prove that each check can fail.
 
-Each mutation breaks a copy of the rendered prod manifests in one known way; it passes only if
-the named check then reports a failure (and the unbroken manifests passed it).
+Each mutation breaks a copy of the rendered prod manifests (CLOUD_MUTATIONS: of the aws overlay,
+for the checks only cloud overlays meet) in one known way; it passes only if the named check then
+reports a failure (and the unbroken manifests passed it).
 """
 from __future__ import annotations
 
@@ -182,14 +183,77 @@ MUTATIONS = [
 ]
 
 
-def self_test(docs, run_checks, deepcopy) -> list:
+def _route_rule(docs, backend):
+    route = _find(docs, "HTTPRoute", "cloudcommerce-api")
+    return next(rule for rule in route["spec"]["rules"] if rule["backendRefs"][0]["name"] == backend and not rule.get("filters"))
+
+
+def _writes_to_read_side(docs):
+    _route_rule(docs, "command-api")["backendRefs"][0]["name"] = "query-api"
+
+
+def _reads_shadowed(docs):
+    # A longer prefix for every method sends GET /v1/products to command-api.
+    _route_rule(docs, "command-api")["matches"].append({"path": {"type": "PathPrefix", "value": "/v1/products"}})
+
+
+def _health_public(docs):
+    _route_rule(docs, "query-api")["matches"].append({"path": {"type": "PathPrefix", "value": "/health"}, "method": "GET"})
+
+
+def _no_certificate(docs):
+    del _find(docs, "Gateway", "cloudcommerce")["spec"]["listeners"][0]["tls"]["certificateRefs"]
+
+
+def _plain_http_served(docs):
+    route = _find(docs, "HTTPRoute", "cloudcommerce-https-redirect")
+    route["spec"]["rules"] = [{"backendRefs": [{"name": "query-api", "port": 8080}]}]
+
+
+def _placeholder_left(docs):
+    _find(docs, "SecretStore", "cloud-secrets")["spec"]["provider"]["aws"]["region"] = "set-by-the-overlay"
+
+
+def _secret_from_nowhere(docs):
+    docs.remove(_find(docs, "ExternalSecret", "cc-auth"))
+
+
+def _query_api_to_managed_kafka(docs):
+    _find(docs, "NetworkPolicy", "query-api")["spec"]["egress"].append(
+        {"to": [{"ipBlock": {"cidr": "10.40.0.0/16"}}], "ports": [{"protocol": "TCP", "port": 9096}]})
+
+
+def _db_tls_unverified(docs):
+    _find(docs, "ConfigMap", "cloudcommerce-config")["data"]["CC_DATABASE__SSLMODE"] = "require"
+
+
+def _in_cluster_db_host(docs):
+    _find(docs, "ConfigMap", "cloudcommerce-config")["data"]["DB_PRIMARY_HOST"] = "cc-pg-rw"
+
+
+def _roles_not_provisioned(docs):
+    env = _find(docs, "Job", "cc-migrate")["spec"]["template"]["spec"]["containers"][0]["env"]
+    env.remove(next(e for e in env if e["name"] == "CC_MIGRATE__READER_PASSWORD"))
+
+
+CLOUD_MUTATIONS = [
+    ("front-door-routes", _writes_to_read_side), ("front-door-routes", _reads_shadowed),
+    ("front-door-routes", _health_public), ("front-door-tls", _no_certificate),
+    ("front-door-tls", _plain_http_served), ("cloud-values", _placeholder_left),
+    ("secrets-sourced", _secret_from_nowhere), ("query-api-no-kafka", _query_api_to_managed_kafka),
+    ("db-tls", _db_tls_unverified), ("managed-postgres", _in_cluster_db_host),
+    ("managed-postgres", _roles_not_provisioned),
+]
+
+
+def self_test(docs, run_checks, deepcopy, overlay="prod", mutations=MUTATIONS) -> list:
     """One result per mutation: passed when the expected check fails on the broken copy."""
     results = []
-    baseline = {c for c, _, ok, _ in run_checks("prod", docs).results if not ok}
-    for check, mutate in MUTATIONS:
+    baseline = {c for c, _, ok, _ in run_checks(overlay, docs).results if not ok}
+    for check, mutate in mutations:
         broken = deepcopy(docs)
         mutate(broken)
-        failed = {c for c, _, ok, _ in run_checks("prod", broken).results if not ok}
+        failed = {c for c, _, ok, _ in run_checks(overlay, broken).results if not ok}
         caught = check in failed and check not in baseline
         results.append(("self-test", f"{mutate.__name__.lstrip('_')} -> {check}", caught,
                         f"breaking the manifests this way must fail check {check!r}; failed: {sorted(failed)}"))

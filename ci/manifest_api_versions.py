@@ -20,6 +20,13 @@ RETIRED_API_VERSIONS = {
     "kafka.strimzi.io/v1beta2": ("Strimzi 1.0", "kafka.strimzi.io/v1"),
     "kafka.strimzi.io/v1beta1": ("Strimzi 1.0", "kafka.strimzi.io/v1"),
     "kafka.strimzi.io/v1alpha1": ("Strimzi 1.0", "kafka.strimzi.io/v1"),
+    # External Secrets Operator 0.16 added v1; 0.17 stopped serving the betas (cloud overlays).
+    "external-secrets.io/v1beta1": ("External Secrets Operator 0.17", "external-secrets.io/v1"),
+    "external-secrets.io/v1alpha1": ("External Secrets Operator 0.17", "external-secrets.io/v1"),
+    # cert-manager 1.7 removed its pre-v1 APIs.
+    "cert-manager.io/v1alpha2": ("cert-manager 1.7", "cert-manager.io/v1"),
+    "cert-manager.io/v1alpha3": ("cert-manager 1.7", "cert-manager.io/v1"),
+    "cert-manager.io/v1beta1": ("cert-manager 1.7", "cert-manager.io/v1"),
     # KEDA 1's API group.
     "keda.k8s.io/v1alpha1": ("KEDA 2.0", "keda.sh/v1alpha1"),
     "extensions/v1beta1": ("Kubernetes 1.16", {"Deployment": "apps/v1", "NetworkPolicy": "networking.k8s.io/v1"}),
@@ -55,7 +62,7 @@ def source_documents(k8s: Path) -> list[tuple[str, dict]]:
         rel = path.relative_to(k8s.parent).as_posix()
         for doc in _objects(path.read_text()):
             found.append((rel, doc))
-            if doc.get("kind") == "Kustomization":
+            if doc.get("kind") in ("Kustomization", "Component"):
                 for patch in doc.get("patches") or []:
                     found += [(f"{rel} (inline patch)", d) for d in _objects(patch.get("patch") or "")]
     return found

@@ -13,7 +13,11 @@
 #    no apiVersion that the supported operators or Kubernetes no longer serve (kubernetes-validate
 #    skips those like custom resources), over the overlays and over k8s/ as written;
 # 4. checkov on the rendered overlays and the Dockerfile (skips documented in .checkov.yaml);
-# 5. hadolint on the Dockerfile; 6. actionlint on .github/workflows; 7. shellcheck on every *.sh.
+# 5. ci/check_infra.py: infra/aws, gcp, azure parse, are pinned, keep the promises of the managed
+#    services (private, TLS, backups, HA) and give each cloud overlay what it reads (outputs,
+#    secrets, the workload identity); 6. checkov's Terraform policies on infra/ (skips inline,
+#    with reasons). No provider can be downloaded here, so nothing is planned: infra/README.md;
+# 7. hadolint on the Dockerfile; 8. actionlint on .github/workflows; 9. shellcheck on every *.sh.
 #
 # Every step runs even if an earlier one failed; the last line is `static-checks: N passed,
 # M failed` and the exit status is non-zero if any step failed. Tools come from
@@ -107,6 +111,14 @@ run_checkov() {
   checkov --config-file .checkov.yaml --framework kubernetes dockerfile "${files[@]}" --file Dockerfile
 }
 
+run_check_infra() {
+  python ci/check_infra.py aws="${rendered}/aws.yaml" gcp="${rendered}/gcp.yaml" azure="${rendered}/azure.yaml"
+}
+
+run_checkov_terraform() {
+  checkov --framework terraform --directory infra --compact --quiet --skip-download
+}
+
 run_hadolint() {
   # The OCI labels are required of the runtime stage only, so they are checked here rather
   # than with hadolint's --require-label, which applies to every stage (builders included).
@@ -135,6 +147,8 @@ step "render kustomizations" render_all
 step "kubernetes-validate (Kubernetes ${K8S_VERSION})" validate_schemas
 step "check_manifests.py" check_manifests
 step "checkov" run_checkov
+step "check_infra.py" run_check_infra
+step "checkov (Terraform, infra/)" run_checkov_terraform
 step "hadolint" run_hadolint
 step "actionlint" run_actionlint
 step "shellcheck" run_shellcheck

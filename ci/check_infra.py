@@ -1,0 +1,289 @@
+#!/usr/bin/env python3
+"""Offline checks of the infrastructure code (infra/aws, infra/gcp, infra/azure) and of its
+agreement with the cloud overlays (k8s/overlays/<cloud>).
+
+Usage:
+    check_infra.py CLOUD=RENDERED_OVERLAY.yaml ...
+
+No provider can be downloaded here, so `tofu validate` and `plan` cannot run; what can be known
+without them is checked (infra/README.md says what is and is not verified):
+- every .tf file parses (python-hcl2, the parser checkov uses);
+- OpenTofu/Terraform and every provider are pinned (required_version, `~>` constraints);
+- the overlay gets what it needs: every key of its cloud.env is an output of the module, every
+  secret its ExternalSecrets read is created (or named for the operator) by the module, and the
+  workload identity the module trusts is the overlay's ServiceAccount;
+- what the managed services promise, as written: PostgreSQL private, TLS-only, backed up, HA
+  across zones; on AWS the MSK cluster (3 brokers, SCRAM over TLS, min ISR 2, no access without an
+  ACL) and its topics and ACLs matching the overlay's topic names, partitions and consumer groups;
+  a cluster that enforces NetworkPolicy and has workload identity.
+checkov's Terraform policies run beside this (ci/static-checks.sh). After the real checks, mutation
+self-tests break a copy of each parsed module in known ways and pass only if a check then fails.
+"""
+from __future__ import annotations
+
+import copy
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import hcl2
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "infra"))
+from outputs_to_env import overlay_keys  # noqa: E402  (infra/ is not a package)
+CLOUDS = ("aws", "gcp", "azure")
+ESO_ACCOUNT = ("cloudcommerce", "cc-external-secrets")
+
+
+@dataclass
+class Report:
+    results: list = field(default_factory=list)
+
+    def check(self, check: str, subject: str, ok: bool, detail: str = "") -> None:
+        self.results.append((check, subject, bool(ok), detail))
+
+
+@dataclass
+class Module:
+    """One cloud's HCL, parsed: blocks by kind, plus the raw text for literal searches."""
+    cloud: str
+    files: dict  # relative path -> parsed dict (or None when it did not parse)
+    text: str
+
+    def blocks(self, kind: str, under: str = "") -> list[dict]:
+        found = []
+        for rel, parsed in self.files.items():
+            if parsed and rel.startswith(under):
+                found += parsed.get(kind, [])
+        return found
+
+    def resources(self, rtype: str) -> list[tuple[str, dict]]:
+        return [(n, body) for block in self.blocks("resource") for t, named in block.items() if t == rtype
+                for n, body in named.items()]
+
+    def outputs(self, root_only: bool = True) -> set[str]:
+        return {n for rel, parsed in self.files.items() if parsed and ("/" not in rel or not root_only)
+                for block in parsed.get("output", []) for n in block}
+
+
+def one(value):
+    """python-hcl2 wraps attribute values and blocks in lists; take the single element."""
+    while isinstance(value, list) and len(value) == 1:
+        value = value[0]
+    return value
+
+
+def attr(body: dict, path: str, default=None):
+    """`a.b.c` through nested blocks (the first of each), unwrapped."""
+    value = body
+    for key in path.split("."):
+        value = one(value)
+        if not isinstance(value, dict) or key not in value:
+            return default
+        value = value[key]
+    return one(value)
+
+
+def load(cloud: str) -> Module:
+    base = ROOT / "infra" / cloud
+    files, text = {}, ""
+    for path in sorted(base.rglob("*.tf")):
+        rel = path.relative_to(base).as_posix()
+        source = path.read_text()
+        text += source
+        try:
+            files[rel] = hcl2.loads(source)
+        except Exception as error:  # noqa: BLE001 (any parser failure is the finding)
+            files[rel] = None
+            print(f"{cloud}/{rel}: does not parse: {error}")
+    return Module(cloud, files, text)
+
+
+def cloud_env(cloud: str) -> dict:
+    values = {}
+    for line in (ROOT / "k8s" / "overlays" / cloud / "cloud.env").read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            key, _, value = line.partition("=")
+            values[key.strip()] = value.strip()
+    return values
+
+
+def check_module(r: Report, m: Module, overlay_docs: list[dict]) -> None:
+    c = m.cloud
+    for rel, parsed in m.files.items():
+        r.check("hcl-parses", f"{c}/{rel}", parsed is not None)
+    r.check("hcl-parses", c, bool(m.files), "the module has .tf files")
+    # Each directory is a root module of its own (infra/aws/kafka beside infra/aws).
+    for directory in sorted({rel.rsplit("/", 1)[0] if "/" in rel else "." for rel in m.files}):
+        terraform = [t for rel, parsed in m.files.items() if parsed and (rel.rsplit("/", 1)[0] if "/" in rel else ".") == directory
+                     for t in parsed.get("terraform", [])]
+        providers = {n: one(v) for t in terraform for block in t.get("required_providers", []) for n, v in block.items()}
+        pinned = bool(terraform) and any(attr(t, "required_version") for t in terraform) and bool(providers) and all(
+            isinstance(p, dict) and str(p.get("version", "")).startswith("~>") for p in providers.values())
+        r.check("providers-pinned", f"{c}/{directory}", pinned, f"required_version and `~>` on every provider, found {providers}")
+
+    outputs = m.outputs()
+    read = overlay_keys(c)
+    r.check("overlay-outputs", f"{c}/cloud.env", sorted(read) == sorted(cloud_env(c)),
+            f"cloud.env must hold exactly the keys the overlay's replacements read: {sorted(read)}")
+    for key in read:
+        r.check("overlay-outputs", f"{c}/{key}", key.lower() in outputs, f"cloud.env's {key} must be an output of infra/{c}")
+    # The ExternalSecrets' keys are the module's secrets (those from cloud.env are outputs).
+    from_env = set(cloud_env(c).values())
+    for d in overlay_docs:
+        if d.get("kind") != "ExternalSecret":
+            continue
+        keys = [x["remoteRef"]["key"] for x in d["spec"].get("data", [])] + [x["extract"]["key"] for x in d["spec"].get("dataFrom", [])]
+        for key in keys:
+            r.check("overlay-secrets", f"{c}/{d['metadata']['name']}/{key}",
+                    key in from_env or re.search(rf'["/]{re.escape(key)}"', m.text) is not None,
+                    f"secret {key!r} is neither created nor named by infra/{c}")
+    namespace, account = ESO_ACCOUNT
+    subject = f"system:serviceaccount:{namespace}:{account}" if c != "gcp" else f"[{namespace}/{account}]"
+    stores = [d for d in overlay_docs if d.get("kind") == "SecretStore"]
+    uses = any(account in str(s["spec"]) for s in stores)
+    r.check("workload-identity", c, subject in m.text and uses,
+            f"infra/{c} trusts {subject} and the overlay's SecretStore authenticates as {account}")
+    {"aws": check_aws, "gcp": check_gcp, "azure": check_azure}[c](r, m, overlay_docs)
+
+
+def _truthy(value) -> bool:
+    return value is True or str(value).lower() == "true"
+
+
+def check_aws(r: Report, m: Module, docs) -> None:
+    dbs = m.resources("aws_db_instance")
+    r.check("database", "aws/rds", bool(dbs) and all(
+        _truthy(attr(b, "multi_az")) and attr(b, "publicly_accessible") is False and _truthy(attr(b, "storage_encrypted"))
+        and int(attr(b, "backup_retention_period", 0)) >= 7 and _truthy(attr(b, "deletion_protection"))
+        and _truthy(attr(b, "manage_master_user_password")) for _, b in dbs),
+        "RDS: Multi-AZ, private, encrypted, backups >= 7 days, deletion protection, RDS-managed admin password")
+    params = [p for _, g in m.resources("aws_db_parameter_group") for p in g.get("parameter", [])]
+    r.check("database-tls", "aws/rds", any(attr(p, "name") == "rds.force_ssl" and str(attr(p, "value")) == "1" for p in params),
+            "a parameter group with rds.force_ssl = 1")
+    clusters = m.resources("aws_msk_cluster")
+    r.check("kafka", "aws/msk", bool(clusters) and all(
+        int(attr(b, "number_of_broker_nodes", 0)) >= 3 and _truthy(attr(b, "client_authentication.sasl.scram"))
+        and attr(b, "encryption_info.encryption_in_transit.client_broker") == "TLS" for _, b in clusters),
+        "MSK: 3+ brokers, SASL/SCRAM, TLS between clients and brokers")
+    props = " ".join(str(attr(b, "server_properties", "")) for _, b in m.resources("aws_msk_configuration"))
+    wanted = ["auto.create.topics.enable=false", "default.replication.factor=3", "min.insync.replicas=2",
+              "allow.everyone.if.no.acl.found=false"]
+    r.check("kafka", "aws/msk-configuration", all(w in props for w in wanted), f"server_properties must hold {wanted}")
+    cm = next((d["data"] for d in docs if d.get("kind") == "ConfigMap" and d["metadata"]["name"] == "cloudcommerce-config"), {})
+    partitions = int(cm.get("CC_KAFKA__PARTITIONS", "6"))
+    topics = {attr(b, "name"): b for _, b in m.resources("kafka_topic")}
+    for key in ("CC_KAFKA__USER_TOPIC", "CC_KAFKA__PRODUCT_TOPIC"):
+        t = topics.get(cm.get(key))
+        r.check("kafka-topics", f"aws/{key}", t is not None and int(attr(t, "partitions", 0)) == partitions
+                and int(attr(t, "replication_factor", 0)) == 3 and str(attr(t, "config", {}).get("retention.ms")) == "-1",
+                f"{cm.get(key)} must be a kafka_topic with {partitions} partitions, RF 3, retention.ms -1")
+    acls = [(attr(b, "acl_principal"), attr(b, "resource_type"), attr(b, "resource_name"), attr(b, "resource_pattern_type_filter"))
+            for _, b in m.resources("kafka_acl")]
+    group = cm.get("CC_PROJECTOR__GROUP_ID", "cloudcommerce-projector")
+    projector = {(t, n, p) for who, t, n, p in acls if who == "User:cc-projector" and t == "Group"}
+    r.check("kafka-acls", "aws", ("Group", group, "Literal") in projector and ("Group", f"{group}-rebuild-", "Prefixed") in projector
+            and not any("query" in str(who) for who, *_ in acls), "projector groups (live + rebuild prefix); no ACL for query-api")
+    addons = {attr(b, "addon_name"): b for _, b in m.resources("aws_eks_addon")}
+    r.check("cluster", "aws/eks", "enableNetworkPolicy" in str(attr(addons.get("vpc-cni", {}), "configuration_values", ""))
+            and bool(m.resources("aws_iam_openid_connect_provider")), "VPC CNI enforcing NetworkPolicy; an OIDC provider for IRSA")
+
+
+def check_gcp(r: Report, m: Module, docs) -> None:
+    dbs = m.resources("google_sql_database_instance")
+    r.check("database", "gcp/cloud-sql", bool(dbs) and all(
+        attr(b, "settings.availability_type") == "REGIONAL" and attr(b, "settings.ip_configuration.ipv4_enabled") is False
+        and _truthy(attr(b, "settings.backup_configuration.enabled"))
+        and _truthy(attr(b, "settings.backup_configuration.point_in_time_recovery_enabled"))
+        and _truthy(attr(b, "deletion_protection")) for _, b in dbs),
+        "Cloud SQL: regional HA, no public IP, backups with PITR, deletion protection")
+    r.check("database-tls", "gcp/cloud-sql", bool(dbs) and all(
+        attr(b, "settings.ip_configuration.ssl_mode") in ("ENCRYPTED_ONLY", "TRUSTED_CLIENT_CERTIFICATE_REQUIRED") for _, b in dbs),
+        "ssl_mode ENCRYPTED_ONLY")
+    clusters = m.resources("google_container_cluster")
+    r.check("cluster", "gcp/gke", bool(clusters) and all(
+        attr(b, "datapath_provider") == "ADVANCED_DATAPATH" and attr(b, "workload_identity_config") is not None for _, b in clusters),
+        "Dataplane V2 (enforces NetworkPolicy) and Workload Identity")
+
+
+def check_azure(r: Report, m: Module, docs) -> None:
+    dbs = m.resources("azurerm_postgresql_flexible_server")
+    r.check("database", "azure/flexible-server", bool(dbs) and all(
+        attr(b, "public_network_access_enabled") is False and attr(b, "delegated_subnet_id") is not None
+        and attr(b, "high_availability.mode") == "ZoneRedundant" and int(attr(b, "backup_retention_days", 0)) >= 7
+        for _, b in dbs), "Flexible Server: private (delegated subnet), zone-redundant HA, backups >= 7 days")
+    settings = {attr(b, "name"): str(attr(b, "value")) for _, b in m.resources("azurerm_postgresql_flexible_server_configuration")}
+    r.check("database-tls", "azure/flexible-server", settings.get("require_secure_transport") == "on",
+            "server parameter require_secure_transport = on")
+    clusters = m.resources("azurerm_kubernetes_cluster")
+    r.check("cluster", "azure/aks", bool(clusters) and all(
+        _truthy(attr(b, "oidc_issuer_enabled")) and _truthy(attr(b, "workload_identity_enabled"))
+        and attr(b, "network_profile.network_policy") is not None for _, b in clusters),
+        "OIDC issuer, workload identity, and a network policy engine")
+
+
+def _set(m: Module, rtype: str, path: str, value) -> None:
+    """Mutation helper: set `path` on every resource of `rtype`."""
+    for _, body in m.resources(rtype):
+        *parents, last = path.split(".")
+        node = body
+        for key in parents:
+            node = one(node[key])
+        node[last] = [value]
+
+
+MUTATIONS = {
+    "aws": [("database", lambda m: _set(m, "aws_db_instance", "multi_az", False)),
+            ("database", lambda m: _set(m, "aws_db_instance", "publicly_accessible", True)),
+            ("kafka", lambda m: _set(m, "aws_msk_configuration", "server_properties", "min.insync.replicas=1")),
+            ("kafka-topics", lambda m: _set(m, "kafka_topic", "partitions", 12)),
+            ("kafka-acls", lambda m: _set(m, "kafka_acl", "resource_pattern_type_filter", "Literal")),
+            ("overlay-outputs", lambda m: [p.pop("output", None) for p in m.files.values() if p])],
+    "gcp": [("database", lambda m: _set(m, "google_sql_database_instance", "settings.availability_type", "ZONAL")),
+            ("database-tls", lambda m: _set(m, "google_sql_database_instance", "settings.ip_configuration.ssl_mode",
+                                            "ALLOW_UNENCRYPTED_AND_ENCRYPTED")),
+            ("cluster", lambda m: _set(m, "google_container_cluster", "datapath_provider", "LEGACY_DATAPATH"))],
+    "azure": [("database", lambda m: _set(m, "azurerm_postgresql_flexible_server", "public_network_access_enabled", True)),
+              ("database-tls", lambda m: _set(m, "azurerm_postgresql_flexible_server_configuration", "value", "off")),
+              ("workload-identity", lambda m: setattr(m, "text", m.text.replace("cc-external-secrets", "someone-else")))],
+}
+
+
+def self_test(r: Report, module: Module, docs) -> None:
+    baseline = Report()
+    check_module(baseline, module, docs)
+    broken_before = {c for c, _, ok, _ in baseline.results if not ok}
+    for check, mutate in MUTATIONS[module.cloud]:
+        broken = copy.deepcopy(module)
+        mutate(broken)
+        after = Report()
+        check_module(after, broken, docs)
+        failed = {c for c, _, ok, _ in after.results if not ok}
+        r.check("self-test", f"{module.cloud}: breaking it must fail {check}", check in failed and check not in broken_before,
+                f"failed: {sorted(failed)}")
+
+
+def main(argv: list[str]) -> int:
+    total = Report()
+    rendered = dict(arg.partition("=")[::2] for arg in argv)
+    for cloud in CLOUDS:
+        docs = [d for d in yaml.safe_load_all(Path(rendered[cloud]).read_text()) if isinstance(d, dict)] if cloud in rendered else []
+        total.check("overlay-rendered", cloud, bool(docs), "pass CLOUD=rendered-overlay.yaml")
+        module = load(cloud)
+        report = Report()
+        check_module(report, module, docs)
+        self_test(report, module, docs)
+        failed = [x for x in report.results if not x[2]]
+        print(f"infra/{cloud}: {len(module.files)} files, {len(report.results)} checks, {len(failed)} failed")
+        total.results += report.results
+    failures = [x for x in total.results if not x[2]]
+    for check, subject, _, detail in failures:
+        print(f"FAIL [{check}] {subject}: {detail}")
+    print(f"{len(total.results) - len(failures)} passed, {len(failures)} failed")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,119 @@
+# Secret Manager: the four database logins (JSON {"username", "password"}) and the container of
+# `cc-auth`, whose value the operator adds after apply.
+
+# The migration Job creates these three roles with these passwords; PostgreSQL never sees them
+# from here. Only URL-unreserved specials, so a password is safe inside a connection URL too.
+resource "random_password" "db_writer" {
+  length           = 32
+  override_special = "-_.~"
+}
+
+resource "random_password" "db_projector" {
+  length           = 32
+  override_special = "-_.~"
+}
+
+resource "random_password" "db_reader" {
+  length           = 32
+  override_special = "-_.~"
+}
+
+# deletion_protection: `tofu destroy` must not take the credentials (or the signing keys in
+# cc-auth) of a database that itself refuses deletion.
+resource "google_secret_manager_secret" "db_admin" {
+  secret_id           = "cc-db-admin"
+  labels              = local.labels
+  deletion_protection = true
+
+  replication {
+    auto {}
+  }
+
+  depends_on = [google_project_service.enabled]
+}
+
+resource "google_secret_manager_secret" "db_writer" {
+  secret_id           = "cc-db-writer"
+  labels              = local.labels
+  deletion_protection = true
+
+  replication {
+    auto {}
+  }
+
+  depends_on = [google_project_service.enabled]
+}
+
+resource "google_secret_manager_secret" "db_projector" {
+  secret_id           = "cc-db-projector"
+  labels              = local.labels
+  deletion_protection = true
+
+  replication {
+    auto {}
+  }
+
+  depends_on = [google_project_service.enabled]
+}
+
+resource "google_secret_manager_secret" "db_reader" {
+  secret_id           = "cc-db-reader"
+  labels              = local.labels
+  deletion_protection = true
+
+  replication {
+    auto {}
+  }
+
+  depends_on = [google_project_service.enabled]
+}
+
+# {"signing-keys": "...", "fingerprint-key": "..."}: the keys are made by `command-api keygen`
+# and must never pass through state, so no version here.
+resource "google_secret_manager_secret" "auth" {
+  secret_id           = "cc-auth"
+  labels              = local.labels
+  deletion_protection = true
+
+  replication {
+    auto {}
+  }
+
+  depends_on = [google_project_service.enabled]
+}
+
+resource "google_secret_manager_secret_version" "db_admin" {
+  secret = google_secret_manager_secret.db_admin.id
+
+  secret_data = jsonencode({
+    username = google_sql_user.admin.name
+    password = random_password.db_admin.result
+  })
+}
+
+resource "google_secret_manager_secret_version" "db_writer" {
+  secret = google_secret_manager_secret.db_writer.id
+
+  secret_data = jsonencode({
+    username = "cc_writer"
+    password = random_password.db_writer.result
+  })
+}
+
+resource "google_secret_manager_secret_version" "db_projector" {
+  secret = google_secret_manager_secret.db_projector.id
+
+  secret_data = jsonencode({
+    username = "cc_projector"
+    password = random_password.db_projector.result
+  })
+}
+
+resource "google_secret_manager_secret_version" "db_reader" {
+  secret = google_secret_manager_secret.db_reader.id
+
+  secret_data = jsonencode({
+    username = "cc_reader"
+    password = random_password.db_reader.result
+  })
+}
