@@ -8,8 +8,9 @@ from __future__ import annotations
 import yaml
 
 
-def _secret_refs(docs) -> set[tuple[str, str]]:
-    """(secret, reader) of every secret a workload or a KEDA TriggerAuthentication needs."""
+def _refs(docs) -> set[tuple[str, str]]:
+    """(Secret or ConfigMap name, reader) of everything a workload or a KEDA TriggerAuthentication
+    must find to start: env and envFrom references and volumes, optional ones left out."""
     refs = set()
     for d in docs:
         kind, subject = d.get("kind"), f"{d.get('kind')}/{d['metadata']['name']}"
@@ -17,23 +18,32 @@ def _secret_refs(docs) -> set[tuple[str, str]]:
             spec = d["spec"]["template"]["spec"]
             for c in spec.get("initContainers", []) + spec["containers"]:
                 for e in c.get("env", []):
-                    ref = (e.get("valueFrom") or {}).get("secretKeyRef")
+                    for key in ("secretKeyRef", "configMapKeyRef"):
+                        ref = (e.get("valueFrom") or {}).get(key)
+                        if ref and not ref.get("optional"):
+                            refs.add((ref["name"], subject))
+                for source in c.get("envFrom", []):
+                    ref = source.get("secretRef") or source.get("configMapRef")
                     if ref and not ref.get("optional"):
                         refs.add((ref["name"], subject))
             for v in spec.get("volumes", []):
                 if "secret" in v and not v["secret"].get("optional"):
                     refs.add((v["secret"]["secretName"], subject))
+                if "configMap" in v and not v["configMap"].get("optional"):
+                    refs.add((v["configMap"]["name"], subject))
         if kind == "TriggerAuthentication":
             refs |= {(s["name"], subject) for s in d["spec"].get("secretTargetRef", [])}
     return refs
 
 
 def _made(docs) -> set[str]:
-    """Secrets the overlay's own resources make."""
+    """Secrets and ConfigMaps the overlay's own resources are or make."""
     made = set()
     for d in docs:
         kind, n = d.get("kind"), d["metadata"]["name"]
-        if kind == "ExternalSecret":
+        if kind == "ConfigMap":
+            made.add(n)
+        elif kind == "ExternalSecret":
             made.add((d["spec"].get("target") or {}).get("name", n))
         elif kind == "KafkaUser":  # Strimzi's User Operator: the user's password
             made.add(n)
@@ -49,9 +59,9 @@ def check_cloud_overlay(r, overlay: str, docs, by_hand: set[str], placeholders) 
     left = sorted({p for p in placeholders if p in text})
     r.check("cloud-values", overlay, not left, f"placeholders not replaced from cloud.env: {left}")
     made = _made(docs)
-    for secret, reader in sorted(_secret_refs(docs)):
-        r.check("secrets-sourced", f"{overlay}/{reader}/{secret}", secret in made or secret in by_hand,
-                "made by an ExternalSecret or an operator in the overlay, or created by hand in the walk-through")
+    for source, reader in sorted(_refs(docs)):
+        r.check("secrets-sourced", f"{overlay}/{reader}/{source}", source in made or source in by_hand,
+                "made by the overlay (a ConfigMap, an ExternalSecret, an operator), or by hand in the walk-through")
     stores = {d["metadata"]["name"] for d in docs if d.get("kind") == "SecretStore"}
     for d in docs:
         if d.get("kind") == "ExternalSecret":

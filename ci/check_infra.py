@@ -22,6 +22,7 @@ self-tests break a copy of each parsed module in known ways and pass only if a c
 from __future__ import annotations
 
 import copy
+import json
 import re
 import sys
 from dataclasses import dataclass, field
@@ -50,7 +51,7 @@ class Module:
     """One cloud's HCL, parsed: blocks by kind, plus the raw text for literal searches."""
     cloud: str
     files: dict  # relative path -> parsed dict (or None when it did not parse)
-    text: str
+    text: str  # the parsed files as JSON: strings and names, never comments
 
     def blocks(self, kind: str, under: str = "") -> list[dict]:
         found = []
@@ -69,14 +70,15 @@ class Module:
 
 
 def one(value):
-    """python-hcl2 wraps attribute values and blocks in lists; take the single element."""
-    while isinstance(value, list) and len(value) == 1:
-        value = value[0]
+    """python-hcl2 wraps attribute values and blocks in lists; take the first element."""
+    while isinstance(value, list):
+        value = value[0] if value else None
     return value
 
 
 def attr(body: dict, path: str, default=None):
-    """`a.b.c` through nested blocks (the first of each), unwrapped."""
+    """`a.b.c` through nested blocks (the first of each), unwrapped. A list attribute's first
+    element only: for the single-valued settings these checks read."""
     value = body
     for key in path.split("."):
         value = one(value)
@@ -88,16 +90,16 @@ def attr(body: dict, path: str, default=None):
 
 def load(cloud: str) -> Module:
     base = ROOT / "infra" / cloud
-    files, text = {}, ""
+    files = {}
     for path in sorted(base.rglob("*.tf")):
         rel = path.relative_to(base).as_posix()
-        source = path.read_text()
-        text += source
         try:
-            files[rel] = hcl2.loads(source)
+            files[rel] = hcl2.loads(path.read_text())
         except Exception as error:  # noqa: BLE001 (any parser failure is the finding)
             files[rel] = None
             print(f"{cloud}/{rel}: does not parse: {error}")
+    # Literal searches go through what the parser read, so a comment never satisfies them.
+    text = json.dumps([parsed for parsed in files.values() if parsed])
     return Module(cloud, files, text)
 
 
@@ -138,7 +140,7 @@ def check_module(r: Report, m: Module, overlay_docs: list[dict]) -> None:
         keys = [x["remoteRef"]["key"] for x in d["spec"].get("data", [])] + [x["extract"]["key"] for x in d["spec"].get("dataFrom", [])]
         for key in keys:
             r.check("overlay-secrets", f"{c}/{d['metadata']['name']}/{key}",
-                    key in from_env or re.search(rf'["/]{re.escape(key)}"', m.text) is not None,
+                    key in from_env or re.search(rf"""(?:["'/]|\\"){re.escape(key)}(?:["']|\\")""", m.text) is not None,
                     f"secret {key!r} is neither created nor named by infra/{c}")
     namespace, account = ESO_ACCOUNT
     subject = f"system:serviceaccount:{namespace}:{account}" if c != "gcp" else f"[{namespace}/{account}]"
@@ -160,9 +162,11 @@ def check_aws(r: Report, m: Module, docs) -> None:
         and int(attr(b, "backup_retention_period", 0)) >= 7 and _truthy(attr(b, "deletion_protection"))
         and _truthy(attr(b, "manage_master_user_password")) for _, b in dbs),
         "RDS: Multi-AZ, private, encrypted, backups >= 7 days, deletion protection, RDS-managed admin password")
-    params = [p for _, g in m.resources("aws_db_parameter_group") for p in g.get("parameter", [])]
-    r.check("database-tls", "aws/rds", any(attr(p, "name") == "rds.force_ssl" and str(attr(p, "value")) == "1" for p in params),
-            "a parameter group with rds.force_ssl = 1")
+    forcing = {n for n, g in m.resources("aws_db_parameter_group")
+               if any(attr(p, "name") == "rds.force_ssl" and str(attr(p, "value")) == "1" for p in g.get("parameter", []))}
+    r.check("database-tls", "aws/rds", bool(dbs) and all(
+        any(f"aws_db_parameter_group.{n}." in str(attr(b, "parameter_group_name")) for n in forcing) for _, b in dbs),
+        "every instance uses a parameter group with rds.force_ssl = 1")
     clusters = m.resources("aws_msk_cluster")
     r.check("kafka", "aws/msk", bool(clusters) and all(
         int(attr(b, "number_of_broker_nodes", 0)) >= 3 and _truthy(attr(b, "client_authentication.sasl.scram"))
@@ -178,7 +182,8 @@ def check_aws(r: Report, m: Module, docs) -> None:
     for key in ("CC_KAFKA__USER_TOPIC", "CC_KAFKA__PRODUCT_TOPIC"):
         t = topics.get(cm.get(key))
         r.check("kafka-topics", f"aws/{key}", t is not None and int(attr(t, "partitions", 0)) == partitions
-                and int(attr(t, "replication_factor", 0)) == 3 and str(attr(t, "config", {}).get("retention.ms")) == "-1",
+                and int(attr(t, "replication_factor", 0)) == 3
+                and isinstance(attr(t, "config"), dict) and str(attr(t, "config").get("retention.ms")) == "-1",
                 f"{cm.get(key)} must be a kafka_topic with {partitions} partitions, RF 3, retention.ms -1")
     acls = [(attr(b, "acl_principal"), attr(b, "resource_type"), attr(b, "resource_name"), attr(b, "resource_pattern_type_filter"))
             for _, b in m.resources("kafka_acl")]
@@ -187,7 +192,8 @@ def check_aws(r: Report, m: Module, docs) -> None:
     r.check("kafka-acls", "aws", ("Group", group, "Literal") in projector and ("Group", f"{group}-rebuild-", "Prefixed") in projector
             and not any("query" in str(who) for who, *_ in acls), "projector groups (live + rebuild prefix); no ACL for query-api")
     addons = {attr(b, "addon_name"): b for _, b in m.resources("aws_eks_addon")}
-    r.check("cluster", "aws/eks", "enableNetworkPolicy" in str(attr(addons.get("vpc-cni", {}), "configuration_values", ""))
+    cni = str(attr(addons.get("vpc-cni", {}), "configuration_values", ""))
+    r.check("cluster", "aws/eks", re.search(r"enableNetworkPolicy'?\"?\s*[:=]\s*'?\"?true", cni) is not None
             and bool(m.resources("aws_iam_openid_connect_provider")), "VPC CNI enforcing NetworkPolicy; an OIDC provider for IRSA")
 
 
@@ -200,8 +206,8 @@ def check_gcp(r: Report, m: Module, docs) -> None:
         and _truthy(attr(b, "deletion_protection")) for _, b in dbs),
         "Cloud SQL: regional HA, no public IP, backups with PITR, deletion protection")
     r.check("database-tls", "gcp/cloud-sql", bool(dbs) and all(
-        attr(b, "settings.ip_configuration.ssl_mode") in ("ENCRYPTED_ONLY", "TRUSTED_CLIENT_CERTIFICATE_REQUIRED") for _, b in dbs),
-        "ssl_mode ENCRYPTED_ONLY")
+        attr(b, "settings.ip_configuration.ssl_mode") == "ENCRYPTED_ONLY" for _, b in dbs),
+        "ssl_mode ENCRYPTED_ONLY (client certificates, which the services do not present, would lock them out)")
     clusters = m.resources("google_container_cluster")
     r.check("cluster", "gcp/gke", bool(clusters) and all(
         attr(b, "datapath_provider") == "ADVANCED_DATAPATH" and attr(b, "workload_identity_config") is not None for _, b in clusters),
@@ -214,9 +220,11 @@ def check_azure(r: Report, m: Module, docs) -> None:
         attr(b, "public_network_access_enabled") is False and attr(b, "delegated_subnet_id") is not None
         and attr(b, "high_availability.mode") == "ZoneRedundant" and int(attr(b, "backup_retention_days", 0)) >= 7
         for _, b in dbs), "Flexible Server: private (delegated subnet), zone-redundant HA, backups >= 7 days")
-    settings = {attr(b, "name"): str(attr(b, "value")) for _, b in m.resources("azurerm_postgresql_flexible_server_configuration")}
-    r.check("database-tls", "azure/flexible-server", settings.get("require_secure_transport") == "on",
-            "server parameter require_secure_transport = on")
+    secure = [b for _, b in m.resources("azurerm_postgresql_flexible_server_configuration")
+              if attr(b, "name") == "require_secure_transport" and str(attr(b, "value")) == "on"]
+    r.check("database-tls", "azure/flexible-server", bool(dbs) and all(
+        any(f"azurerm_postgresql_flexible_server.{n}." in str(attr(s, "server_id")) for s in secure) for n, _ in dbs),
+        "every server has require_secure_transport = on")
     clusters = m.resources("azurerm_kubernetes_cluster")
     r.check("cluster", "azure/aks", bool(clusters) and all(
         _truthy(attr(b, "oidc_issuer_enabled")) and _truthy(attr(b, "workload_identity_enabled"))
@@ -240,11 +248,14 @@ MUTATIONS = {
             ("kafka", lambda m: _set(m, "aws_msk_configuration", "server_properties", "min.insync.replicas=1")),
             ("kafka-topics", lambda m: _set(m, "kafka_topic", "partitions", 12)),
             ("kafka-acls", lambda m: _set(m, "kafka_acl", "resource_pattern_type_filter", "Literal")),
+            ("database-tls", lambda m: _set(m, "aws_db_instance", "parameter_group_name", "default.postgres17")),
+            ("cluster", lambda m: _set(m, "aws_eks_addon", "configuration_values", '${jsonencode({"enableNetworkPolicy": "false"})}')),
             ("overlay-outputs", lambda m: [p.pop("output", None) for p in m.files.values() if p])],
     "gcp": [("database", lambda m: _set(m, "google_sql_database_instance", "settings.availability_type", "ZONAL")),
             ("database-tls", lambda m: _set(m, "google_sql_database_instance", "settings.ip_configuration.ssl_mode",
                                             "ALLOW_UNENCRYPTED_AND_ENCRYPTED")),
-            ("cluster", lambda m: _set(m, "google_container_cluster", "datapath_provider", "LEGACY_DATAPATH"))],
+            ("cluster", lambda m: _set(m, "google_container_cluster", "datapath_provider", "LEGACY_DATAPATH")),
+            ("overlay-secrets", lambda m: setattr(m, "text", m.text.replace("cc-db-reader", "cc-db-someone")))],
     "azure": [("database", lambda m: _set(m, "azurerm_postgresql_flexible_server", "public_network_access_enabled", True)),
               ("database-tls", lambda m: _set(m, "azurerm_postgresql_flexible_server_configuration", "value", "off")),
               ("workload-identity", lambda m: setattr(m, "text", m.text.replace("cc-external-secrets", "someone-else")))],

@@ -49,10 +49,10 @@ HIGHLY_AVAILABLE = {"prod", "prod-with-jobs", "aws", "gcp", "azure"}
 PLATFORM = {"dev": ("strimzi", "cnpg"), "prod": ("strimzi", "cnpg"), "prod-with-jobs": ("strimzi", "cnpg"),
             "aws": ("msk", "managed"),
             "gcp": ("strimzi", "managed"), "azure": ("strimzi", "managed")}
-# Secrets a cloud overlay leaves to a person, each documented in k8s/README.md's walk-through
-# (the CA bundle of the managed PostgreSQL); every other secret the workloads read must be made
-# by an ExternalSecret or an operator in the overlay.
-BY_HAND = {"aws": {"cc-pg-ca"}, "gcp": {"cc-pg-ca"}, "azure": set()}
+# Secrets and ConfigMaps a cloud overlay leaves to a person, each made in k8s/README.md's
+# walk-through (the managed PostgreSQL's CA, the public keys query-api verifies tokens with);
+# everything else the workloads read must be made by the overlay (check_cloud_overlays.py).
+BY_HAND = {"aws": {"cc-pg-ca", "cc-auth-jwks"}, "gcp": {"cc-pg-ca", "cc-auth-jwks"}, "azure": {"cc-auth-jwks"}}
 # Left in a component or base for the overlay to fill (from cloud.env).
 PLACEHOLDERS = ("set-by-the-overlay", "192.0.2.")
 
@@ -138,6 +138,9 @@ def pod_sets(docs) -> list[Pods]:
                          {"app.kubernetes.io/name": f"{name(o)}-collector",
                           "app.kubernetes.io/component": "opentelemetry-collector"},
                          {4318: "otlp-http", 8888: "metrics"}))
+    for g in of_kind(docs, "Gateway"):  # cert-manager's ACME HTTP-01 solver, while a challenge is open
+        if any(a.startswith("cert-manager.io/") for a in (g["metadata"].get("annotations") or {})):
+            pods.append(Pods("ACMESolver", f"{name(g)}-http01", {"acme.cert-manager.io/http01-solver": "true"}, {8089: "http"}))
     for k in of_kind(docs, "Kafka"):  # Strimzi brokers/controllers
         ports = {9090: "tcp-ctrlplane", 9091: "tcp-replication"}
         ports.update({li["port"]: li["name"] for li in k["spec"]["kafka"].get("listeners", [])})
@@ -430,7 +433,7 @@ def run_checks(overlay: str, docs) -> Report:
     check_network(r, overlay, docs, pods)
     check_secrets(r, overlay, docs)
     check_platform(r, overlay, docs)
-    check_routes(r, overlay, docs)
+    check_routes(r, overlay, docs, required=overlay in BY_HAND)
     if overlay in BY_HAND:
         check_cloud_overlay(r, overlay, docs, BY_HAND[overlay], PLACEHOLDERS)
     return r

@@ -201,6 +201,23 @@ def _health_public(docs):
     _route_rule(docs, "query-api")["matches"].append({"path": {"type": "PathPrefix", "value": "/health"}, "method": "GET"})
 
 
+def _unsectioned_health_route(docs):
+    # No sectionName: attached to both listeners, plain HTTP included.
+    docs.append({"apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute", "metadata": {"name": "extra"},
+                 "spec": {"parentRefs": [{"name": "cloudcommerce"}], "hostnames": ["api.shop.example"],
+                          "rules": [{"matches": [{"path": {"type": "PathPrefix", "value": "/health"}}],
+                                     "backendRefs": [{"name": "command-api", "port": 8080}]}]}})
+
+
+def _route_for_any_host(docs):
+    del _find(docs, "HTTPRoute", "cloudcommerce-api")["spec"]["hostnames"]
+
+
+def _no_routes(docs):
+    for route in [d for d in docs if d.get("kind") == "HTTPRoute"]:
+        docs.remove(route)
+
+
 def _no_certificate(docs):
     del _find(docs, "Gateway", "cloudcommerce")["spec"]["listeners"][0]["tls"]["certificateRefs"]
 
@@ -238,7 +255,9 @@ def _roles_not_provisioned(docs):
 
 CLOUD_MUTATIONS = [
     ("front-door-routes", _writes_to_read_side), ("front-door-routes", _reads_shadowed),
-    ("front-door-routes", _health_public), ("front-door-tls", _no_certificate),
+    ("front-door-routes", _health_public), ("front-door-routes", _unsectioned_health_route),
+    ("front-door-hosts", _route_for_any_host), ("front-door-routes", _no_routes),
+    ("front-door-tls", _no_certificate),
     ("front-door-tls", _plain_http_served), ("cloud-values", _placeholder_left),
     ("secrets-sourced", _secret_from_nowhere), ("query-api-no-kafka", _query_api_to_managed_kafka),
     ("db-tls", _db_tls_unverified), ("managed-postgres", _in_cluster_db_host),

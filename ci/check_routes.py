@@ -5,8 +5,10 @@ k8s/components/gateway routes by method and path on one host. A route added, rem
 reordered there, or an operation added to a service, could send a request to the wrong service
 (a write to the read side answers 404 or 405, quietly). This evaluates the rendered HTTPRoutes as
 Gateway API does (the most specific match wins: Exact before PathPrefix, then the longest prefix,
-then a method match, then the most header matches) for every documented (method, path), and
-applies the matched rule's URLRewrite. `/health/*` must not be public at all.
+then a method match, then the most header matches; ties between routes, which these routes do
+not have, are left in document order) for every documented (method, path), and applies the
+matched rule's URLRewrite. `/health/*` must not be public at all, every route must answer for
+the Gateway's one host, and plain HTTP may only redirect.
 """
 from __future__ import annotations
 
@@ -78,12 +80,30 @@ def route(routes, method: str, path: str):
     return (backends[0]["name"], backends[0].get("port"), forwarded)
 
 
-def check_routes(r, overlay: str, docs) -> None:
+def _attached(route, gateway: str, listener: str) -> bool:
+    """Whether a route attaches to that listener (a parentRef without sectionName: to all)."""
+    return any(p.get("name") == gateway and p.get("sectionName", listener) == listener
+               for p in route["spec"].get("parentRefs", []))
+
+
+def check_routes(r, overlay: str, docs, required: bool) -> None:
     routes = [d for d in docs if d.get("kind") == "HTTPRoute"]
-    if not routes:
-        return  # an overlay without the front door (dev, prod: an ingress of the operator's choice)
     gateways = [d for d in docs if d.get("kind") == "Gateway"]
-    https_routes = [x for x in routes if any(p.get("sectionName") == "https" for p in x["spec"].get("parentRefs", []))]
+    if not required and not routes and not gateways:
+        return  # an overlay without the front door (dev, prod: an ingress of the operator's choice)
+    r.check("front-door-routes", overlay, len(gateways) == 1 and bool(routes), "one Gateway and its HTTPRoutes")
+    if len(gateways) != 1:
+        return
+    gateway = gateways[0]["metadata"]["name"]
+    https_routes = [x for x in routes if _attached(x, gateway, "https")]
+    # Every route answers for exactly the Gateway's host: a route for another host, or for every
+    # host, is a second front door nobody checked.
+    hosts = {li.get("hostname") for li in gateways[0]["spec"].get("listeners", [])}
+    for x in routes:
+        r.check("front-door-hosts", f"{overlay}/HTTPRoute/{x['metadata']['name']}",
+                len(hosts) == 1 and x["spec"].get("hostnames") == list(hosts) and all(
+                    p.get("name") == gateway for p in x["spec"].get("parentRefs", [])),
+                f"hostnames {x['spec'].get('hostnames')} and parents must be the Gateway {gateway!r} and its host {hosts}")
     services = {d["metadata"]["name"]: {p["port"] for p in d["spec"]["ports"]} for d in docs if d.get("kind") == "Service"}
     operations = documented_operations()
     both = {(m, p) for s, m, p in operations if s == "command-api"} & {(m, p) for s, m, p in operations if s == "query-api"}
@@ -112,7 +132,7 @@ def check_routes(r, overlay: str, docs) -> None:
                 https.get("protocol") == "HTTPS" and bool((https.get("tls") or {}).get("certificateRefs"))
                 and any(k.startswith("cert-manager.io/") for k in (g["metadata"].get("annotations") or {})),
                 "an HTTPS listener with certificateRefs, issued by cert-manager (annotation)")
-    plain = [x for x in routes if any(p.get("sectionName") == "http" for p in x["spec"].get("parentRefs", []))]
+    plain = [x for x in routes if _attached(x, gateway, "http")]
     r.check("front-door-tls", f"{overlay}/http", bool(plain) and all(
         not rule.get("backendRefs") and any(f.get("type") == "RequestRedirect" and f["requestRedirect"].get("scheme") == "https"
                                             for f in rule.get("filters", []))

@@ -27,7 +27,11 @@ locals {
   # quarters of the VPC; /24s for load balancers and for the data tier from the last quarter.
   private_subnets = { for i, az in local.azs : az => cidrsubnet(var.vpc_cidr, 2, i) }
   public_subnets  = { for i, az in local.azs : az => cidrsubnet(var.vpc_cidr, 8, 192 + i) }
-  data_subnets    = { for i, az in local.azs : az => cidrsubnet(var.vpc_cidr, 8, 200 + i) }
+  # The data subnets (RDS, MSK) share one /21 of their own (the /24s 200 to 207 of the VPC's
+  # /16, three used), so one CIDR names them all: the pods' NetworkPolicy egress to the database
+  # and the brokers targets it, not the whole VPC.
+  data_block   = cidrsubnet(var.vpc_cidr, 5, 25)
+  data_subnets = { for i, az in local.azs : az => cidrsubnet(local.data_block, 3, i) }
 
   cluster_name = var.name
   oidc_issuer  = aws_eks_cluster.main.identity[0].oidc[0].issuer

@@ -16,6 +16,11 @@ output "vpc_cidr" {
   value       = aws_vpc.main.cidr_block
 }
 
+output "data_subnets_cidr" {
+  description = "The block holding the RDS and MSK subnets; NetworkPolicy egress to PostgreSQL and Kafka targets it."
+  value       = local.data_block
+}
+
 output "database_host" {
   description = "RDS endpoint host name, without the port (5432)."
   value       = aws_db_instance.main.address

@@ -62,7 +62,7 @@ output "alb_controller_client_id" {
 }
 
 output "key_vault_subnet_cidr" {
-  description = "Subnet of the Key Vault private endpoint, for External Secrets' NetworkPolicy egress to 443."
+  description = "Subnet of the Key Vault private endpoint: where the External Secrets Operator's namespace must be able to reach on 443, if it has egress policies of its own."
   value       = local.endpoints_cidr
 }
 
