@@ -14,6 +14,7 @@ use std::future::{Ready, ready};
 
 use actix_web::{FromRequest, HttpRequest, dev::Payload};
 use platform::token::Claims;
+use tokio_postgres::types::Type;
 use uuid::Uuid;
 
 use crate::{error::ApiError, read_conn::ReadConn};
@@ -59,9 +60,14 @@ impl Caller {
     /// The claims of a token whose session is live; 401 when anonymous or the session ended.
     pub async fn require_live(&self, conn: &ReadConn<'_>) -> Result<&Claims, ApiError> {
         let claims = self.require()?;
+        // Typed: one round trip (an untyped query prepares first), on every personal read.
         let live = conn
-            .query_opt("SELECT es.session_is_live($1)", &[&claims.sid])
+            .query_typed(
+                "SELECT es.session_is_live($1)",
+                &[(&claims.sid, Type::UUID)],
+            )
             .await?
+            .first()
             .is_some_and(|row| row.get::<_, bool>(0));
         if live {
             Ok(claims)

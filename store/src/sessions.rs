@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use tokio_postgres::GenericClient;
+use tokio_postgres::{GenericClient, types::Type};
 use uuid::Uuid;
 
 use crate::error::StoreError;
@@ -178,8 +178,13 @@ pub async fn end_all(
 
 /// Whether `session_id` has neither ended nor expired.
 pub async fn is_live(client: &impl GenericClient, session_id: Uuid) -> Result<bool, StoreError> {
+    // Typed and unnamed: one round trip, where `query_one` prepares first. Every authenticated
+    // command asks this, inside its transaction.
     let row = client
-        .query_one("SELECT es.session_is_live($1)", &[&session_id])
+        .query_typed_one(
+            "SELECT es.session_is_live($1)",
+            &[(&session_id, Type::UUID)],
+        )
         .await
         .map_err(StoreError::db("checking a session"))?;
     Ok(row.get(0))

@@ -79,13 +79,18 @@ pub async fn prepare(
     Ok((token, products))
 }
 
-/// The transaction command-api runs for one command, statement for statement: load the actor's
-/// stream, load the product's snapshot and the events after it (the same statement as
-/// `store::load`), append the event with its outbox row and notification, every
-/// `SNAPSHOT_EVERY`-th version replace the snapshot, commit. Only HTTP, JSON, the fold and the
-/// relay are missing: what PostgreSQL alone does with the same SQL.
+/// The transaction command-api runs for one command, statement for statement: check that the
+/// caller's session is live, load the actor's stream, load the product's snapshot and the events
+/// after it (the same statement as `store::load`), append the event with its outbox row and
+/// notification, every `SNAPSHOT_EVERY`-th version replace the snapshot, commit. Only HTTP,
+/// JSON, the token's signature, the fold and the relay are missing: what PostgreSQL alone does
+/// with the same SQL.
+/// The ceiling's one session (its own database, so a fixed id).
+const BENCH_SESSION: &str = "00000000-0000-4000-8000-00000000beef";
+
 const PGBENCH_SCRIPT: &str = r#"\set n :client_id + 1
 BEGIN;
+SELECT es.session_is_live('BENCH_SESSION');
 SELECT stream_version, event_type, schema_version, payload::text FROM es.events WHERE stream_id = (SELECT id FROM bench_streams WHERE n = 0) ORDER BY stream_version;
 WITH snapshot AS (SELECT version, state::text AS state FROM es.snapshots WHERE stream_id = (SELECT id FROM bench_streams WHERE n = :n) AND snapshot_key = 'bench')
 SELECT version, NULL::text, NULL::integer, state FROM snapshot
@@ -149,13 +154,19 @@ pub async fn run(
              INSERT INTO es.events (event_id, stream_id, stream_type, stream_version, event_type,
                                     schema_version, payload, correlation_id, actor)
              SELECT gen_random_uuid(), id, 'user', v, 'user.bench', 1, '{{}}', gen_random_uuid(), 'pgbench'
-             FROM bench_streams, generate_series(1, 3) v WHERE n = 0;"
+             FROM bench_streams, generate_series(1, 3) v WHERE n = 0;
+             -- The actor's session, live for the whole run, as the API's token names one.
+             INSERT INTO es.sessions (id, user_id, expires_at)
+             SELECT '{BENCH_SESSION}', id, now() + interval '1 day' FROM bench_streams WHERE n = 0
+             ON CONFLICT (id) DO NOTHING;"
         ))
         .await?;
     let duration = size.duration;
     let ceiling = pgbench::tps_async(
         ceiling_database_url,
-        PGBENCH_SCRIPT.replace("SNAPSHOT_EVERY", &store::SNAPSHOT_EVERY.to_string()),
+        PGBENCH_SCRIPT
+            .replace("SNAPSHOT_EVERY", &store::SNAPSHOT_EVERY.to_string())
+            .replace("BENCH_SESSION", BENCH_SESSION),
         clients,
         duration,
         pgbench::Protocol::Prepared,
@@ -164,7 +175,7 @@ pub async fn run(
     Ok(Outcome {
         scenario: "command-write".to_owned(),
         description: format!(
-            "PUT price / POST stock-adjustments alternating, {clients} clients, one product each; ceiling: pgbench running the same transaction (actor load, snapshot and tail load, append with outbox row and notify, snapshot every {} versions), {clients} clients",
+            "PUT price / POST stock-adjustments alternating, {clients} clients, one product each; ceiling: pgbench running the same transaction (session check, actor load, snapshot and tail load, append with outbox row and notify, snapshot every {} versions), {clients} clients",
             store::SNAPSHOT_EVERY
         ),
         ours_per_second: ours.throughput,
