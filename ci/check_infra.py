@@ -34,6 +34,8 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "infra"))
 from outputs_to_env import overlay_keys  # noqa: E402  (infra/ is not a package)
+
+from check_manifests import config  # noqa: E402
 CLOUDS = ("aws", "gcp", "azure")
 ESO_ACCOUNT = ("cloudcommerce", "cc-external-secrets")
 
@@ -176,7 +178,7 @@ def check_aws(r: Report, m: Module, docs) -> None:
     wanted = ["auto.create.topics.enable=false", "default.replication.factor=3", "min.insync.replicas=2",
               "allow.everyone.if.no.acl.found=false"]
     r.check("kafka", "aws/msk-configuration", all(w in props for w in wanted), f"server_properties must hold {wanted}")
-    cm = next((d["data"] for d in docs if d.get("kind") == "ConfigMap" and d["metadata"]["name"] == "cloudcommerce-config"), {})
+    cm = config(docs)
     partitions = int(cm.get("CC_KAFKA__PARTITIONS", "6"))
     topics = {attr(b, "name"): b for _, b in m.resources("kafka_topic")}
     for key in ("CC_KAFKA__USER_TOPIC", "CC_KAFKA__PRODUCT_TOPIC"):

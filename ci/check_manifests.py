@@ -86,6 +86,11 @@ def name(doc) -> str:
     return doc.get("metadata", {}).get("name", "?")
 
 
+def config(docs) -> dict:
+    """The data of the ConfigMap every service reads its settings from (empty if absent)."""
+    return next((c["data"] for c in of_kind(docs, "ConfigMap") if name(c) == "cloudcommerce-config"), {})
+
+
 def selects(selector: dict | None, labels: dict) -> bool:
     """Kubernetes label-selector semantics (matchLabels + matchExpressions)."""
     if selector is None:
@@ -301,7 +306,7 @@ def check_network(r: Report, overlay, docs, pods) -> None:
     kafka = [x for x in pods if x.kind == "Kafka"]
     # A managed Kafka is outside the cluster: there, any rule to addresses outside (ipBlock) on a
     # broker port (or on every port) would let query-api reach it.
-    cm = next((c["data"] for c in of_kind(docs, "ConfigMap") if name(c) == "cloudcommerce-config"), {})
+    cm = config(docs)
     broker_ports = {int(b.rsplit(":", 1)[1]) for b in cm.get("CC_KAFKA__BOOTSTRAP_SERVERS", "").split(",") if ":" in b}
     leaks = [name(p) for p in pols for x in pods if x.name == "query-api" and selects_pod(p, x)
              for rule in p["spec"].get("egress", []) if egress_reaches(rule, kafka) or egress_leaves(rule, broker_ports)]
@@ -355,7 +360,7 @@ def check_secrets(r: Report, overlay, docs) -> None:
 
 
 def check_platform(r: Report, overlay, docs) -> None:
-    cm = next((c["data"] for c in of_kind(docs, "ConfigMap") if name(c) == "cloudcommerce-config"), {})
+    cm = config(docs)
     partitions = int(cm.get("CC_KAFKA__PARTITIONS", "6"))
     topics = {t["spec"].get("topicName", name(t)): t for t in of_kind(docs, "KafkaTopic")}
     # Topics on a managed Kafka are infra/<cloud>'s (check_infra.py holds them to the same rule).
