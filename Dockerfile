@@ -1,17 +1,19 @@
 # syntax=docker/dockerfile:1.7
-# CloudCommerce: one image, three binaries (command-api, query-api, projector).
+# CloudCommerce: one image, four binaries (command-api, query-api, projector, notifier).
 #
-# Why one image with a per-Deployment `command` rather than three images:
+# Why one image with a per-Deployment `command` rather than four images:
 # - one build: the workspace compiles its shared crates (domain, store, kafka, platform) once;
-# - identical code in every role: the migration Job, the writer, the projector and the reader of a
-#   release are provably the same commit, so an event written by command-api is always read by a
-#   projector that knows its schema version;
+# - identical code in every role: the migration Job, the writer, the projector, the reader and the
+#   notifier of a release are provably the same commit, so an event written by command-api is
+#   always read by a projector and a notifier that know its schema version, and the migration
+#   that made the notifier's tables is the one it expects;
 # - one scan, one SBOM, one digest to promote from staging to production and to roll back.
 #
 # Build:  docker build --build-arg OCI_REVISION="$(git rev-parse HEAD)" \
 #           --build-arg OCI_VERSION=0.1.0 --build-arg OCI_SOURCE=https://github.com/ORG/REPO -t cloudcommerce .
 # Run:    docker run --rm cloudcommerce                   # command-api serve
-#         docker run --rm cloudcommerce query-api         # any of the three binaries, by name
+#         docker run --rm cloudcommerce query-api         # any of the four binaries, by name
+#         docker run --rm cloudcommerce notifier run
 #         docker run --rm cloudcommerce command-api migrate
 
 ARG RUST_VERSION=1.95.0
@@ -63,16 +65,18 @@ FROM chef AS builder
 COPY --from=planner /src/recipe.json recipe.json
 # With OpenTelemetry span export built in (`otlp`): off until OTEL_EXPORTER_OTLP_ENDPOINT (or
 # CC_OTLP__ENDPOINT) names a collector, see platform/src/otlp.rs.
-ARG FEATURES=command-api/otlp,query-api/otlp,projector/otlp
+ARG FEATURES=command-api/otlp,query-api/otlp,projector/otlp,notifier/otlp
 RUN cargo chef cook --release --locked --recipe-path recipe.json \
-      -p command-api -p query-api -p projector --features "${FEATURES}"
+      -p command-api -p query-api -p projector -p notifier --features "${FEATURES}"
 COPY . .
 COPY --from=docs-assets /assets/node_modules/swagger-ui-dist/swagger-ui-bundle.js \
      /assets/node_modules/swagger-ui-dist/swagger-ui.css \
      platform/docs-assets/node_modules/swagger-ui-dist/
-RUN cargo build --release --locked -p command-api -p query-api -p projector --features "${FEATURES}" \
+RUN cargo build --release --locked -p command-api -p query-api -p projector -p notifier \
+      --features "${FEATURES}" \
  && mkdir -p /out/usr/local/bin \
- && cp target/release/command-api target/release/query-api target/release/projector /out/usr/local/bin/ \
+ && cp target/release/command-api target/release/query-api target/release/projector \
+      target/release/notifier /out/usr/local/bin/ \
  && multiarch="$(gcc -print-multiarch)" \
  && mkdir -p "/out/usr/lib/${multiarch}" \
  && cp -L "/usr/lib/${multiarch}/libz.so.1" "/out/usr/lib/${multiarch}/libz.so.1"
@@ -91,7 +95,7 @@ ARG OCI_SOURCE=https://example.invalid/cloudcommerce
 ARG OCI_REVISION=unknown
 ARG OCI_VERSION=0.0.0-dev
 LABEL org.opencontainers.image.title="cloudcommerce" \
-      org.opencontainers.image.description="CloudCommerce event-sourced CQRS backend: command-api, query-api, projector" \
+      org.opencontainers.image.description="CloudCommerce event-sourced CQRS backend: command-api, query-api, projector, notifier" \
       org.opencontainers.image.licenses="Apache-2.0" \
       org.opencontainers.image.source="${OCI_SOURCE}" \
       org.opencontainers.image.revision="${OCI_REVISION}" \
@@ -99,7 +103,7 @@ LABEL org.opencontainers.image.title="cloudcommerce" \
 COPY --from=builder /out/ /
 ENV CC_LOG_FORMAT=json
 USER 65532:65532
-# 8080: HTTP of command-api and query-api; 9090: admin HTTP (/metrics, readiness) of all three.
+# 8080: HTTP of command-api and query-api; 9090: admin HTTP (/metrics, readiness) of all four.
 EXPOSE 8080 9090
 # No ENTRYPOINT: the binaries are on PATH and each Deployment/Job sets its own `command`
 # (k8s/base/*), so `docker run IMAGE query-api` works too. The default is the write API.

@@ -14,8 +14,10 @@ without them is checked (infra/README.md says what is and is not verified):
   workload identity the module trusts is the overlay's ServiceAccount;
 - what the managed services promise, as written: PostgreSQL private, TLS-only, backed up, HA
   across zones; on AWS the MSK cluster (3 brokers, SCRAM over TLS, min ISR 2, no access without an
-  ACL) and its topics and ACLs matching the overlay's topic names, partitions and consumer groups;
-  a cluster that enforces NetworkPolicy and has workload identity.
+  ACL) and its topics and ACLs matching the overlay's topic names, partitions and consumer groups
+  (the notifier's too: read the user topic, write its dead letters); a cluster that enforces
+  NetworkPolicy and has workload identity; on AWS mail through SES from a DKIM-verified domain,
+  by an SMTP login that may send from that domain and do nothing else, over TLS.
 checkov's Terraform policies run beside this (ci/static-checks.sh). After the real checks, mutation
 self-tests break a copy of each parsed module in known ways and pass only if a check then fails.
 """
@@ -35,7 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "infra"))
 from outputs_to_env import overlay_keys  # noqa: E402  (infra/ is not a package)
 
-from check_manifests import config  # noqa: E402
+from check_manifests import config, notifier_acls_ok  # noqa: E402
 CLOUDS = ("aws", "gcp", "azure")
 ESO_ACCOUNT = ("cloudcommerce", "cc-external-secrets")
 
@@ -62,8 +64,8 @@ class Module:
                 found += parsed.get(kind, [])
         return found
 
-    def resources(self, rtype: str) -> list[tuple[str, dict]]:
-        return [(n, body) for block in self.blocks("resource") for t, named in block.items() if t == rtype
+    def resources(self, rtype: str, kind: str = "resource") -> list[tuple[str, dict]]:
+        return [(n, body) for block in self.blocks(kind) for t, named in block.items() if t == rtype
                 for n, body in named.items()]
 
     def outputs(self, root_only: bool = True) -> set[str]:
@@ -153,6 +155,15 @@ def check_module(r: Report, m: Module, overlay_docs: list[dict]) -> None:
     {"aws": check_aws, "gcp": check_gcp, "azure": check_azure}[c](r, m, overlay_docs)
 
 
+def _operations(acl: dict) -> list[str]:
+    """A kafka_acl's operations: its acl_operation, or each of its for_each set's elements when
+    the operation is `each.value`."""
+    operation = str(attr(acl, "acl_operation"))
+    if "each.value" not in operation:
+        return [operation]
+    return re.findall(r"""['"]([A-Za-z]+)['"]""", str(attr(acl, "for_each", "")))
+
+
 def _truthy(value) -> bool:
     return value is True or str(value).lower() == "true"
 
@@ -187,16 +198,46 @@ def check_aws(r: Report, m: Module, docs) -> None:
                 and int(attr(t, "replication_factor", 0)) == 3
                 and isinstance(attr(t, "config"), dict) and str(attr(t, "config").get("retention.ms")) == "-1",
                 f"{cm.get(key)} must be a kafka_topic with {partitions} partitions, RF 3, retention.ms -1")
+    dead = topics.get(cm.get("CC_NOTIFIER__DEAD_LETTER_TOPIC"))
+    r.check("kafka-topics", "aws/CC_NOTIFIER__DEAD_LETTER_TOPIC", dead is not None and int(attr(dead, "replication_factor", 0)) == 3
+            and cm.get("CC_NOTIFIER__CREATE_TOPICS") == "false",
+            f"{cm.get('CC_NOTIFIER__DEAD_LETTER_TOPIC')} must be a kafka_topic with RF 3, and the notifier must not create topics")
     acls = [(attr(b, "acl_principal"), attr(b, "resource_type"), attr(b, "resource_name"), attr(b, "resource_pattern_type_filter"))
             for _, b in m.resources("kafka_acl")]
     group = cm.get("CC_PROJECTOR__GROUP_ID", "cloudcommerce-projector")
     projector = {(t, n, p) for who, t, n, p in acls if who == "User:cc-projector" and t == "Group"}
     r.check("kafka-acls", "aws", ("Group", group, "Literal") in projector and ("Group", f"{group}-rebuild-", "Prefixed") in projector
             and not any("query" in str(who) for who, *_ in acls), "projector groups (live + rebuild prefix); no ACL for query-api")
+    notifier = [(attr(b, "resource_type"), attr(b, "resource_name"), attr(b, "resource_pattern_type_filter"), op)
+                for _, b in m.resources("kafka_acl") if attr(b, "acl_principal") == "User:cc-notifier" for op in _operations(b)]
+    r.check("kafka-acls", "aws/cc-notifier", notifier_acls_ok(notifier, cm, "Literal", "Prefixed"),
+            "cc-notifier: Read on the user topic, its group (prefix), Write on the dead-letter topic, nothing else")
+    check_aws_mail(r, m)
     addons = {attr(b, "addon_name"): b for _, b in m.resources("aws_eks_addon")}
     cni = str(attr(addons.get("vpc-cni", {}), "configuration_values", ""))
     r.check("cluster", "aws/eks", re.search(r"enableNetworkPolicy'?\"?\s*[:=]\s*'?\"?true", cni) is not None
             and bool(m.resources("aws_iam_openid_connect_provider")), "VPC CNI enforcing NetworkPolicy; an OIDC provider for IRSA")
+
+
+def check_aws_mail(r: Report, m: Module) -> None:
+    """SES: a domain identity signing with DKIM; an SMTP login that may only send, only from that
+    domain; the secret the notifier reads names SES's submission port with TLS."""
+    identities = m.resources("aws_sesv2_email_identity")
+    r.check("mail", "aws/ses-identity", bool(identities) and all(
+        attr(b, "dkim_signing_attributes") is not None for _, b in identities), "an SES domain identity with Easy DKIM")
+    def actions(statement) -> set:
+        value = statement.get("actions") or [[]]  # python-hcl2: [[...]] for a list attribute
+        return set(value[0] if isinstance(value[0], list) else value)
+
+    sending = [s for _, doc in m.resources("aws_iam_policy_document", "data") for s in doc.get("statement", [])
+               if any(str(a).startswith("ses:") for a in actions(s))]
+    r.check("mail", "aws/smtp-login", bool(sending) and all(
+        actions(s) == {"ses:SendRawEmail"}
+        and any(attr(c, "variable") == "ses:FromAddress" for c in s.get("condition", [])) for s in sending),
+        "the SMTP user may only ses:SendRawEmail, from the mail domain's addresses (ses:FromAddress)")
+    urls = " ".join(str(attr(b, "secret_string", "")) for _, b in m.resources("aws_secretsmanager_secret_version"))
+    r.check("mail", "aws/smtp-secret", re.search(r"smtp://[^'\"]*:587\?tls=required|smtps://[^'\"]*:465", urls) is not None,
+            "cloudcommerce/smtp names SES's submission port with TLS (smtp://...:587?tls=required or smtps://...:465)")
 
 
 def check_gcp(r: Report, m: Module, docs) -> None:
@@ -252,15 +293,23 @@ MUTATIONS = {
             ("kafka-acls", lambda m: _set(m, "kafka_acl", "resource_pattern_type_filter", "Literal")),
             ("database-tls", lambda m: _set(m, "aws_db_instance", "parameter_group_name", "default.postgres17")),
             ("cluster", lambda m: _set(m, "aws_eks_addon", "configuration_values", '${jsonencode({"enableNetworkPolicy": "false"})}')),
-            ("overlay-outputs", lambda m: [p.pop("output", None) for p in m.files.values() if p])],
+            ("overlay-outputs", lambda m: [p.pop("output", None) for p in m.files.values() if p]),
+            ("kafka-acls", lambda m: [_set(m, "kafka_acl", "for_each", "${toset(['Read', 'Write', 'Describe'])}")]),
+            ("kafka-topics", lambda m: [p["resource"].remove(block) for p in m.files.values() if p for block in list(p.get("resource", []))
+                                        if "notifier_dead_letters" in block.get("kafka_topic", {})]),
+            ("mail", lambda m: [s.update(actions=[["ses:*"]]) for _, doc in m.resources("aws_iam_policy_document", "data")
+                                for s in doc.get("statement", []) if "ses:SendRawEmail" in str(s.get("actions"))]),
+            ("mail", lambda m: _set(m, "aws_secretsmanager_secret_version", "secret_string", "smtp://user@email-smtp:25"))],
     "gcp": [("database", lambda m: _set(m, "google_sql_database_instance", "settings.availability_type", "ZONAL")),
             ("database-tls", lambda m: _set(m, "google_sql_database_instance", "settings.ip_configuration.ssl_mode",
                                             "ALLOW_UNENCRYPTED_AND_ENCRYPTED")),
             ("cluster", lambda m: _set(m, "google_container_cluster", "datapath_provider", "LEGACY_DATAPATH")),
-            ("overlay-secrets", lambda m: setattr(m, "text", m.text.replace("cc-db-reader", "cc-db-someone")))],
+            ("overlay-secrets", lambda m: setattr(m, "text", m.text.replace("cc-db-reader", "cc-db-someone"))),
+            ("overlay-secrets", lambda m: setattr(m, "text", m.text.replace("cc-smtp", "cc-someone")))],
     "azure": [("database", lambda m: _set(m, "azurerm_postgresql_flexible_server", "public_network_access_enabled", True)),
               ("database-tls", lambda m: _set(m, "azurerm_postgresql_flexible_server_configuration", "value", "off")),
-              ("workload-identity", lambda m: setattr(m, "text", m.text.replace("cc-external-secrets", "someone-else")))],
+              ("workload-identity", lambda m: setattr(m, "text", m.text.replace("cc-external-secrets", "someone-else"))),
+              ("overlay-secrets", lambda m: setattr(m, "text", m.text.replace("cc-db-notifier", "cc-db-someone")))],
 }
 
 

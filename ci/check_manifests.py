@@ -30,18 +30,20 @@ from check_routes import check_routes
 from manifest_api_versions import check_api_versions, check_sources
 
 ROOT = Path(__file__).resolve().parent.parent
-BINARIES = {"command-api", "query-api", "projector"}
+BINARIES = {"command-api", "query-api", "projector", "notifier"}
 DRAIN_ANNOTATION = "cloudcommerce.io/drain-seconds"
 ALERT_METRICS = ["http_request_duration_seconds", "projector_projection_lag_seconds",
-                 "projector_consumer_lag", "relay_outbox_backlog"]
+                 "projector_consumer_lag", "relay_outbox_backlog",
+                 "notifier_active", "notifier_dead_letters_total"]
 DASHBOARD_METRICS = ALERT_METRICS + ["events_appended_total", "relay_events_published_total",
                                      "projector_events_applied_total"]
-HA_REPLICAS = {"command-api": 3, "query-api": 3, "projector": 2}
+# The notifier: one active replica and one standby (base/notifier.yaml).
+HA_REPLICAS = {"command-api": 3, "query-api": 3, "projector": 2, "notifier": 2}
 # Minimum replicas each overlay promises (HPA minReplicas / KEDA minReplicaCount): a floor for the
 # highly available ones, exactly one of each in dev.
 # (prod-with-jobs: prod with k8s/jobs, rendered by ci/static-checks.sh.)
 MIN_REPLICAS = {"prod": HA_REPLICAS, "prod-with-jobs": HA_REPLICAS, "aws": HA_REPLICAS, "gcp": HA_REPLICAS,
-                "azure": HA_REPLICAS, "dev": {"command-api": 1, "query-api": 1, "projector": 1}}
+                "azure": HA_REPLICAS, "dev": {"command-api": 1, "query-api": 1, "projector": 1, "notifier": 1}}
 HIGHLY_AVAILABLE = {"prod", "prod-with-jobs", "aws", "gcp", "azure"}
 # Where each overlay's Kafka and PostgreSQL run: in the cluster under their operators (and then
 # checked here), or as the cloud's managed service (checked in infra/<cloud> by check_infra.py).
@@ -53,6 +55,12 @@ PLATFORM = {"dev": ("strimzi", "cnpg"), "prod": ("strimzi", "cnpg"), "prod-with-
 # walk-through (the managed PostgreSQL's CA, the public keys query-api verifies tokens with);
 # everything else the workloads read must be made by the overlay (check_cloud_overlays.py).
 BY_HAND = {"aws": {"cc-pg-ca", "cc-auth-jwks"}, "gcp": {"cc-pg-ca", "cc-auth-jwks"}, "azure": {"cc-auth-jwks"}}
+# The service roles the migrations grant to, each with its CNPG managed role (or, on a managed
+# database, the migration Job's CC_MIGRATE__<ROLE>_PASSWORD).
+SERVICE_ROLES = ("cc_writer", "cc_projector", "cc_reader", "cc_notifier")
+# The only ports on which the notifier may leave the cluster to an address it does not name: mail
+# submission to the SMTP relay, with STARTTLS (587) or TLS (465). Never 25 (plain relaying).
+SMTP_PORTS = {587, 465}
 # Left in a component or base for the overlay to fill (from cloud.env).
 PLACEHOLDERS = ("set-by-the-overlay", "192.0.2.")
 
@@ -311,6 +319,33 @@ def check_network(r: Report, overlay, docs, pods) -> None:
     leaks = [name(p) for p in pols for x in pods if x.name == "query-api" and selects_pod(p, x)
              for rule in p["spec"].get("egress", []) if egress_reaches(rule, kafka) or egress_leaves(rule, broker_ports)]
     r.check("query-api-no-kafka", overlay, not leaks, f"policies letting query-api reach Kafka: {leaks}")
+    check_notifier_egress(r, overlay, pols, pods, broker_ports)
+
+
+def check_notifier_egress(r: Report, overlay, pols, pods, broker_ports: set) -> None:
+    """The notifier leaves the cluster for the SMTP relay (587/465, any address: the relay's are
+    its provider's) and, where they are managed services, for PostgreSQL and Kafka at their
+    network only; never on another port, nor on every port."""
+    notifier = next((x for x in pods if x.kind == "Deployment" and x.name == "notifier"), None)
+    r.check("notifier-egress", f"{overlay}/notifier", notifier is not None, "every overlay runs the notifier")
+    if notifier is None:
+        return
+    smtp = False
+    for p in pols:
+        if not selects_pod(p, notifier):
+            continue
+        for i, rule in enumerate(p["spec"].get("egress", [])):
+            peers = rule.get("to") or [{}]  # no `to`: every destination
+            anywhere = any(not peer for peer in peers)
+            if not anywhere and not any("ipBlock" in peer for peer in peers):
+                continue  # pods and namespaces of this cluster: netpol-ports checks those
+            ports = {pt.get("port") for pt in rule.get("ports") or []}
+            ok = bool(ports) and (ports <= SMTP_PORTS or (not anywhere and ports <= {5432} | broker_ports))
+            r.check("notifier-egress", f"{overlay}/NetworkPolicy/{name(p)}/egress[{i}]", ok,
+                    f"out of the cluster on {sorted(ports) or 'every port'}{' to anywhere' if anywhere else ''}: "
+                    f"only {sorted(SMTP_PORTS)} anywhere, PostgreSQL and Kafka at their network")
+            smtp = smtp or bool(ports & SMTP_PORTS)
+    r.check("notifier-egress", f"{overlay}/notifier/smtp", smtp, f"no egress to an SMTP relay on {sorted(SMTP_PORTS)}")
 
 
 def selects_pod(policy, pods: Pods) -> bool:
@@ -351,6 +386,15 @@ def check_secrets(r: Report, overlay, docs) -> None:
                 inline_cred = re.search(r"://[^/:@\s]+:(?!\$\()[^@\s]+@", v) is not None
                 r.check("no-inline-secrets", f"{overlay}/{name(d)}/{c['name']}/{e['name']}", not secretish and not inline_cred,
                         "secrets come from secretKeyRef; URLs interpolate $(VARS) from secrets")
+    # The relay's address names its login (SES's is an access key id): both from one Secret.
+    for d in of_kind(docs, "Deployment"):
+        if name(d) == "notifier":
+            refs = {e["name"]: ((e.get("valueFrom") or {}).get("secretKeyRef") or {}).get("name")
+                    for c in containers(d["spec"]["template"]) for e in c.get("env", [])}
+            smtp = {refs.get("CC_SMTP__URL"), refs.get("CC_SMTP__PASSWORD")}
+            r.check("smtp-from-secret", f"{overlay}/{name(d)}", len(smtp) == 1 and None not in smtp,
+                    f"CC_SMTP__URL and CC_SMTP__PASSWORD from one Secret (cc-smtp), found {refs.get('CC_SMTP__URL')!r}, "
+                    f"{refs.get('CC_SMTP__PASSWORD')!r}")
     # The read side verifies tokens with public keys; a signing key there could mint an admin.
     for d in of_kind(docs, "Deployment"):
         if name(d) == "query-api":
@@ -369,6 +413,10 @@ def check_platform(r: Report, overlay, docs) -> None:
         r.check("kafka-topics", f"{overlay}/{key}", t is not None and t["spec"]["partitions"] == partitions
                 and str(t["spec"].get("config", {}).get("retention.ms")) == "-1",
                 f"{cm.get(key)} must be a KafkaTopic with {partitions} partitions and retention.ms -1")
+    if PLATFORM.get(overlay, ("strimzi",))[0] == "strimzi":
+        dead = cm.get("CC_NOTIFIER__DEAD_LETTER_TOPIC")
+        r.check("kafka-topics", f"{overlay}/CC_NOTIFIER__DEAD_LETTER_TOPIC", dead in topics and cm.get("CC_NOTIFIER__CREATE_TOPICS") == "false",
+                f"{dead} must be a KafkaTopic, and the notifier must not create topics (CC_NOTIFIER__CREATE_TOPICS false)")
     for s in of_kind(docs, "ScaledObject"):
         mx = s["spec"].get("maxReplicaCount", 100)
         r.check("keda-max-partitions", f"{overlay}/ScaledObject/{name(s)}",
@@ -381,8 +429,8 @@ def check_platform(r: Report, overlay, docs) -> None:
     if postgres == "cnpg" and overlay in HIGHLY_AVAILABLE:
         pg = of_kind(docs, "Cluster")[0]["spec"] if of_kind(docs, "Cluster") else {"instances": 0}
         roles = {x["name"] for x in pg.get("managed", {}).get("roles", [])}
-        r.check("postgres-ha", overlay, pg["instances"] >= 3 and {"cc_writer", "cc_projector", "cc_reader"} <= roles
-                and any(p.get("isWALArchiver") for p in pg.get("plugins", [])), "3 instances, the 3 roles, WAL archiving")
+        r.check("postgres-ha", overlay, pg["instances"] >= 3 and set(SERVICE_ROLES) <= roles
+                and any(p.get("isWALArchiver") for p in pg.get("plugins", [])), f"3 instances, the roles {SERVICE_ROLES}, WAL archiving")
     # A managed service replaces the operator entirely: nothing of it may linger, and the
     # services must be pointed away from its in-cluster names.
     if kafka == "msk":
@@ -393,7 +441,7 @@ def check_platform(r: Report, overlay, docs) -> None:
         hosts = [cm.get("DB_PRIMARY_HOST", "cc-pg-rw"), cm.get("DB_REPLICA_HOST", "cc-pg-r")]
         jobs = [j for j in of_kind(docs, "Job") if name(j) == "cc-migrate"]
         env = {e["name"] for j in jobs for c in containers(j["spec"]["template"]) for e in c.get("env", [])}
-        provision = {f"CC_MIGRATE__{role}_PASSWORD" for role in ("WRITER", "PROJECTOR", "READER")}
+        provision = {f"CC_MIGRATE__{role.removeprefix('cc_').upper()}_PASSWORD" for role in SERVICE_ROLES}
         r.check("managed-postgres", overlay, not of_kind(docs, "Cluster") and not any(h.startswith("cc-pg") for h in hosts)
                 and provision <= env, "no CNPG Cluster, DB_*_HOST name the managed server, the migration creates the roles")
     # Every connection to PostgreSQL checks the server's certificate, whoever runs it.
@@ -422,11 +470,31 @@ def check_strimzi(r: Report, overlay, docs, cm, topics) -> None:
             if a["resource"]["type"] == "group"]
     r.check("kafka-acls", overlay, (group, "literal") in acls and (f"{group}-rebuild-", "prefix") in acls
             and not any("query" in u for u in users), "projector groups (live + rebuild prefix); no Kafka user for query-api")
+    acls = [(a["resource"]["type"], a["resource"].get("name"), a["resource"].get("patternType", "literal"), op)
+            for a in users.get("cc-notifier", {}).get("spec", {}).get("authorization", {}).get("acls", [])
+            for op in a.get("operations", [])]
+    r.check("kafka-acls", f"{overlay}/cc-notifier", notifier_acls_ok(acls, cm, "literal", "prefix"),
+            "cc-notifier: Read on the user topic, its group (prefix), Write on the dead-letter topic, nothing else")
     if overlay in HIGHLY_AVAILABLE:
         pools = of_kind(docs, "KafkaNodePool")
         kafka_cfg = of_kind(docs, "Kafka")[0]["spec"]["kafka"]["config"] if of_kind(docs, "Kafka") else {}
         r.check("kafka-ha", overlay, sum(p["spec"]["replicas"] for p in pools) >= 3 and kafka_cfg.get("min.insync.replicas") == 2
                 and all(t["spec"]["replicas"] == 3 for t in topics.values()), "3 brokers, RF 3, min ISR 2")
+
+
+def notifier_acls_ok(acls, cm, literal: str, prefix: str) -> bool:
+    """Whether the notifier's ACLs, as (resource type in any case, name, pattern, operation), are
+    exactly what it needs: read the user topic under its group, write its dead letters, Describe
+    on each. `literal`/`prefix` are the pattern names of the dialect (Strimzi's, or the Kafka
+    provider's on MSK: check_infra.py)."""
+    user, dead = cm.get("CC_KAFKA__USER_TOPIC"), cm.get("CC_NOTIFIER__DEAD_LETTER_TOPIC")
+    group = cm.get("CC_NOTIFIER__GROUP_ID", "cloudcommerce-notifier")
+    allowed = {("topic", user, literal, op) for op in ("Read", "Describe")}
+    allowed |= {("topic", dead, literal, op) for op in ("Write", "Describe")}
+    allowed |= {("group", group, pattern, op) for pattern in (literal, prefix) for op in ("Read", "Describe")}
+    granted = {(t.lower(), n, p, op) for t, n, p, op in acls}
+    needed = {("topic", user, literal, "Read"), ("topic", dead, literal, "Write")}
+    return needed <= granted <= allowed and any(t == "group" and op == "Read" for t, _, _, op in granted)
 
 
 def run_checks(overlay: str, docs) -> Report:

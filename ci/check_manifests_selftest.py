@@ -161,6 +161,53 @@ def _hpa_v2beta2(docs):
     _find(docs, "HorizontalPodAutoscaler", "command-api")["apiVersion"] = "autoscaling/v2beta2"
 
 
+
+def _notifier_without_standby(docs):
+    _find(docs, "Deployment", "notifier")["spec"]["replicas"] = 1
+
+
+def _notifier_egress_anywhere(docs):
+    _find(docs, "NetworkPolicy", "notifier")["spec"]["egress"].append({"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}]})
+
+
+def _notifier_smtp_on_25(docs):
+    rule = next(rule for rule in _find(docs, "NetworkPolicy", "notifier")["spec"]["egress"] if "to" not in rule)
+    rule["ports"] = [{"protocol": "TCP", "port": 25}]
+
+
+def _smtp_url_inline(docs):
+    env = _container(docs, "notifier")["env"]
+    url = next(e for e in env if e["name"] == "CC_SMTP__URL")
+    url.pop("valueFrom")
+    url["value"] = "smtp://AKIAEXAMPLE@email-smtp.eu-west-1.amazonaws.com:587?tls=required"
+
+
+def _notifier_writes_user_topic(docs):
+    acls = _find(docs, "KafkaUser", "cc-notifier")["spec"]["authorization"]["acls"]
+    acls[0]["operations"] = ["Read", "Describe", "Write"]
+
+
+def _notifier_reads_any_group(docs):
+    acls = _find(docs, "KafkaUser", "cc-notifier")["spec"]["authorization"]["acls"]
+    next(a for a in acls if a["resource"]["type"] == "group")["resource"]["name"] = "cloudcommerce-"
+
+
+def _no_dead_letter_topic(docs):
+    docs.remove(_find(docs, "KafkaTopic", "cloudcommerce.notifier.dead-letters"))
+
+
+def _no_notifier_role(docs):
+    roles = _find(docs, "Cluster", "cc-pg")["spec"]["managed"]["roles"]
+    roles.remove(next(r for r in roles if r["name"] == "cc_notifier"))
+
+
+def _dead_letters_not_alerted(docs):
+    for d in docs:
+        if d.get("kind") == "PrometheusRule":
+            for g in d["spec"]["groups"]:
+                g["rules"] = [rule for rule in g["rules"] if "notifier_dead_letters_total" not in rule["expr"]]
+
+
 MUTATIONS = [
     ("probes", _drop_readiness), ("probes", _liveness_wrong_path),
     ("image-pinned", _image_latest), ("image-pinned", _image_untagged),
@@ -180,6 +227,11 @@ MUTATIONS = [
     ("service-ports", _service_wrong_target), ("migration-job", _no_migration_label),
     ("alerts-metrics", _alert_metric_renamed), ("service-account", _no_automount_off),
     ("api-versions", _strimzi_v1beta2), ("api-versions", _hpa_v2beta2),
+    ("replicas", _notifier_without_standby), ("notifier-egress", _notifier_egress_anywhere),
+    ("notifier-egress", _notifier_smtp_on_25), ("smtp-from-secret", _smtp_url_inline),
+    ("kafka-acls", _notifier_writes_user_topic), ("kafka-acls", _notifier_reads_any_group),
+    ("kafka-topics", _no_dead_letter_topic), ("postgres-ha", _no_notifier_role),
+    ("alerts-metrics", _dead_letters_not_alerted),
 ]
 
 
@@ -253,6 +305,21 @@ def _roles_not_provisioned(docs):
     env.remove(next(e for e in env if e["name"] == "CC_MIGRATE__READER_PASSWORD"))
 
 
+
+def _notifier_role_not_provisioned(docs):
+    env = _find(docs, "Job", "cc-migrate")["spec"]["template"]["spec"]["containers"][0]["env"]
+    env.remove(next(e for e in env if e["name"] == "CC_MIGRATE__NOTIFIER_PASSWORD"))
+
+
+def _smtp_secret_from_nowhere(docs):
+    docs.remove(_find(docs, "ExternalSecret", "cc-smtp"))
+
+
+def _notifier_to_managed_kafka_anywhere(docs):
+    # MSK's port, but to every address rather than the data subnets.
+    _find(docs, "NetworkPolicy", "notifier")["spec"]["egress"].append({"ports": [{"protocol": "TCP", "port": 9096}]})
+
+
 CLOUD_MUTATIONS = [
     ("front-door-routes", _writes_to_read_side), ("front-door-routes", _reads_shadowed),
     ("front-door-routes", _health_public), ("front-door-routes", _unsectioned_health_route),
@@ -261,7 +328,8 @@ CLOUD_MUTATIONS = [
     ("front-door-tls", _plain_http_served), ("cloud-values", _placeholder_left),
     ("secrets-sourced", _secret_from_nowhere), ("query-api-no-kafka", _query_api_to_managed_kafka),
     ("db-tls", _db_tls_unverified), ("managed-postgres", _in_cluster_db_host),
-    ("managed-postgres", _roles_not_provisioned),
+    ("managed-postgres", _roles_not_provisioned), ("managed-postgres", _notifier_role_not_provisioned),
+    ("secrets-sourced", _smtp_secret_from_nowhere), ("notifier-egress", _notifier_to_managed_kafka_anywhere),
 ]
 
 

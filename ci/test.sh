@@ -7,8 +7,9 @@
 #   2 cores: its OpenTelemetry crates are only checked, not built)   4. cargo test (unit,
 #   contract, integration and end-to-end tests; the TLS tests start a TLS-only PostgreSQL with
 #   its own CA, ci/stack/postgres-tls.sh)   5. the fault suite (ci/faults/, the real
-#   binaries under load through kills and restarts)   6. the security suite (ci/security/, every
-#   attack on accounts and access against the real binaries, each service as its database role, ~40 s)
+#   binaries under load through kills and restarts, every sign-up's verification mail checked in
+#   an SMTP sink)   6. the security suite (ci/security/, every attack on accounts, access and
+#   mailed tokens against the real binaries, each service as its database role, ~70 s)
 #   7. the contract suite (ci/contract/, schemathesis against both services' OpenAPI documents as
 #   each role, every check and phase; zero failures, ~2 min)   8. the API documents as clients
 #   read them: the TypeScript client's types are current and its example type-checks, no

@@ -38,8 +38,14 @@ async fn write_side(
     outcomes.push(scenarios::signup::run(&command_api.base_url, size).await?);
     eprintln!("==> command-write");
     outcomes.push(
-        scenarios::command_write::run(&command_api.base_url, &ceiling_url, run::ADMIN, size)
-            .await?,
+        scenarios::command_write::run(
+            &command_api.base_url,
+            &database_url,
+            &ceiling_url,
+            run::ADMIN,
+            size,
+        )
+        .await?,
     );
     let metrics = reqwest::get(format!("{}/metrics", command_api.admin_url))
         .await?
@@ -139,8 +145,14 @@ async fn freshness(
     let query_api = Service::start("query-api", &[], &env).await?;
     eprintln!("==> freshness");
     outcomes.push(
-        scenarios::freshness::run(&command_api.base_url, &query_api.base_url, run::ADMIN, size)
-            .await?,
+        scenarios::freshness::run(
+            &command_api.base_url,
+            &query_api.base_url,
+            &database_url,
+            run::ADMIN,
+            size,
+        )
+        .await?,
     );
     for service in [query_api, projector, command_api] {
         let name = service.name;

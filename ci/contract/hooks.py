@@ -3,7 +3,7 @@ role under test, every command gets an Idempotency-Key of its own, and a listing
 the service issued.
 
 Read from the environment (run.py sets them): CONTRACT_COMMAND_URL, CONTRACT_EMAIL,
-CONTRACT_PASSWORD.
+CONTRACT_PASSWORD, CONTRACT_MAILED_TOKENS, CONTRACT_SEED.
 """
 
 from __future__ import annotations
@@ -12,9 +12,11 @@ import base64
 import binascii
 import json
 import os
+import random
 import re
 import urllib.request
 import uuid
+from pathlib import Path
 
 import schemathesis
 
@@ -23,6 +25,12 @@ EMAIL = os.environ["CONTRACT_EMAIL"]
 PASSWORD = os.environ["CONTRACT_PASSWORD"]
 # What the documents' Idempotency-Key pattern accepts.
 VALID_KEY = re.compile(r"[!-~]{1,255}")
+# Tokens the notifier mailed to accounts the runs act on (run.py took them from the mail):
+# {"reset": [token], "verification": [{"id", "token"}]} of accounts nobody verified yet.
+_mailed = Path(os.environ.get("CONTRACT_MAILED_TOKENS", "/nonexistent"))
+MAILED_TOKENS = json.loads(_mailed.read_text()) if _mailed.is_file() else {}
+# Seeded like the run, so that the same command sends the same requests again.
+CHOICES = random.Random(os.environ.get("CONTRACT_SEED", "0"))
 
 
 @schemathesis.auth()
@@ -78,3 +86,22 @@ def only_issued_cursors_count_as_valid(context, case, kwargs):
     if positive and case.query and "cursor" in case.query \
             and not issued_cursor(case.query["cursor"]):
         del case.query["cursor"]
+
+
+@schemathesis.hook("before_call")
+def some_requests_carry_a_mailed_token(context, case, kwargs):
+    """A mailed token is one the notifier drew for that very account, which no generator can
+    make up: in one of two requests meant to be valid, a reset carries a real reset token, and a
+    verification a real (id, token) pair, so that their 200 is checked too. A token works once;
+    after that it gets 410 like any spent one."""
+    meta = case.meta
+    positive = meta is not None and meta.generation.mode.is_positive
+    if not positive or case.method.upper() != "POST" or CHOICES.random() >= 0.5:
+        return
+    if case.path == "/v1/password-resets/{token}" and MAILED_TOKENS.get("reset"):
+        case.path_parameters["token"] = CHOICES.choice(MAILED_TOKENS["reset"])
+    elif case.path == "/v1/users/{id}/email-verification" and MAILED_TOKENS.get("verification") \
+            and isinstance(case.body, dict) and "token" in case.body:
+        pair = CHOICES.choice(MAILED_TOKENS["verification"])
+        case.path_parameters["id"] = pair["id"]
+        case.body["token"] = pair["token"]

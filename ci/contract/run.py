@@ -5,8 +5,9 @@ role (admin, seller, customer). Any failure fails the suite. `ci/test.sh` runs i
 `run.sh`.
 
 The stack is the fault suite's (ci/faults/stack.py) under .dev/contract: its own PostgreSQL
-cluster and in-memory broker, command-api, projector and query-api from target/debug, each as its
-production database role. command-api's `Location` names query-api (CC_HTTP__READ_API_URL), and
+cluster, in-memory broker and SMTP sink, command-api, projector, query-api and notifier from
+target/debug, each as its production database role. The seller verifies its address with the
+token the notifier mailed before the admin promotes it, as a person would. command-api's `Location` names query-api (CC_HTTP__READ_API_URL), and
 the sign-in budgets are lifted: a fuzzer signs in with made-up addresses by the hundred, and the
 caller under test must still be able to sign in again after the run signs it out.
 
@@ -19,6 +20,7 @@ Each run's full output is in .dev/contract/logs/<service>-<role>.log.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -30,7 +32,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "faults"))
 
-from client import Client  # noqa: E402  (the fault suite's modules, shared)
+import mail  # noqa: E402  (the fault suite's modules, shared)
+from client import Client  # noqa: E402
 from stack import LIFTED_AUTH_BUDGETS, Stack  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -42,6 +45,9 @@ EXAMPLES = int(os.environ.get("CONTRACT_EXAMPLES", "40"))
 SEED = os.environ.get("CONTRACT_SEED", "20261203")
 RUN_TIMEOUT_S = 1200
 ONLY = os.environ.get("CONTRACT_ONLY", "")
+# Mailed tokens that hooks.py puts in some requests: {"reset": [token], "verification":
+# [{"id", "token"}]}.
+MAILED_TOKENS = ROOT / ".dev" / "contract" / "mailed_tokens.json"
 
 
 def interrupt(signum, _frame):
@@ -68,10 +74,20 @@ def sign_in(stack: Stack, email: str, password: str) -> str:
     return answer.json()["access_token"]
 
 
+def verify_email(stack: Stack, email: str, user_id: str) -> None:
+    """With the token of the account's verification mail: only a verified address may be made a
+    seller or an admin."""
+    token = mail.verification_token(stack.mail_dir, email, user_id)
+    expect(call(stack.command.port, "POST", f"/v1/users/{user_id}/email-verification",
+                {"token": token}), 200, f"verifying {email}")
+
+
 def callers(stack: Stack) -> dict[str, tuple[str, str]]:
     """An account of each role, by role: (email, password). The seller also gets products (half
     of them published) and a few other accounts are signed up: their ids go to the dictionaries
-    schemathesis.toml names, so the runs act on things that exist."""
+    schemathesis.toml names, so the runs act on things that exist. Half of those have a verified
+    address, so that a role change on them can succeed as well as be refused; the tokens mailed
+    to them go to the runs too (`mailed_tokens`)."""
     admin = sign_in(stack, stack.admin_email, stack.admin_password)
     accounts = {"admin": (stack.admin_email, stack.admin_password)}
     for role in ("seller", "customer"):
@@ -81,6 +97,7 @@ def callers(stack: Stack) -> dict[str, tuple[str, str]]:
             201, f"signing up the {role}")
         if role != "customer":
             user_id = created.json()["id"]
+            verify_email(stack, email, user_id)
             expect(call(stack.command.port, "PUT", f"/v1/users/{user_id}/role",
                         {"role": role}, admin), 200, f"making the {role}")
         accounts[role] = (email, PASSWORD)
@@ -96,15 +113,38 @@ def callers(stack: Stack) -> dict[str, tuple[str, str]]:
                         seller), 200, "publishing one")
         products.append(product)
     # Accounts the runs may change, deactivate or promote: never the callers themselves.
-    users = []
+    targets = []
     for n in range(1, 5):
-        users.append(expect(call(stack.command.port, "POST", "/v1/users", {
-            "email": f"contract-target-{n}-{uuid.uuid4().hex[:8]}@contract.cloudcommerce.dev",
-            "password": PASSWORD, "display_name": f"Target {n}"}),
-            201, "signing up the accounts to act on").json()["id"])
+        email = f"contract-target-{n}-{uuid.uuid4().hex[:8]}@contract.cloudcommerce.dev"
+        user_id = expect(call(stack.command.port, "POST", "/v1/users", {
+            "email": email, "password": PASSWORD, "display_name": f"Target {n}"}),
+            201, "signing up the accounts to act on").json()["id"]
+        targets.append((email, user_id, bool(n % 2)))
+        if n % 2:
+            verify_email(stack, email, user_id)
+    users = [user_id for _, user_id, _ in targets]
     for name, ids in (("products", products), ("users", users)):
         (stack.home / f"{name}.dict").write_text("".join(f'"{i}"\n' for i in ids))
+    mailed_tokens(stack, targets)
     return accounts
+
+
+def mailed_tokens(stack: Stack, targets: list[tuple[str, str, bool]]) -> None:
+    """Tokens the notifier mailed to the accounts to act on, so that the operations that take
+    one succeed too, and their 200 is held to the document (hooks.py puts them in some
+    requests): a reset token of each, for POST /v1/password-resets/{token}, and the verification
+    token of each that is not verified yet, with its id, for POST /v1/users/{id}/email-
+    verification. Each works once; after that the runs see 410."""
+    reset_tokens, pairs = [], []
+    for email, user_id, verified in targets:
+        since = time.time()
+        expect(call(stack.command.port, "POST", "/v1/password-resets", {"email": email}), 202,
+               f"asking for a reset mail for {email}")
+        reset_tokens.append(mail.token(stack.mail_dir, email, mail.RESET_SUBJECT, after=since))
+        if not verified:
+            pairs.append({"id": user_id,
+                          "token": mail.verification_token(stack.mail_dir, email, user_id)})
+    MAILED_TOKENS.write_text(json.dumps({"reset": reset_tokens, "verification": pairs}))
 
 
 def schemathesis(stack: Stack, service: str, port: int, role: str, account: tuple[str, str],
@@ -116,6 +156,8 @@ def schemathesis(stack: Stack, service: str, port: int, role: str, account: tupl
         "CONTRACT_COMMAND_URL": f"http://127.0.0.1:{stack.command.port}",
         "CONTRACT_EMAIL": email,
         "CONTRACT_PASSWORD": password,
+        "CONTRACT_MAILED_TOKENS": str(MAILED_TOKENS),
+        "CONTRACT_SEED": SEED,
         "SCHEMATHESIS_HOOKS": "hooks",
         "PYTHONPATH": str(HERE),
         "NO_COLOR": "1",
@@ -148,7 +190,8 @@ def main() -> int:
     outcomes: list[tuple[bool, str]] = []
     started = time.monotonic()
     try:
-        print("contract: starting PostgreSQL, the broker and the three services", flush=True)
+        print("contract: starting PostgreSQL, the broker, the mail sink and the four services",
+              flush=True)
         stack.start()
         accounts = callers(stack)
         for service, port in (("command-api", stack.command.port),

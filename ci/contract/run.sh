@@ -24,7 +24,8 @@ let_postgres_reach "${root}/.dev"
 bash "${root}/ci/python-venv.sh" "${requirements}" "${venv}"
 
 cd "${root}"
-echo "contract: building the services (debug)"
-cargo build --locked --quiet -p command-api -p projector -p query-api
+echo "contract: building the services and the mail sink (debug)"
+cargo build --locked --quiet -p command-api -p projector -p query-api -p notifier
+cargo build --locked --quiet -p testkit --bin mail-sink
 
 exec "${venv}/bin/python" "${root}/ci/contract/run.py" "$@"

@@ -1,7 +1,8 @@
 """The faults, injected one after another under load, and how long the system takes to recover
-from each: every service ready again, and the read side caught up.
+from each: every service ready again, the read side caught up, and every user signed up before
+the restore mailed their verification link.
 
-Both times are measured from the moment the harness restored what it broke (the restart it
+Every time is measured from the moment the harness restored what it broke (the restart it
 issued at once, as a kubelet would, or the broker's start after its outage), so they are the
 system's own recovery, not the length of the outage.
 """
@@ -12,9 +13,10 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable
 
+import mail
 from client import probe
-from load import Recorder
-from procs import HarnessError
+from load import Load, Recorder
+from procs import HarnessError, tail
 from readmodel import head_position, progress
 from stack import Service, Stack
 
@@ -28,6 +30,10 @@ READY_BOUND_S = 30.0
 # (a few thousand events, which the memory engine and the projector take in seconds); the relay
 # notices an emptied partition within 10 s (`log_check`).
 CAUGHT_UP_BOUND_S = 60.0
+# Every user signed up before the restore mailed within 60 s: the notifier reads the same user
+# topic as the projector, so its backlog after a fault is the same, plus one SMTP round trip to
+# a local sink per mail; a person waiting for a link should wait no longer than a catalog reader.
+MAILED_BOUND_S = 60.0
 # Measured this long past a bound before giving up, so a miss reports by how much.
 MEASURE_SLACK_S = 30.0
 PROBE_INTERVAL_S = 0.25
@@ -41,6 +47,11 @@ CAUGHT_UP_LAG_S = 2.0
 CAUGHT_UP_MESSAGES = 200
 # How long to keep waiting for the projector to say caught up once the tables show it.
 PROJECTOR_GRACE_S = 10.0
+# Users signed up at once before the notifier is killed, and killed as soon as the first of their
+# mails is in the sink: the rest are on their way through it, which is where a crash can lose a
+# mail or send one twice.
+BURST = 12
+BURST_FIRST_MAIL_S = 30.0
 # How much the projector's reported lag may fall short of the real one. By design it samples
 # every 0.5 s and witnesses only the newest event of each stream type, so an older event left
 # unapplied (a batch a database crash forgot) can go unseen for a sample or two; the harness
@@ -52,7 +63,7 @@ FRESHNESS_TOLERANCE_S = 2.0
 class Fault:
     key: str
     title: str
-    inject: Callable[[Stack], dict]
+    inject: Callable[[Stack, Load], dict]
 
 
 @dataclass
@@ -66,15 +77,18 @@ class Outcome:
     projector_fresh_s: float | None = None
     # Most the projector's reported lag fell short of the real one while catching up.
     freshness_underreport_s: float | None = None
+    # Every user signed up before the restore had its verification mail in the sink.
+    mailed_s: float | None = None
     notes: dict = field(default_factory=dict)
 
     def within_bounds(self) -> bool:
         return (self.ready_s is not None and self.ready_s <= READY_BOUND_S
-                and self.caught_up_s is not None and self.caught_up_s <= CAUGHT_UP_BOUND_S)
+                and self.caught_up_s is not None and self.caught_up_s <= CAUGHT_UP_BOUND_S
+                and self.mailed_s is not None and self.mailed_s <= MAILED_BOUND_S)
 
 
-def kill_and_restart(pick: Callable[[Stack], Service]) -> Callable[[Stack], dict]:
-    def inject(stack: Stack) -> dict:
+def kill_and_restart(pick: Callable[[Stack], Service]) -> Callable[[Stack, Load], dict]:
+    def inject(stack: Stack, _load: Load) -> dict:
         service = pick(stack)
         pid = service.pid
         service.kill9()
@@ -83,14 +97,32 @@ def kill_and_restart(pick: Callable[[Stack], Service]) -> Callable[[Stack], dict
     return inject
 
 
-def crash_postgres(stack: Stack) -> dict:
+def kill_notifier_mid_burst(stack: Stack, load: Load) -> dict:
+    """A burst of sign-ups, and kill -9 of the notifier once the first of their mails is in the
+    sink; restarted at once."""
+    since = time.time()
+    prefix = load.burst(BURST)
+    deadline = time.monotonic() + BURST_FIRST_MAIL_S
+    mailed = 0
+    while time.monotonic() < deadline and not mailed:
+        stack.watch()
+        mailed = mail.mailed_to_prefix(stack.mail_dir, prefix, after=since)
+        time.sleep(0.02)
+    if not mailed:
+        raise HarnessError(f"no mail of the burst within {BURST_FIRST_MAIL_S:.0f} s; last lines "
+                           f"of {stack.notifier.log}:\n{tail(stack.notifier.log)}")
+    notes = kill_and_restart(lambda s: s.notifier)(stack, load)
+    return {**notes, "burst": BURST, "burst_mailed_before_kill": mailed}
+
+
+def crash_postgres(stack: Stack, _load: Load) -> dict:
     started = time.monotonic()
     stack.pg.crash()
     stack.pg.start()
     return {"down_s": round(time.monotonic() - started, 1)}
 
 
-def broker_outage(stack: Stack) -> dict:
+def broker_outage(stack: Stack, _load: Load) -> dict:
     stopping_s = stack.stop_broker()
     deadline = time.monotonic() + BROKER_OUTAGE_S
     while time.monotonic() < deadline:
@@ -108,22 +140,25 @@ FAULTS = [
     Fault("c", "kill -9 query-api", kill_and_restart(lambda s: s.query)),
     Fault("d", "PostgreSQL crash + restart", crash_postgres),
     Fault("e", f"broker down {BROKER_OUTAGE_S:.0f} s (memory engine)", broker_outage),
+    Fault("f", f"kill -9 notifier amid {BURST} sign-ups", kill_notifier_mid_burst),
 ]
 
 
-def run_fault(fault: Fault, stack: Stack, recorder: Recorder, watch: Callable[[], None],
+def run_fault(fault: Fault, stack: Stack, load: Load, watch: Callable[[], None],
               outcomes: list[Outcome]) -> None:
     """Injects `fault` in a window of its own, measures the recovery, then lets the load run
     quietly before the next one. The outcome joins `outcomes` at once, so that a run cut short
     still reports what was measured."""
+    recorder = load.recorder
     recorder.enter(f"{fault.key}: {fault.title}")
     print(f"==> fault {fault.key}: {fault.title}", flush=True)
     outcome = Outcome(fault.key, fault.title)
     outcomes.append(outcome)
-    outcome.notes = fault.inject(stack)
+    outcome.notes = fault.inject(stack, load)
     measure_recovery(stack, recorder, outcome, time.monotonic(), watch)
     print(f"    ready after {fmt(outcome.ready_s)} s, caught up after {fmt(outcome.caught_up_s)} s"
-          f" (the projector said so after {fmt(outcome.projector_fresh_s)} s)", flush=True)
+          f" (the projector said so after {fmt(outcome.projector_fresh_s)} s), every user signed"
+          f" up before mailed after {fmt(outcome.mailed_s)} s", flush=True)
     pause(QUIET_S, watch)
 
 
@@ -131,13 +166,15 @@ def measure_recovery(stack: Stack, recorder: Recorder, outcome: Outcome, since: 
                      watch: Callable[[], None]) -> None:
     """Fills `outcome` with the seconds from `since` until every service answered 200 on
     /health/ready in one round, until the read model applied every event recorded before then,
-    and until the projector said so itself; None past bound + slack.
+    until the projector said so itself, and until every user signed up before then had its
+    verification mail in the sink; None past bound + slack.
 
     "Caught up" is read from the tables, not taken from the projector's freshness report, which
     is itself under test: the report is held against the tables' real lag while the projection
     catches up (`freshness_underreport_s`)."""
     position = first_answer(lambda: head_position(stack.pg))
-    deadline = since + max(READY_BOUND_S, CAUGHT_UP_BOUND_S) + MEASURE_SLACK_S
+    signed_up = recorder.registered_addresses()
+    deadline = since + max(READY_BOUND_S, CAUGHT_UP_BOUND_S, MAILED_BOUND_S) + MEASURE_SLACK_S
     while time.monotonic() < deadline and not recovered(outcome, time.monotonic() - since):
         watch()
         answers = {service.name: probe(service.port) for service in stack.services}
@@ -156,12 +193,14 @@ def measure_recovery(stack: Stack, recorder: Recorder, outcome: Outcome, since: 
                 outcome.caught_up_s = elapsed
             elif behind and freshness:
                 note_underreport(outcome, freshness, real_lag)
+        if outcome.mailed_s is None and not mail.unmailed(stack.mail_dir, signed_up):
+            outcome.mailed_s = elapsed
         time.sleep(PROBE_INTERVAL_S)
 
 
 def recovered(outcome: Outcome, elapsed: float) -> bool:
-    """Ready and caught up, and the projector said so too (or had a fair chance to)."""
-    if outcome.ready_s is None or outcome.caught_up_s is None:
+    """Ready, caught up and mailed, and the projector said so too (or had a fair chance to)."""
+    if outcome.ready_s is None or outcome.caught_up_s is None or outcome.mailed_s is None:
         return False
     return (outcome.projector_fresh_s is not None
             or elapsed > outcome.caught_up_s + PROJECTOR_GRACE_S)

@@ -1,5 +1,9 @@
 """The steady load that runs through every fault: writer threads that change their own products
-on command-api, reader threads on query-api, and the record of everything they saw.
+on command-api, reader threads on query-api, a registrant that signs a new user up every second
+(each is mailed a verification link by the notifier), and the record of everything they saw.
+
+A writer becomes a seller as a person would: it signs up, takes the token from the verification
+mail in the suite's SMTP sink, verifies its address, and the admin promotes it.
 
 Every answer is counted by status in the fault window it arrived in (connection errors and
 time-outs apart), every 2xx command answer's (id, version) is kept as acknowledged with the
@@ -14,13 +18,19 @@ import threading
 import time
 import uuid
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 
+import mail
 from client import Answer, Client, RequestFailed
 from procs import HarnessError
 
 WRITERS = 8
 READERS = 2
+# One sign-up a second throughout the run: every fault window has users whose verification mail
+# must reach the sink, and an argon2 hash a second leaves the 2 cores to the rest of the load.
+REGISTER_PAUSE_S = 1.0
 PRODUCTS_PER_WRITER = 3
 # Short, so that a request stuck on a dead dependency is counted within its fault window; the
 # services' own bounds (pool acquire 2 s, statements 5 s, consistency wait 2 s) fit inside it.
@@ -65,6 +75,8 @@ class Recorder:
         self.server_errors: list[dict] = []
         self.malformed_acks: list[dict] = []
         self.probes: Counter = Counter()
+        # Every acknowledged sign-up: {"id", "email", "window", "at" (unix seconds)}.
+        self.registered: list[dict] = []
 
     def enter(self, name: str) -> Window:
         """Starts a window: answers arriving from now on are counted in it."""
@@ -111,6 +123,15 @@ class Recorder:
                 self.latest_product[stream_id] = max(version, self.latest_product.get(stream_id, 0))
         return stream_id, version
 
+    def signed_up(self, window: Window, user_id: str, email: str) -> None:
+        with self.lock:
+            self.registered.append({"id": user_id, "email": email, "window": window.name,
+                                    "at": time.time()})
+
+    def registered_addresses(self) -> set[str]:
+        with self.lock:
+            return {r["email"] for r in self.registered}
+
     def probe_answered(self, status: int | None) -> None:
         with self.lock:
             self.probes["conn" if status is None else str(status)] += 1
@@ -130,11 +151,13 @@ class Recorder:
 class Load:
     """The writer and reader threads, from sign-up to stop."""
 
-    def __init__(self, command_port: int, query_port: int, admin: tuple[str, str], run_id: str):
+    def __init__(self, command_port: int, query_port: int, admin: tuple[str, str], run_id: str,
+                 mail_dir: Path):
         self.command_port = command_port
         self.query_port = query_port
         self.admin = admin
         self.run_id = run_id
+        self.mail_dir = mail_dir
         self.recorder = Recorder()
         self.stopping = threading.Event()
         # Released when every writer is set up; the load's first window starts at that moment.
@@ -188,6 +211,7 @@ class Load:
                 from error
         for index in range(READERS):
             self.spawn(f"reader-{index}", self.reader)
+        self.spawn("registrant", self.registrant)
 
     def spawn(self, name: str, target, *args) -> None:
         def guarded():
@@ -229,13 +253,27 @@ class Load:
             raise HarnessError(f"{what} failed: {answer and (answer.status, answer.body[:300])}")
         return acked
 
+    def sign_up(self, client: Client, email: str, display_name: str):
+        """POST /v1/users; an acknowledged sign-up is also recorded as one whose verification
+        mail must arrive."""
+        window = self.recorder.current
+        answer, acked = self.command(client, "POST", "/v1/users", "POST /v1/users", "user", {
+            "email": email, "password": SELLER_PASSWORD, "display_name": display_name})
+        if acked is not None:
+            self.recorder.signed_up(window, acked[0], email)
+        return answer, acked
+
     def writer(self, index: int, admin_token: str) -> None:
         client = Client(self.command_port, REQUEST_TIMEOUT_S * 6)
         email = f"seller-{self.run_id}-{index}@faults.cloudcommerce.dev"
-        user_id, _ = self.setup_required(self.command(
-            client, "POST", "/v1/users", "POST /v1/users", "user",
-            {"email": email, "password": SELLER_PASSWORD, "display_name": f"Seller {index}"}),
-            "registering a seller")
+        user_id, _ = self.setup_required(self.sign_up(client, email, f"Seller {index}"),
+                                         "registering a seller")
+        # Only a verified address may be promoted: the token comes from the mail, as a person's.
+        token = mail.verification_token(self.mail_dir, email, user_id)
+        self.setup_required(self.command(
+            client, "POST", f"/v1/users/{user_id}/email-verification",
+            "POST /v1/users/{id}/email-verification", "user", {"token": token}),
+            "verifying a seller's address")
         self.setup_required(self.command(
             client, "PUT", f"/v1/users/{user_id}/role", "PUT /v1/users/{id}/role", "user",
             {"role": "seller"}, admin_token), "promoting a seller")
@@ -278,6 +316,33 @@ class Load:
             client, "POST", f"/v1/products/{product_id}/publish", "POST /v1/products/{id}/publish",
             "product", None, token), "publishing a product")
         return product_id
+
+    def registrant(self) -> None:
+        client = Client(self.command_port, REQUEST_TIMEOUT_S)
+        n = 0
+        while not self.stopping.is_set():
+            n += 1
+            self.sign_up(client, f"member-{self.run_id}-{n}@faults.cloudcommerce.dev",
+                         f"Member {n}")
+            time.sleep(REGISTER_PAUSE_S)
+
+    def burst(self, count: int) -> str:
+        """Signs `count` users up at once, in the background (joined by `stop`); returns the
+        prefix of their addresses."""
+        prefix = f"burst-{self.run_id}-{uuid.uuid4().hex[:6]}"
+
+        def sign_up(n: int) -> None:
+            client = Client(self.command_port, REQUEST_TIMEOUT_S)
+            try:
+                self.sign_up(client, f"{prefix}-{n}@faults.cloudcommerce.dev", f"Burst {n}")
+            finally:
+                client.close()
+
+        def run() -> None:
+            with ThreadPoolExecutor(max_workers=count) as pool:
+                list(pool.map(sign_up, range(count)))
+        self.spawn(prefix, run)
+        return prefix
 
     def reader(self) -> None:
         client = Client(self.query_port, REQUEST_TIMEOUT_S)

@@ -36,6 +36,7 @@ def rows(recorder: Recorder, outcomes: list[Outcome]) -> list[dict]:
             "caught_up_s": rounded(outcome and outcome.caught_up_s),
             "projector_said_caught_up_s": rounded(outcome and outcome.projector_fresh_s),
             "freshness_underreport_s": outcome and outcome.freshness_underreport_s,
+            "mailed_s": rounded(outcome and outcome.mailed_s),
             "notes": outcome.notes if outcome else {},
             "failed_requests": window.failures,
             "refused_requests": window.refusals,
@@ -45,14 +46,15 @@ def rows(recorder: Recorder, outcomes: list[Outcome]) -> list[dict]:
 
 def table(table_rows: list[dict], recorder: Recorder) -> str:
     header = ["fault", "writes acked", "answers by status", "ready (s)", "caught up (s)",
-              "projector said (s)"]
+              "projector said (s)", "mailed (s)"]
     lines = [[r["window"], str(r["acknowledged"]), answers_text(Counter(r["answers"])),
-              fmt(r["ready_s"]), fmt(r["caught_up_s"]), fmt(r["projector_said_caught_up_s"])]
+              fmt(r["ready_s"]), fmt(r["caught_up_s"]), fmt(r["projector_said_caught_up_s"]),
+              fmt(r["mailed_s"])]
              for r in table_rows]
     total = sum((Counter(r["answers"]) for r in table_rows), Counter())
     lines.append(["total", str(sum(r["acknowledged"] for r in table_rows)),
-                  answers_text(total), "", "", ""])
-    lines.append(["(readiness probes)", "", answers_text(recorder.probes), "", "", ""])
+                  answers_text(total), "", "", "", ""])
+    lines.append(["(readiness probes)", "", answers_text(recorder.probes), "", "", "", ""])
     widths = [max(len(row[i]) for row in [header, *lines]) for i in range(len(header))]
 
     def render(row):

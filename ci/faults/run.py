@@ -1,24 +1,29 @@
 #!/usr/bin/env python3
 """The fault suite: the real binaries under a steady load through kills, a database crash and a
-broker outage, then proof that no acknowledged write was lost on the way to the read side.
+broker outage, then proof that no acknowledged write was lost on the way to the read side, and
+no sign-up's verification mail on the way to the user.
 
 It owns everything it runs, so it can run beside other tests on this machine: a fresh PostgreSQL
-cluster (.dev/faults/pg), an in-memory Tansu broker, and command-api, projector and query-api
-from target/debug, each on a free loopback port in 55000-55999 (stack.py). 8 writers and 2
-readers (load.py) run throughout; the faults (faults.py) come one after another, each followed
-by a quiet period:
+cluster (.dev/faults/pg), an in-memory Tansu broker, an SMTP sink (.dev/faults/mail), and
+command-api, projector, query-api and notifier from target/debug, each on a free loopback port
+in 25000-25999 (stack.py). 8 writers (sellers who verified their address from its mail), 2
+readers and a registrant signing a user up every second (load.py) run throughout; the faults
+(faults.py) come one after another, each followed by a quiet period:
 
   a. kill -9 command-api, restarted at once      b. kill -9 projector, restarted at once
   c. kill -9 query-api, restarted at once        d. PostgreSQL `pg_ctl -m immediate` stop, start
   e. broker stopped (SIGTERM) for 20 s, started again empty (the memory engine keeps nothing)
+  f. kill -9 notifier while it mails a burst of 12 sign-ups, restarted at once
 
 For each: seconds until every service answers 200 on /health/ready, until the read model's
-tables hold every event recorded before the restore, and until the projector's own freshness
-report said so. Then the load stops, the outbox drains, and verify.py asserts that every
-acknowledged (id, version) is in es.events (as its own request's event), on the topics and in
-the read model; that nothing was answered 5xx but 503; that each recovery kept its bound; that
-no service died by itself (one that does is reported with its log, restarted, and fails the
-run); and that the projector's freshness report never claimed less lag than the tables showed.
+tables hold every event recorded before the restore, until the projector's own freshness
+report said so, and until every user signed up before the restore had its verification mail.
+Then the load stops, the outbox drains, and verify.py asserts that every acknowledged
+(id, version) is in es.events (as its own request's event), on the topics and in the read
+model; that every acknowledged sign-up was mailed at least once (duplicates are counted); that
+nothing was answered 5xx but 503; that each recovery kept its bound; that no service died by
+itself (one that does is reported with its log, restarted, and fails the run); and that the
+projector's freshness report never claimed less lag than the tables showed.
 The table goes to stdout, the same as JSON to .dev/faults/report.json; logs stay in
 .dev/faults/logs/. Exit status 1 when any assertion failed or the harness could not finish.
 
@@ -54,7 +59,7 @@ BASELINE_S = 10.0
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--faults", default="".join(f.key for f in faults.FAULTS),
-                        help="which faults to inject, in order (default: all, abcde)")
+                        help="which faults to inject, in order (default: all, abcdef)")
     return parser.parse_args(argv)
 
 
@@ -96,7 +101,7 @@ def exercise(stack: Stack, load: Load, selected: list[faults.Fault], result: dic
     result["baseline"] = baseline(stack, load, watch)
     print(f"==> baseline: {result['baseline']}", flush=True)
     for fault in selected:
-        faults.run_fault(fault, stack, load.recorder, watch, result["outcomes"])
+        faults.run_fault(fault, stack, load, watch, result["outcomes"])
     load.recorder.enter("after the faults")
     load.stop()
     print("==> load stopped; waiting for the outbox and the projection, then checking", flush=True)
@@ -118,7 +123,7 @@ def main(argv: list[str]) -> int:
     started = time.monotonic()
     stack = Stack(ROOT)
     load = Load(stack.command.port, stack.query.port, (stack.admin_email, stack.admin_password),
-                secrets.token_hex(4))
+                secrets.token_hex(4), stack.mail_dir)
     result: dict = {"outcomes": [], "checks": [], "drain": {}, "baseline": {}}
     error = None
     try:
@@ -154,6 +159,7 @@ def finish(stack: Stack, load: Load, result: dict, error: str | None, elapsed: f
         "error": error,
         "duration_s": round(elapsed, 1),
         "bounds": {"ready_s": faults.READY_BOUND_S, "caught_up_s": faults.CAUGHT_UP_BOUND_S,
+                   "mailed_s": faults.MAILED_BOUND_S, "mail_drain_s": verify.MAIL_DRAIN_S,
                    "caught_up_lag_s": faults.CAUGHT_UP_LAG_S,
                    "caught_up_messages": faults.CAUGHT_UP_MESSAGES,
                    "drain_s": verify.DRAIN_TIMEOUT_S},
@@ -165,6 +171,7 @@ def finish(stack: Stack, load: Load, result: dict, error: str | None, elapsed: f
         "server_errors": load.recorder.server_errors,
         "crashes": stack.crashes,
         "acknowledged": len(load.recorder.acked),
+        "signed_up": len(load.recorder.registered),
     })
     return 0 if passed else 1
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The fault suite (ci/faults/run.py): the three services under load through kills, a PostgreSQL
+# The fault suite (ci/faults/run.py): the four services under load through kills, a PostgreSQL
 # crash and a broker outage, on a PostgreSQL cluster and broker of its own. `ci/test.sh` calls it.
 #
 #   bash ci/faults/run.sh [--faults abcde]
@@ -24,7 +24,8 @@ let_postgres_reach "${root}/.dev"
 bash "${root}/ci/python-venv.sh" "${requirements}" "${venv}"
 
 cd "${root}"
-echo "faults: building the services (debug)"
-cargo build --locked --quiet -p command-api -p projector -p query-api
+echo "faults: building the services and the mail sink (debug)"
+cargo build --locked --quiet -p command-api -p projector -p query-api -p notifier
+cargo build --locked --quiet -p testkit --bin mail-sink
 
 exec "${venv}/bin/python" "${root}/ci/faults/run.py" "$@"

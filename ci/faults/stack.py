@@ -1,8 +1,10 @@
 """The whole system under test, owned by this run alone: its own PostgreSQL cluster, its own
-in-memory Tansu broker and its own command-api, projector and query-api (target/debug), each on
-a free loopback port, each logging to .dev/<suite>/logs/. Starts them, restarts any of them on
-purpose, and stops all of them at the end. The fault suite and the security suite
-(ci/security/) each run one, with their own settings.
+in-memory Tansu broker, its own SMTP sink (testkit's mail-sink, every message a file in
+.dev/<suite>/mail, read with ci/stack/mailbox.py) and its own command-api, projector, query-api
+and notifier (target/debug), each on a free loopback port, each logging to .dev/<suite>/logs/.
+Starts them, restarts any of them on purpose, and stops all of them at the end. The fault
+suite, the security suite (ci/security/) and the contract suite (ci/contract/) each run one,
+with their own settings.
 
 Every child carries FAULTS_SUITE=<.dev/<suite>> in its environment: a later run finds and stops
 children that a killed run left behind by that mark, and never touches anything else.
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 import signal
 import subprocess
 import time
@@ -64,7 +67,8 @@ LIFTED_AUTH_BUDGETS = {
 
 # The production roles (k8s/README.md, "Database roles"): created before the migrations, which
 # grant them their rights, and used by the services when a suite asks for least privilege.
-SERVICE_ROLES = {"command-api": "cc_writer", "projector": "cc_projector", "query-api": "cc_reader"}
+SERVICE_ROLES = {"command-api": "cc_writer", "projector": "cc_projector", "query-api": "cc_reader",
+                 "notifier": "cc_notifier"}
 
 
 class Stack:
@@ -79,7 +83,7 @@ class Stack:
         self.logs = self.home / "logs"
         self.bin = root / "target" / "debug"
         (pg_port, broker_port, command_port, query_port, projector_port,
-         command_admin_port, query_admin_port) = free_ports(7)
+         command_admin_port, query_admin_port, notifier_port, smtp_port) = free_ports(9)
         self.pg = Postgres(self.home, pg_port, self.logs)
         self.broker_port = broker_port
         self.bootstrap = f"127.0.0.1:{broker_port}"
@@ -95,6 +99,11 @@ class Stack:
                                    ).stdout.strip()
         self.broker = Child("broker", self.broker_argv(), self.logs / "broker.log",
                             env=self.base_env(), cwd=self.home)
+        self.mail_dir = self.home / "mail"
+        self.smtp_port = smtp_port
+        self.mail_sink = Child("mail-sink", [str(self.bin / "mail-sink"), "--listen",
+                                             f"127.0.0.1:{smtp_port}", "--dir", str(self.mail_dir)],
+                               self.logs / "mail-sink.log", env=self.base_env(), cwd=self.home)
         self.command = Service("command-api", [str(self.bin / "command-api"), "serve"],
                                self.logs / "command-api.log", self.service_env(command_port, {
                                    "CC_BOOTSTRAP_ADMIN__EMAIL": self.admin_email,
@@ -120,6 +129,13 @@ class Stack:
                                  **(query_env or {}),
                              }),
                              query_port)
+        # Mail links name command-api: there is no shop site here, and the suites post a link's
+        # token themselves.
+        self.notifier = Service("notifier", [str(self.bin / "notifier"), "run"],
+                                self.logs / "notifier.log", self.service_env(notifier_port, {
+                                    "CC_SMTP__URL": f"smtp://127.0.0.1:{smtp_port}",
+                                    "CC_MAIL__LINK_BASE_URL": f"http://127.0.0.1:{command_port}",
+                                }), notifier_port)
         self.command_admin_port = command_admin_port
         self.query_admin_port = query_admin_port
         if least_privilege:
@@ -129,7 +145,7 @@ class Stack:
 
     @property
     def services(self) -> list[Service]:
-        return [self.command, self.projector, self.query]
+        return [self.command, self.projector, self.query, self.notifier]
 
     def broker_argv(self) -> list[str]:
         url = f"tcp://127.0.0.1:{self.broker_port}"
@@ -175,11 +191,12 @@ class Stack:
             self.pg.psql("".join(f"CREATE ROLE {role} LOGIN;\n" for role in SERVICE_ROLES.values()),
                          database="postgres")
         self.start_broker()
+        self.start_mail_sink()
         # As the database owner, as the migration Job runs it: it grants the roles their rights.
         run_checked([str(self.bin / "command-api"), "migrate"], self.logs / "migrate.log",
                     timeout=120, env={**self.command.env, "CC_DATABASE__URL": self.pg.url()})
         # In dependency order: command-api creates the admin and the topics, the projector the
-        # read schema that query-api's readiness needs.
+        # read schema that query-api's readiness needs; the notifier reads the user topic.
         for service in self.services:
             self.start_service(service)
 
@@ -187,6 +204,14 @@ class Stack:
         self.broker.start()
         wait_until("the broker's port", lambda: port_open(self.broker_port), START_TIMEOUT_S,
                    self.broker.check_alive)
+
+    def start_mail_sink(self) -> None:
+        """An empty mail folder each run: a suite counts the mails its own users were sent."""
+        shutil.rmtree(self.mail_dir, ignore_errors=True)
+        self.mail_dir.mkdir(parents=True)
+        self.mail_sink.start()
+        wait_until("the mail sink's port", lambda: port_open(self.smtp_port), START_TIMEOUT_S,
+                   self.mail_sink.check_alive)
 
     def stop_broker(self) -> float:
         """SIGTERM and wait for the exit; returns how long it took. Escalates to SIGKILL past
@@ -216,6 +241,7 @@ class Stack:
         MAX_CRASHES the run stops."""
         self.pg.check_alive()
         self.broker.check_alive()
+        self.mail_sink.check_alive()
         self.watch_services()
 
     def watch_services(self) -> None:
@@ -238,8 +264,9 @@ class Stack:
 
     def close(self) -> None:
         """Stops everything this run started, readers of the database first."""
-        for service in [self.query, self.projector, self.command]:
+        for service in [self.query, self.projector, self.notifier, self.command]:
             service.stop(grace=10)
+        self.mail_sink.stop(grace=5)
         self.broker.stop(grace=BROKER_STOP_GRACE_S)
         self.pg.stop()
 

@@ -1,6 +1,8 @@
 """The assertions after the faults: once the load stopped and the outbox drained, every
-acknowledged write is in the event store, on the topics and in the read model; no request was
-answered with a 5xx other than 503; and every fault was recovered from within its bounds.
+acknowledged write is in the event store, on the topics and in the read model; every
+acknowledged sign-up's verification mail reached the sink (at least once: duplicates are
+counted, not refused); no request was answered with a 5xx other than 503; and every fault was
+recovered from within its bounds.
 """
 
 from __future__ import annotations
@@ -11,7 +13,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable
 
-from faults import CAUGHT_UP_BOUND_S, FRESHNESS_TOLERANCE_S, READY_BOUND_S, Outcome
+import mail
+from faults import (CAUGHT_UP_BOUND_S, FRESHNESS_TOLERANCE_S, MAILED_BOUND_S, READY_BOUND_S,
+                    Outcome)
 from load import Recorder
 from readmodel import (EXAMPLES, Acked, acked_table, active_schema, missing_from_audit,
                        missing_from_read_model, products_unlike_event_store, unmatched_acks)
@@ -24,6 +28,8 @@ DRAIN_TIMEOUT_S = 120.0
 KAFKA_IDLE_S = 5.0
 KAFKA_FIRST_MESSAGE_S = 30.0
 KAFKA_TIMEOUT_S = 120.0
+# After the drain, how long the last sign-ups' verification mails may still take.
+MAIL_DRAIN_S = 60.0
 
 
 @dataclass
@@ -174,10 +180,34 @@ def check_no_server_errors(recorder: Recorder) -> Check:
 def check_recoveries(outcomes: list[Outcome]) -> Check:
     late = [o for o in outcomes if not o.within_bounds()]
     return Check(f"(v) each fault: ready within {READY_BOUND_S:.0f} s, caught up within "
-                 f"{CAUGHT_UP_BOUND_S:.0f} s", not late,
+                 f"{CAUGHT_UP_BOUND_S:.0f} s, earlier sign-ups mailed within "
+                 f"{MAILED_BOUND_S:.0f} s", not late,
                  f"{len(outcomes) - len(late)} of {len(outcomes)} within bounds",
-                 [{"fault": o.title, "ready_s": o.ready_s, "caught_up_s": o.caught_up_s}
-                  for o in late])
+                 [{"fault": o.title, "ready_s": o.ready_s, "caught_up_s": o.caught_up_s,
+                   "mailed_s": o.mailed_s} for o in late])
+
+
+def check_mail(stack: Stack, recorder: Recorder, watch: Callable[[], None]) -> Check:
+    """Every acknowledged sign-up's verification mail is in the sink, once the last ones had
+    MAIL_DRAIN_S to arrive; more than one to an address is a duplicate (no one asked again)."""
+    registered = list(recorder.registered)
+    addresses = {r["email"] for r in registered}
+    started = time.monotonic()
+    missing = mail.unmailed(stack.mail_dir, addresses)
+    while missing and time.monotonic() - started < MAIL_DRAIN_S:
+        watch()
+        time.sleep(0.5)
+        missing = mail.unmailed(stack.mail_dir, addresses)
+    counts = mail.verification_counts(stack.mail_dir)
+    duplicated = {r["email"]: counts[r["email"]] for r in registered if counts[r["email"]] > 1}
+    by_window = Counter(r["window"] for r in registered if r["email"] in duplicated)
+    return Check("(viii) every acknowledged sign-up was mailed its verification link (at least "
+                 "once)", not missing,
+                 f"{len(addresses)} signed up, {len(missing)} never mailed; "
+                 f"{sum(duplicated.values()) - len(duplicated)} duplicate mails to "
+                 f"{len(duplicated)} addresses"
+                 + (f" (signed up in: {dict(by_window)})" if duplicated else ""),
+                 [r for r in registered if r["email"] in missing][:EXAMPLES])
 
 
 def check_freshness_reports(outcomes: list[Outcome]) -> Check:
@@ -228,5 +258,6 @@ def run_all(stack: Stack, recorder: Recorder, outcomes: list[Outcome],
         check_recoveries(outcomes),
         check_no_crashes(stack.crashes),
         check_freshness_reports(outcomes),
+        check_mail(stack, recorder, watch),
     ]
     return checks, drained

@@ -1,7 +1,8 @@
 """What every attack of the security suite uses: requests to one service (each on a connection of
 its own, so parallel requests really are parallel), a client network to claim through
-`X-Forwarded-For` (the suite's command-api believes one proxy hop), SQL as a given database role,
-and the finding an attack reports.
+`X-Forwarded-For` (the suite's command-api believes one proxy hop), the mail the notifier sent
+(the suite's SMTP sink, read by ci/faults/mail.py), SQL as a given database role, and the finding
+an attack reports.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from typing import Callable, TypeVar
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "faults"))
 
-from client import Answer, Client  # noqa: E402  (the fault suite's modules, shared)
+import mail  # noqa: E402  (the fault suite's modules, shared)
+from client import Answer, Client  # noqa: E402
 from stack import Stack  # noqa: E402
 
 REQUEST_TIMEOUT_S = 30.0
@@ -67,6 +69,7 @@ class Target:
         self.queries = Api(stack.query.port)
         self.commands_admin = Api(stack.command_admin_port)
         self.queries_admin = Api(stack.query_admin_port)
+        self.mail_dir = stack.mail_dir
 
     def sign_up(self, prefix: str, network: str | None = None) -> tuple[str, str]:
         """A new account: (email, user id), signed up from its home network unless told."""
@@ -86,6 +89,15 @@ class Target:
         if answer.status != 200:
             raise RuntimeError(f"sign-in of {email}: {answer.status} {answer.body[:300]!r}")
         return answer.json()
+
+    def verify_email(self, email: str, user_id: str) -> None:
+        """Verifies the account's address with the token of its verification mail, as its owner
+        would: only a verified address may be made a seller or an admin."""
+        token = mail.verification_token(self.mail_dir, email, user_id)
+        answer = self.commands.call("POST", f"/v1/users/{user_id}/email-verification",
+                                    {"token": token})
+        if answer.status != 200:
+            raise RuntimeError(f"verifying {email}: {answer.status} {answer.body[:300]!r}")
 
     def refresh(self, refresh_token: str) -> Answer:
         return self.commands.call("POST", "/v1/sessions/refresh",

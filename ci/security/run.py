@@ -3,13 +3,15 @@
 that defends it asserted. `ci/test.sh` runs it through `run.sh`.
 
 The stack is the fault suite's (ci/faults/stack.py) under .dev/security: its own PostgreSQL
-cluster and in-memory Tansu broker, command-api, projector and query-api from target/debug, each
-connecting as its production database role (cc_writer, cc_projector, cc_reader) after the
-migrations granted them their rights. command-api believes one proxy hop, so an attack chooses
-its client network with `X-Forwarded-For`; the password budgets are scaled down (passwords.py).
+cluster, in-memory Tansu broker and SMTP sink (.dev/security/mail), command-api, projector,
+query-api and notifier from target/debug, each connecting as its production database role
+(cc_writer, cc_projector, cc_reader, cc_notifier) after the migrations granted them their
+rights. command-api believes one proxy hop, so an attack chooses its client network with
+`X-Forwarded-For`; the password budgets are scaled down (passwords.py). A token the notifier
+mailed is taken from the sink, as its owner would take it from their mail.
 
-Attacks run one after another (passwords.py, sessions.py, surface.py); each prints what the
-issue saw before and what this run saw. The table also goes to .dev/security/report.json.
+Attacks run one after another (passwords.py, sessions.py, mail_links.py, surface.py); each prints
+what the issue saw before and what this run saw. The table also goes to .dev/security/report.json.
 Exit status 1 when any attack was not defended or the harness could not finish.
 
     bash ci/security/run.sh          # build, then this
@@ -24,6 +26,7 @@ import time
 import traceback
 from pathlib import Path
 
+import mail_links
 import passwords
 import sessions
 import surface
@@ -70,10 +73,11 @@ def main() -> int:
                   least_privilege=True)
     findings: list[Finding] = []
     try:
-        print("security: starting PostgreSQL, the broker and the three services", flush=True)
+        print("security: starting PostgreSQL, the broker, the mail sink and the four services",
+              flush=True)
         stack.start()
         target = Target(stack)
-        for run in passwords.ATTACKS + sessions.ATTACKS + surface.ATTACKS:
+        for run in passwords.ATTACKS + sessions.ATTACKS + mail_links.ATTACKS + surface.ATTACKS:
             stack.watch()
             findings.append(attack(target, run))
             # The global password budget is per second: each attack starts with a fresh one.

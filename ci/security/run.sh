@@ -18,7 +18,8 @@ source "${root}/ci/stack/common.sh"
 let_postgres_reach "${root}/.dev"
 
 cd "${root}"
-echo "security: building the services (debug)"
-cargo build --locked --quiet -p command-api -p projector -p query-api
+echo "security: building the services and the mail sink (debug)"
+cargo build --locked --quiet -p command-api -p projector -p query-api -p notifier
+cargo build --locked --quiet -p testkit --bin mail-sink
 
 exec "${python}" "${root}/ci/security/run.py" "$@"

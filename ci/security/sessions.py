@@ -111,6 +111,7 @@ def changes_end_sessions(target: Target) -> Finding:
     target.sign_in(email, "a-brand-new-password")
 
     email, user_id = target.sign_up("promoted")
+    target.verify_email(email, user_id)
     before = target.sign_in(email)
     role = target.commands.call("PUT", f"/v1/users/{user_id}/role", {"role": "seller"},
                                 token=admin)

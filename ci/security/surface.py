@@ -124,14 +124,31 @@ def operators_endpoints_and_headers(target: Target) -> Finding:
 def least_privilege(target: Target) -> Finding:
     finding = Finding("each database role beyond its job",
                       "the projector ran CREATE SCHEMA that its documented grants did not allow")
+    # A mailed token's hash, as whoever holds a role's password would plant it to verify an
+    # address or reset a password without the mail: only the notifier may insert one.
+    planted = ("INSERT INTO es.{} (token_hash, user_id, expires_at) VALUES "
+               "(sha256('planted'::bytea), gen_random_uuid(), now() + interval '10 minutes')")
     refused = {
         "cc_writer": ["UPDATE es.events SET payload = payload", "DELETE FROM es.events",
-                      "CREATE SCHEMA writer_owned", "SELECT 1 FROM read_meta.active"],
+                      "CREATE SCHEMA writer_owned", "SELECT 1 FROM read_meta.active",
+                      planted.format("email_verification_tokens"),
+                      planted.format("password_reset_tokens"),
+                      "SELECT 1 FROM notifier.recipients"],
         "cc_reader": ["SELECT 1 FROM es.events", "SELECT 1 FROM es.sessions",
                       "SELECT 1 FROM es.user_credentials", "DELETE FROM read_meta.active",
-                      "CREATE SCHEMA reader_owned"],
+                      "CREATE SCHEMA reader_owned", "SELECT 1 FROM es.password_reset_tokens",
+                      "SELECT 1 FROM notifier.recipients"],
         "cc_projector": ["SELECT 1 FROM es.events", "SELECT 1 FROM es.user_credentials",
-                         "CREATE TABLE es.planted (id int)", "DROP SCHEMA es CASCADE"],
+                         "CREATE TABLE es.planted (id int)", "DROP SCHEMA es CASCADE",
+                         "SELECT 1 FROM es.email_verification_tokens"],
+        # The notifier writes tokens it draws and never reads one back, nor any other account
+        # data than its own copy of the addresses.
+        "cc_notifier": ["SELECT 1 FROM es.events", "SELECT 1 FROM es.user_credentials",
+                        "SELECT token_hash FROM es.password_reset_tokens",
+                        "SELECT token_hash FROM es.email_verification_tokens",
+                        "DELETE FROM es.email_verification_tokens",
+                        "UPDATE es.password_reset_tokens SET expires_at = now()",
+                        "CREATE SCHEMA notifier_owned", "CREATE TABLE es.planted (id int)"],
     }
     for role, statements in refused.items():
         for sql in statements:
@@ -141,8 +158,9 @@ def least_privilege(target: Target) -> Finding:
                            f"{role} may: {sql} ({result.returncode}: {result.stderr.strip()})")
     own = target.sql_as("cc_projector", "CREATE SCHEMA security_probe; DROP SCHEMA security_probe")
     finding.expect(own.returncode == 0, f"the projector cannot create its schemas: {own.stderr}")
-    finding.now = (f"{sum(map(len, refused.values()))} statements refused; every service ran as "
-                   "its own role all along, and the projector created its schemas")
+    finding.now = (f"{sum(map(len, refused.values()))} statements refused, among them a planted "
+                   "token as the writer; every service ran as its own role all along, and the "
+                   "projector created its schemas")
     return finding
 
 
@@ -162,6 +180,12 @@ def metrics_tell(target: Target) -> Finding:
             total("sessions_ended_total", 'reason="refresh_token_reused"'),
         "sessions_ended_total{password_changed}":
             total("sessions_ended_total", 'reason="password_changed"'),
+        "sessions_ended_total{password_reset}":
+            total("sessions_ended_total", 'reason="password_reset"'),
+        "password_reset_requests_total{recorded}":
+            total("password_reset_requests_total", 'outcome="recorded"'),
+        "password_reset_requests_total{no_account}":
+            total("password_reset_requests_total", 'outcome="no_account"'),
     }
     for name, value in counts.items():
         finding.expect(value > 0, f"{name} is {value}")

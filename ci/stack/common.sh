@@ -26,6 +26,11 @@ PROJECTOR_PORT="${CC_DEV_PROJECTOR_PORT:-18083}"
 # The APIs' admin listeners (/metrics, readiness); the projector has only its admin listener.
 COMMAND_API_ADMIN_PORT="${CC_DEV_COMMAND_API_ADMIN_PORT:-18091}"
 QUERY_API_ADMIN_PORT="${CC_DEV_QUERY_API_ADMIN_PORT:-18092}"
+# The notifier has only its admin listener, like the projector. It mails through the local SMTP
+# sink (testkit's mail-sink), which keeps every message as a file in $MAIL_DIR.
+NOTIFIER_ADMIN_PORT="${CC_DEV_NOTIFIER_ADMIN_PORT:-18084}"
+SMTP_PORT="${CC_DEV_SMTP_PORT:-18025}"
+MAIL_DIR="$DEV/mail"
 
 TANSU_VERSION="0.6.0"
 export PATH="$HOME/.cargo/bin:$PATH"

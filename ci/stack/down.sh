@@ -5,7 +5,8 @@ set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=common.sh
 source "$(dirname "$0")/common.sh"
 
-for service in query-api projector command-api; do
+# Readers of the topics first; the mail sink last, once nothing mails through it.
+for service in query-api projector notifier command-api mail-sink; do
   stop_pidfile "$RUN/$service.pid" 30
 done
 bash "$ROOT/ci/stack/broker.sh" stop dev

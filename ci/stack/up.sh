@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # `make up`: the whole stack on loopback with demo data. Idempotent: what runs keeps running, and
 # what died (a killed process, a restarted broker) is started again.
-#   PostgreSQL (.dev/pg) -> broker (in memory) -> migrations -> command-api, projector,
-#   query-api -> demo data (a few products through the HTTP API, then a catalog of
-#   CC_DEV_SEED_PRODUCTS products, default 10000, through `command-api seed`) -> waits until
-#   every recorded event is published and projected -> .dev/stack.env
+#   PostgreSQL (.dev/pg) -> broker (in memory) -> migrations -> the SMTP sink (mail kept as
+#   files in .dev/mail) -> command-api, projector, query-api, notifier -> demo data (a seller
+#   who verifies their address from the sink and a few products through the HTTP API, then a
+#   catalog of CC_DEV_SEED_PRODUCTS products, default 10000, through `command-api seed`) ->
+#   waits until every recorded event is published and projected -> .dev/stack.env
 # Every wait checks that the processes it waits on are alive and fails with their last log
 # lines when one is not.
 set -euo pipefail
@@ -36,8 +37,9 @@ fi
 # shellcheck disable=SC1090
 source "$SECRETS"
 
-log "building the services"
-cargo build --quiet -p command-api -p projector -p query-api
+log "building the services and the mail sink"
+cargo build --quiet -p command-api -p projector -p query-api -p notifier
+cargo build --quiet -p testkit --bin mail-sink
 BIN="$ROOT/target/debug"
 
 export CC_DATABASE__URL="$DATABASE_URL"
@@ -72,12 +74,34 @@ start_service() {
     curl -fsS "http://127.0.0.1:$port/health/ready"
 }
 
+# The SMTP sink the notifier mails through: every message becomes a file in $MAIL_DIR, which
+# ci/stack/mailbox.py reads (the walk-through verifies an address with it). Before the services,
+# so that no mail of theirs meets a closed port.
+start_mail_sink() {
+  local pidfile="$RUN/mail-sink.pid"
+  mkdir -p "$MAIL_DIR"
+  if ! running "$pidfile"; then
+    log "starting the mail sink on 127.0.0.1:$SMTP_PORT, mail in $MAIL_DIR"
+    nohup "$BIN/mail-sink" --listen "127.0.0.1:$SMTP_PORT" --dir "$MAIL_DIR" \
+      >>"$LOGS/mail-sink.log" 2>&1 &
+    echo $! >"$pidfile"
+  fi
+  wait_while_running "the mail sink to listen" "$pidfile" "$LOGS/mail-sink.log" \
+    port_open "$SMTP_PORT"
+}
+start_mail_sink
+
 # A created resource's Location names query-api, where it can be read.
 CC_HTTP__READ_API_URL="http://127.0.0.1:$QUERY_API_PORT" \
 CC_BOOTSTRAP_ADMIN__EMAIL="$DEV_ADMIN_EMAIL" CC_BOOTSTRAP_ADMIN__PASSWORD="$DEV_ADMIN_PASSWORD" \
   start_service command-api "$COMMAND_API_PORT" "$COMMAND_API_ADMIN_PORT" "$BIN/command-api" serve
 start_service projector "$PROJECTOR_PORT" "$PROJECTOR_PORT" "$BIN/projector" run
 start_service query-api "$QUERY_API_PORT" "$QUERY_API_ADMIN_PORT" "$BIN/query-api"
+# Mail links point at the shop's site, and a local stack has none: they name command-api's
+# address instead, and the walk-through posts the link's token there itself (mailbox.py).
+CC_SMTP__URL="smtp://127.0.0.1:$SMTP_PORT" \
+CC_MAIL__LINK_BASE_URL="http://127.0.0.1:$COMMAND_API_PORT" \
+  start_service notifier "$NOTIFIER_ADMIN_PORT" "$NOTIFIER_ADMIN_PORT" "$BIN/notifier" run
 
 cat >"$DEV/stack.env" <<ENV
 COMMAND_API_URL=http://127.0.0.1:$COMMAND_API_PORT
@@ -86,6 +110,10 @@ PROJECTOR_ADMIN_URL=http://127.0.0.1:$PROJECTOR_PORT
 COMMAND_API_METRICS_URL=http://127.0.0.1:$COMMAND_API_ADMIN_PORT/metrics
 QUERY_API_METRICS_URL=http://127.0.0.1:$QUERY_API_ADMIN_PORT/metrics
 PROJECTOR_METRICS_URL=http://127.0.0.1:$PROJECTOR_PORT/metrics
+NOTIFIER_ADMIN_URL=http://127.0.0.1:$NOTIFIER_ADMIN_PORT
+NOTIFIER_METRICS_URL=http://127.0.0.1:$NOTIFIER_ADMIN_PORT/metrics
+SMTP_URL=smtp://127.0.0.1:$SMTP_PORT
+MAIL_DIR=$MAIL_DIR
 KAFKA_BOOTSTRAP=127.0.0.1:$DEV_BROKER_PORT
 DATABASE_URL=$DATABASE_URL
 USER_TOPIC=cloudcommerce.user-events
@@ -105,7 +133,7 @@ log "seeding the catalog up to $SEED_PRODUCTS products (command-api seed)"
 alive() {
   bash ci/stack/broker.sh check dev
   local service
-  for service in command-api projector query-api; do
+  for service in mail-sink command-api projector query-api notifier; do
     running "$RUN/$service.pid" || die_with_log "$service exited" "$LOGS/$service.log"
   done
 }

@@ -93,6 +93,17 @@ fn refusal_problem(kind: ErrorKind, code: &'static str, message: &str) -> Proble
     Problem::new(status, code, title).with_detail(message)
 }
 
+/// A mailed token that does not (or no longer) prove anything. Expired, used and made-up tokens
+/// get the same answer: the caller learns nothing about which it was.
+pub fn token_invalid() -> Problem {
+    Problem::new(
+        StatusCode::GONE,
+        "token_invalid",
+        "The link is no longer valid",
+    )
+    .with_detail("it was used already, has expired, or was never issued; ask for a new mail")
+}
+
 fn precondition_failed(current: i64) -> Problem {
     Problem::new(
         StatusCode::PRECONDITION_FAILED,
@@ -155,6 +166,7 @@ impl ApiError {
             ApiError::Command(CommandError::WrongVersion { current })
             | ApiError::PreconditionFailed { current } => precondition_failed(*current),
             ApiError::Command(CommandError::Store(error)) => store_problem(error),
+            ApiError::Command(CommandError::TokenInvalid) => token_invalid(),
             ApiError::Conflict => store_problem(&StoreError::VersionConflict),
             ApiError::Unauthenticated => Problem::new(
                 StatusCode::UNAUTHORIZED,

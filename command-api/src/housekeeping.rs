@@ -1,5 +1,6 @@
 //! Deletions every replica runs on a timer: idempotency records past their 24 hours and sessions a
-//! day after they ended or expired, with their refresh tokens (hourly), and ended attempt windows
+//! day after they ended or expired, with their refresh tokens (hourly), expired mailed tokens
+//! (every ten minutes), and ended attempt windows
 //! and expired client trust of the password throttle (every minute), so keys an attacker invents
 //! do not pile up. The DELETEs are idempotent and use their indexes, so
 //! replicas need not agree on who runs them.
@@ -26,6 +27,15 @@ pub fn spawn(pool: &Pool) {
         |pool| async move {
             let client = pool.get().await?;
             Ok(store::sessions::sweep(&**client, Duration::from_secs(86_400)).await?)
+        },
+    ));
+    tokio::spawn(every(
+        Duration::from_secs(600),
+        "deleting expired mailed tokens",
+        pool.clone(),
+        |pool| async move {
+            let client = pool.get().await?;
+            Ok(store::mailed_tokens::sweep(&**client).await?)
         },
     ));
     tokio::spawn(every(

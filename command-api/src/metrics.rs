@@ -19,9 +19,12 @@ pub const SESSIONS_STARTED: &str = "sessions_started_total";
 /// Refresh requests (counter, by `outcome`: `rotated` or `refused`).
 pub const SESSION_REFRESHES: &str = "session_refreshes_total";
 /// Sessions ended (counter, by `reason`: `signed_out`, `refresh_token_reused`,
-/// `password_changed`, `role_changed`, `deactivated`). A rise of `refresh_token_reused` means
+/// `password_changed`, `password_reset`, `role_changed`, `deactivated`). A rise of `refresh_token_reused` means
 /// refresh tokens are being stolen or a client reuses them.
 pub const SESSIONS_ENDED: &str = "sessions_ended_total";
+/// Password-reset requests after their 202 (counter, by `outcome`: `recorded`, `no_account`,
+/// `refused` for a deactivated account, `failed`). Never exposed to the caller.
+pub const PASSWORD_RESET_REQUESTS: &str = "password_reset_requests_total";
 /// Requests answered from a stored idempotency record (counter).
 pub const IDEMPOTENT_REPLAYS: &str = "idempotent_replays_total";
 /// Aggregate snapshots written, one per `store::SNAPSHOT_EVERY` events of a stream (counter, by
@@ -63,6 +66,10 @@ pub fn describe() {
     metrics::describe_counter!(SESSIONS_STARTED, "Sessions started by a sign-in");
     metrics::describe_counter!(SESSION_REFRESHES, "Refresh requests, by outcome");
     metrics::describe_counter!(SESSIONS_ENDED, "Sessions ended, by reason");
+    metrics::describe_counter!(
+        PASSWORD_RESET_REQUESTS,
+        "Password reset requests after their 202, by outcome"
+    );
     metrics::describe_counter!(
         IDEMPOTENT_REPLAYS,
         "Responses replayed for a repeated Idempotency-Key"

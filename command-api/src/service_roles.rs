@@ -1,9 +1,10 @@
 //! Provisioning the services' login roles on a managed PostgreSQL (RDS, Cloud SQL, Azure
-//! Flexible Server), where no operator creates them: with all three of
-//! `CC_MIGRATE__WRITER_PASSWORD`, `CC_MIGRATE__PROJECTOR_PASSWORD` and
-//! `CC_MIGRATE__READER_PASSWORD` set, `command-api migrate` creates each of `cc_writer`,
-//! `cc_projector` and `cc_reader` that is missing and sets its password on every run (so a new
-//! secret rotates it), before the migrations grant the roles their rights.
+//! Flexible Server), where no operator creates them: with all four of
+//! `CC_MIGRATE__WRITER_PASSWORD`, `CC_MIGRATE__PROJECTOR_PASSWORD`,
+//! `CC_MIGRATE__READER_PASSWORD` and `CC_MIGRATE__NOTIFIER_PASSWORD` set, `command-api migrate`
+//! creates each of `cc_writer`, `cc_projector`, `cc_reader` and `cc_notifier` that is missing
+//! and sets its password on every run (so a new secret rotates it), before the migrations grant
+//! the roles their rights.
 //!
 //! The connecting role needs `CREATEROLE`, not superuser: what those clouds give their admin.
 //! Role names are fixed: the migrations grant to them by name.
@@ -23,8 +24,8 @@ pub struct ServiceRole {
     pub password_variable: &'static str,
 }
 
-/// The roles the migrations grant to, by name (V2 to V11).
-pub const SERVICE_ROLES: [ServiceRole; 3] = [
+/// The roles the migrations grant to, by name (V2 to V12).
+pub const SERVICE_ROLES: [ServiceRole; 4] = [
     ServiceRole {
         name: "cc_writer",
         password_variable: "CC_MIGRATE__WRITER_PASSWORD",
@@ -37,6 +38,11 @@ pub const SERVICE_ROLES: [ServiceRole; 3] = [
         name: "cc_reader",
         password_variable: "CC_MIGRATE__READER_PASSWORD",
     },
+    // The notifier (V12): mails the tokens it stores the hashes of.
+    ServiceRole {
+        name: "cc_notifier",
+        password_variable: "CC_MIGRATE__NOTIFIER_PASSWORD",
+    },
 ];
 
 /// Serialises provisioning between two migration Jobs on one database, so the second neither
@@ -46,32 +52,31 @@ const PROVISIONING_LOCK: i64 = 0x4343_524f_4c45_0001;
 
 /// The password of each of [`SERVICE_ROLES`], in that order.
 #[derive(Debug)]
-pub struct RolePasswords([SecretString; 3]);
+pub struct RolePasswords([SecretString; SERVICE_ROLES.len()]);
 
 impl RolePasswords {
-    /// All three variables, or none (`None`: provisioning is off); one or two is an error, as a
-    /// half-filled secret is a mistake that must not leave a service unable to log in. An
+    /// All four variables, or none (`None`: provisioning is off); one to three is an error, as
+    /// a half-filled secret is a mistake that must not leave a service unable to log in. An
     /// empty value counts as unset.
     pub fn from_env() -> anyhow::Result<Option<Self>> {
         Self::from_lookup(platform::env::optional_secret)
     }
 
     fn from_lookup(lookup: impl Fn(&str) -> Option<SecretString>) -> anyhow::Result<Option<Self>> {
-        let [writer, projector, reader] = SERVICE_ROLES.map(|role| lookup(role.password_variable));
-        match (writer, projector, reader) {
-            (Some(writer), Some(projector), Some(reader)) => {
-                Ok(Some(Self([writer, projector, reader])))
+        match SERVICE_ROLES.map(|role| lookup(role.password_variable)) {
+            [Some(writer), Some(projector), Some(reader), Some(notifier)] => {
+                Ok(Some(Self([writer, projector, reader, notifier])))
             }
-            (None, None, None) => Ok(None),
-            (writer, projector, reader) => {
+            [None, None, None, None] => Ok(None),
+            partial => {
                 let missing: Vec<&str> = SERVICE_ROLES
                     .iter()
-                    .zip([writer.is_none(), projector.is_none(), reader.is_none()])
-                    .filter(|(_, missing)| *missing)
+                    .zip(&partial)
+                    .filter(|(_, password)| password.is_none())
                     .map(|(role, _)| role.password_variable)
                     .collect();
                 bail!(
-                    "role provisioning needs all three of {}, or none of them; missing: {}",
+                    "role provisioning needs all four of {}, or none of them; missing: {}",
                     SERVICE_ROLES.map(|role| role.password_variable).join(", "),
                     missing.join(", ")
                 )
@@ -238,8 +243,9 @@ mod tests {
     }
 
     #[test]
-    fn all_three_password_variables_are_read_in_role_order() {
+    fn all_four_password_variables_are_read_in_role_order() {
         let passwords = RolePasswords::from_lookup(lookup_in(&[
+            ("CC_MIGRATE__NOTIFIER_PASSWORD", "n"),
             ("CC_MIGRATE__READER_PASSWORD", "r"),
             ("CC_MIGRATE__WRITER_PASSWORD", "w"),
             ("CC_MIGRATE__PROJECTOR_PASSWORD", "p"),
@@ -247,17 +253,32 @@ mod tests {
         .expect("no error")
         .expect("provisioning on");
         let exposed: Vec<&str> = passwords.0.iter().map(|p| p.expose_secret()).collect();
-        assert_eq!(exposed, ["w", "p", "r"]);
+        assert_eq!(exposed, ["w", "p", "r", "n"]);
     }
 
     #[test]
-    fn one_or_two_password_variables_are_an_error_naming_the_missing_ones() {
+    fn one_to_three_password_variables_are_an_error_naming_the_missing_ones() {
         let error = RolePasswords::from_lookup(lookup_in(&[("CC_MIGRATE__WRITER_PASSWORD", "w")]))
             .expect_err("partial");
         let message = error.to_string();
         assert!(
-            message
-                .ends_with("missing: CC_MIGRATE__PROJECTOR_PASSWORD, CC_MIGRATE__READER_PASSWORD"),
+            message.ends_with(
+                "missing: CC_MIGRATE__PROJECTOR_PASSWORD, CC_MIGRATE__READER_PASSWORD, \
+                 CC_MIGRATE__NOTIFIER_PASSWORD"
+            ),
+            "{message}"
+        );
+        // The three of an older deployment, before the notifier: still refused, naming it.
+        let error = RolePasswords::from_lookup(lookup_in(&[
+            ("CC_MIGRATE__WRITER_PASSWORD", "w"),
+            ("CC_MIGRATE__PROJECTOR_PASSWORD", "p"),
+            ("CC_MIGRATE__READER_PASSWORD", "r"),
+        ]))
+        .expect_err("three of four");
+        let message = error.to_string();
+        assert!(
+            message.contains("needs all four")
+                && message.ends_with("missing: CC_MIGRATE__NOTIFIER_PASSWORD"),
             "{message}"
         );
     }

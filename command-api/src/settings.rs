@@ -30,7 +30,7 @@
 //! | `CC_AUTH__HASH_QUEUE_PER_CORE` / `CC_AUTH__HASH_WAIT_MS` | `32` / `500` | hashes that may wait per core, and the longest wait, before 503 (`auth/password.rs`) |
 //! | `CC_BOOTSTRAP_ADMIN__EMAIL` / `CC_BOOTSTRAP_ADMIN__PASSWORD` | unset | admin created at start-up when absent (password is secret) |
 //! | `CC_MIGRATE_ON_START` | `false` | apply migrations before serving |
-//! | `CC_MIGRATE__WRITER_PASSWORD`, `CC_MIGRATE__PROJECTOR_PASSWORD`, `CC_MIGRATE__READER_PASSWORD` | unset | `command-api migrate` only, all three or none: create the login roles `cc_writer`, `cc_projector`, `cc_reader` where missing and set these passwords on every run, before migrating (a managed database without an operator; the connecting role needs `CREATEROLE`; `service_roles.rs`) (secrets) |
+//! | `CC_MIGRATE__WRITER_PASSWORD`, `CC_MIGRATE__PROJECTOR_PASSWORD`, `CC_MIGRATE__READER_PASSWORD`, `CC_MIGRATE__NOTIFIER_PASSWORD` | unset | `command-api migrate` only, all four or none: create the login roles `cc_writer`, `cc_projector`, `cc_reader`, `cc_notifier` where missing and set these passwords on every run, before migrating (a managed database without an operator; the connecting role needs `CREATEROLE`; `service_roles.rs`) (secrets) |
 //! | `CC_RELAY__ENABLED` | `true` | run the outbox relay in this process |
 //! | `CC_RELAY__BATCH_SIZE` | `500` | events per relay round trip |
 //! | `CC_LOG_FORMAT` | text | `json` for JSON lines (fields in `platform/src/telemetry.rs`); `RUST_LOG` filters |

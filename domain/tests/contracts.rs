@@ -100,7 +100,11 @@ fn user_catalog_examples_round_trip_and_match_their_schemas() {
             "user.display_name_changed",
             "user.password_changed",
             "user.role_assigned",
-            "user.deactivated"
+            "user.deactivated",
+            "user.email_verification_requested",
+            "user.email_verified",
+            "user.password_reset_requested",
+            "user.password_reset"
         ]
     );
 }
@@ -147,6 +151,10 @@ fn real_user_events_match_their_schemas() {
             },
         ),
         (admin, UserCommand::ChangePassword),
+        (admin, UserCommand::RequestEmailVerification),
+        (Actor::Anonymous, UserCommand::VerifyEmail),
+        (Actor::Anonymous, UserCommand::RequestPasswordReset),
+        (Actor::Anonymous, UserCommand::ResetPassword),
         (admin, UserCommand::AssignRole { role: Role::Seller }),
         (admin, UserCommand::Deactivate),
     ]);

@@ -58,6 +58,35 @@ pub fn command_api(db: &TestDatabase, topics: &Topics) -> command_api::settings:
     }
 }
 
+/// The notifier, mailing through the SMTP server at `smtp` (`host:port`).
+pub fn notifier(db: &TestDatabase, topics: &Topics, smtp: &str) -> notifier::settings::Settings {
+    notifier::settings::Settings {
+        host: "127.0.0.1".to_owned(),
+        port: 0,
+        database: db.settings("notifier-e2e"),
+        kafka: kafka_settings(topics.clone()),
+        smtp: notifier::settings::SmtpSettings {
+            url: SecretString::from(format!("smtp://{smtp}")),
+            password: None,
+            timeout: Duration::from_secs(5),
+        },
+        mail: notifier::settings::MailSettings {
+            from: "CloudCommerce <no-reply@cloudcommerce.test>".to_owned(),
+            link_base_url: "https://shop.example".to_owned(),
+        },
+        consumer: notifier::settings::ConsumerSettings {
+            group_id: format!("e2e-notifier-{}", Uuid::new_v4().simple()),
+            dead_letter_topic: format!("{}.dead-letters", topics.user),
+            fetch_max_wait: Duration::from_millis(20),
+            retry_initial: Duration::from_millis(200),
+            retry_max: Duration::from_secs(2),
+            standby_poll: Duration::from_millis(300),
+        },
+        shutdown_timeout: Duration::from_secs(20),
+        create_topics: true,
+    }
+}
+
 pub fn projector(db: &TestDatabase, topics: &Topics) -> projector::settings::Settings {
     projector::settings::Settings {
         host: "127.0.0.1".to_owned(),

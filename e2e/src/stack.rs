@@ -1,12 +1,13 @@
-//! command-api, the projector and query-api in this process, on one fresh database and one pair
-//! of fresh topics, with the typed requests the tests make.
+//! command-api, the projector, query-api and the notifier (with an SMTP sink of its own) in this
+//! process, on one fresh database and one pair of fresh topics, with the typed requests the
+//! tests make.
 
-use std::time::Duration;
+use std::{path::PathBuf, time::Duration};
 
 use kafka::Topics;
 use reqwest::{Method, Response, StatusCode};
 use serde_json::{Value, json};
-use testkit::{TestDatabase, unique_topics};
+use testkit::{TestDatabase, mail_sink::MailSink, mailbox::ReceivedMail, unique_topics};
 use tokio::{sync::oneshot, task::JoinHandle};
 use uuid::Uuid;
 
@@ -19,7 +20,8 @@ pub struct Options {
     pub relay: bool,
     /// query-api's freshness bound for readiness.
     pub max_projection_lag: Duration,
-    /// Run each service as its production role (`cc_writer`, `cc_projector`, `cc_reader`), with
+    /// Run each service as its production role (`cc_writer`, `cc_projector`, `cc_reader`,
+    /// `cc_notifier`), with
     /// only the rights the migrations and the read-model DDL grant, instead of as the superuser.
     pub least_privilege: bool,
 }
@@ -51,7 +53,18 @@ pub struct Stack {
     projector: Option<(oneshot::Sender<()>, JoinHandle<anyhow::Result<()>>)>,
     /// The role the projector connects as, when not the superuser.
     projector_role: Option<&'static str>,
+    /// Where the SMTP sink keeps every mail the notifier sent, one `.eml` each.
+    pub mail_dir: PathBuf,
+    /// Base URL of the notifier's admin listener.
+    pub notifier_admin: String,
+    /// Whether command-api's relay runs (without it, nothing reaches the notifier).
+    relay: bool,
 }
+
+/// The subjects of the notifier's mails.
+pub const VERIFY_SUBJECT: &str = "Confirm your email address";
+pub const RESET_SUBJECT: &str = "Reset your password";
+pub const CHANGED_SUBJECT: &str = "Your password was changed";
 
 impl Stack {
     /// Starts all three on a fresh database and fresh topics.
@@ -90,6 +103,17 @@ impl Stack {
             .expect("command-api builds");
         let commands_url = format!("http://127.0.0.1:{}", commands.port());
         tokio::spawn(commands.run_until_stopped());
+        let mail_dir = std::env::temp_dir().join(format!("e2e-mail-{}", Uuid::new_v4().simple()));
+        let smtp = MailSink::start(&mail_dir).await.expect("mail sink starts");
+        let mut notifier_settings = settings::notifier(&db, &topics, &smtp.to_string());
+        if options.least_privilege {
+            notifier_settings.database.url = url_as_role(&db.url, "cc_notifier").into();
+        }
+        let notifier = notifier::startup::Application::build(notifier_settings)
+            .await
+            .expect("notifier builds");
+        let notifier_admin = format!("http://127.0.0.1:{}", notifier.port());
+        tokio::spawn(notifier.run_until_stopped());
         let mut stack = Stack {
             db,
             topics,
@@ -100,6 +124,9 @@ impl Stack {
             projector_admin: String::new(),
             projector: None,
             projector_role: options.least_privilege.then_some("cc_projector"),
+            mail_dir,
+            notifier_admin,
+            relay: options.relay,
         };
         stack.start_projector().await;
         tokio::spawn(queries.run_until_stopped());
@@ -192,10 +219,87 @@ impl Stack {
         self.login(ADMIN_EMAIL, ADMIN_PASSWORD).await
     }
 
-    /// A signed-in seller: registered, promoted by the admin, signed in with the new role.
+    /// Every mail the sink kept for `address`, oldest first.
+    pub fn mails_to(&self, address: &str) -> Vec<ReceivedMail> {
+        testkit::mailbox::received(&self.mail_dir)
+            .expect("reading the mail sink")
+            .into_iter()
+            .filter(|mail| mail.recipients().iter().any(|to| to == address))
+            .collect()
+    }
+
+    /// Waits for the `nth` (from 1) mail to `address` with `subject` and returns the token of
+    /// its link.
+    pub async fn mailed_token(&self, address: &str, subject: &str, nth: usize) -> String {
+        let mail = eventually(
+            &format!("mail {nth} \"{subject}\" to {address}"),
+            Duration::from_secs(30),
+            || async {
+                self.mails_to(address)
+                    .into_iter()
+                    .filter(|mail| mail.header("Subject").as_deref() == Some(subject))
+                    .nth(nth - 1)
+            },
+        )
+        .await;
+        token_in(&mail)
+    }
+
+    /// Waits for a mail to `address` with `subject` that carries no token (a notice).
+    pub async fn mailed_token_free(&self, address: &str, subject: &str) {
+        let mail = eventually(
+            &format!("a mail \"{subject}\" to {address}"),
+            Duration::from_secs(30),
+            || async {
+                self.mails_to(address)
+                    .into_iter()
+                    .find(|mail| mail.header("Subject").as_deref() == Some(subject))
+            },
+        )
+        .await;
+        assert!(!mail.text().unwrap_or_default().contains("token="));
+    }
+
+    /// Verifies `address` (of account `id`) with the token of its first verification mail. With
+    /// the relay off no event reaches the notifier, so the token is stored here the way the
+    /// notifier stores it.
+    pub async fn verify_email(&self, id: Uuid, address: &str) {
+        let token = if self.relay {
+            self.mailed_token(address, VERIFY_SUBJECT, 1).await
+        } else {
+            self.store_verification_token(id).await
+        };
+        let response = self
+            .command(
+                Method::POST,
+                &format!("/v1/users/{id}/email-verification"),
+                None,
+                Some(&json!({ "token": token })),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::OK, "verifying {address}");
+    }
+
+    async fn store_verification_token(&self, id: Uuid) -> String {
+        let token = format!("{}{}", Uuid::new_v4().simple(), Uuid::new_v4().simple());
+        let client = self.db.connect().await.expect("db");
+        client
+            .execute(
+                "INSERT INTO es.email_verification_tokens (token_hash, user_id, issued_at, expires_at)
+                 VALUES (sha256($1::text::bytea), $2, now(), now() + interval '1 hour')",
+                &[&token, &id],
+            )
+            .await
+            .expect("storing a verification token");
+        token
+    }
+
+    /// A signed-in seller: registered, verified through the mail, promoted by the admin, signed
+    /// in with the new role.
     pub async fn seller(&self) -> (Uuid, String) {
         let email = format!("seller-{}@example.com", Uuid::new_v4().simple());
         let id = self.register(&email).await;
+        self.verify_email(id, &email).await;
         let admin = self.admin_token().await;
         let response = self
             .command(
@@ -250,6 +354,13 @@ pub fn consistency_token(response: &Response) -> String {
 
 pub use testkit::eventually;
 
+/// The 43-character token of a mail's link (`...token=<token>`), from its text part.
+pub fn token_in(mail: &ReceivedMail) -> String {
+    let text = mail.text().expect("a text part");
+    let at = text.find("token=").expect("a link with a token") + "token=".len();
+    text[at..at + 43].to_owned()
+}
+
 /// `url` with its user replaced by `role` (the test cluster trusts loopback connections).
 pub fn url_as_role(url: &str, role: &str) -> String {
     let (scheme, rest) = url.split_once("://").expect("a postgres:// URL");
@@ -257,7 +368,7 @@ pub fn url_as_role(url: &str, role: &str) -> String {
     format!("{scheme}://{role}@{host}")
 }
 
-/// Creates the three service roles in the test cluster once; they outlive the test databases,
+/// Creates the four service roles in the test cluster once; they outlive the test databases,
 /// as roles do, and every later database's migrations grant them their rights.
 async fn ensure_service_roles() {
     let (client, connection) =
@@ -265,7 +376,7 @@ async fn ensure_service_roles() {
             .await
             .expect("admin connection");
     tokio::spawn(connection);
-    for role in ["cc_writer", "cc_projector", "cc_reader"] {
+    for role in ["cc_writer", "cc_projector", "cc_reader", "cc_notifier"] {
         // Two tests creating a role at once: the loser's duplicate is as good as its own.
         let created = client
             .batch_execute(&format!(

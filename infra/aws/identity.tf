@@ -34,9 +34,9 @@ resource "aws_iam_role" "external_secrets" {
 }
 
 data "aws_iam_policy_document" "external_secrets" {
-  # The four cloudcommerce/* secrets, the RDS-managed cc_admin secret (the migration Job), and the
-  # SCRAM secrets of the two Kafka clients. Not AmazonMSK_cloudcommerce_admin: only the
-  # infra/aws/kafka operator uses it.
+  # The six cloudcommerce/* secrets (four database logins, the auth keys, the SMTP login), the
+  # RDS-managed cc_admin secret (the migration Job), and the SCRAM secrets of the three Kafka
+  # clients. Not AmazonMSK_cloudcommerce_admin: only the infra/aws/kafka operator uses it.
   statement {
     sid     = "ReadApplicationSecrets"
     actions = ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"]
@@ -44,10 +44,13 @@ data "aws_iam_policy_document" "external_secrets" {
       aws_secretsmanager_secret.db_writer.arn,
       aws_secretsmanager_secret.db_projector.arn,
       aws_secretsmanager_secret.db_reader.arn,
+      aws_secretsmanager_secret.db_notifier.arn,
       aws_secretsmanager_secret.auth.arn,
+      aws_secretsmanager_secret.smtp.arn,
       aws_db_instance.main.master_user_secret[0].secret_arn,
       aws_secretsmanager_secret.msk_command_api.arn,
       aws_secretsmanager_secret.msk_projector.arn,
+      aws_secretsmanager_secret.msk_notifier.arn,
     ]
   }
 

@@ -116,6 +116,7 @@ resource "aws_msk_scram_secret_association" "main" {
   secret_arn_list = [
     aws_secretsmanager_secret.msk_command_api.arn,
     aws_secretsmanager_secret.msk_projector.arn,
+    aws_secretsmanager_secret.msk_notifier.arn,
     aws_secretsmanager_secret.msk_admin.arn,
   ]
 

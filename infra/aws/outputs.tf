@@ -45,3 +45,19 @@ output "public_hostname" {
   description = "The API's public DNS name, as given."
   value       = var.public_hostname
 }
+
+output "mail_from" {
+  description = "The notifier's sender (CC_MAIL__FROM): an address of the SES-verified mail_domain."
+  value       = "CloudCommerce <no-reply@${var.mail_domain}>"
+}
+
+output "site_url" {
+  description = "The shop's site the mails link to (CC_MAIL__LINK_BASE_URL), as given."
+  value       = var.site_url
+}
+
+output "mail_dkim_records" {
+  description = "The CNAME records that verify mail_domain in SES (Easy DKIM): add them to the domain's DNS."
+  value = [for token in aws_sesv2_email_identity.mail.dkim_signing_attributes[0].tokens :
+  "${token}._domainkey.${var.mail_domain} CNAME ${token}.dkim.amazonses.com"]
+}

@@ -1,5 +1,5 @@
-# Secrets Manager: the database logins of the three application roles, the auth keys (value set
-# by the operator), and the MSK SCRAM users. The names are a contract with the overlay's
+# Secrets Manager: the database logins of the four application roles, the auth keys (value set
+# by the operator), and the MSK SCRAM users. The SMTP login is in mail.tf. The names are a contract with the overlay's
 # ExternalSecrets (and MSK's AmazonMSK_ prefix), so they are fixed, not derived from var.name.
 # The generated passwords live in Terraform state too: keep state in an encrypted backend.
 
@@ -29,11 +29,20 @@ resource "aws_secretsmanager_secret" "db_reader" {
   recovery_window_in_days = var.secret_recovery_window_days
 }
 
+resource "aws_secretsmanager_secret" "db_notifier" {
+  # checkov:skip=CKV2_AWS_57: the migration Job sets this role's password from the secret; a rotation Lambda would change it behind the database's back
+  name                    = "cloudcommerce/db-notifier"
+  description             = "PostgreSQL login cc_notifier (notifier): JSON username, password"
+  kms_key_id              = aws_kms_key.secrets.arn
+  recovery_window_in_days = var.secret_recovery_window_days
+}
+
 locals {
   db_logins = {
     writer    = { username = "cc_writer", secret_id = aws_secretsmanager_secret.db_writer.id }
     projector = { username = "cc_projector", secret_id = aws_secretsmanager_secret.db_projector.id }
     reader    = { username = "cc_reader", secret_id = aws_secretsmanager_secret.db_reader.id }
+    notifier  = { username = "cc_notifier", secret_id = aws_secretsmanager_secret.db_notifier.id }
   }
 }
 
@@ -84,6 +93,14 @@ resource "aws_secretsmanager_secret" "msk_projector" {
   recovery_window_in_days = var.secret_recovery_window_days
 }
 
+resource "aws_secretsmanager_secret" "msk_notifier" {
+  # checkov:skip=CKV2_AWS_57: AWS has no managed rotation for MSK SCRAM secrets; a password change is a planned replace of its random_password here
+  name                    = "AmazonMSK_cloudcommerce_notifier"
+  description             = "MSK SCRAM user cc-notifier: JSON username, password"
+  kms_key_id              = aws_kms_key.secrets.arn
+  recovery_window_in_days = var.secret_recovery_window_days
+}
+
 # Topics and ACLs only (infra/aws/kafka); no workload in the cluster may read it.
 resource "aws_secretsmanager_secret" "msk_admin" {
   # checkov:skip=CKV2_AWS_57: AWS has no managed rotation for MSK SCRAM secrets; a password change is a planned replace of its random_password here
@@ -97,6 +114,7 @@ locals {
   msk_users = {
     command_api = { username = "cc-command-api", secret = aws_secretsmanager_secret.msk_command_api }
     projector   = { username = "cc-projector", secret = aws_secretsmanager_secret.msk_projector }
+    notifier    = { username = "cc-notifier", secret = aws_secretsmanager_secret.msk_notifier }
     admin       = { username = "cc-admin", secret = aws_secretsmanager_secret.msk_admin }
   }
 }

@@ -26,6 +26,26 @@ variable "public_hostname" {
   }
 }
 
+variable "mail_domain" {
+  description = "The domain the notifier mails from (no-reply@<mail_domain>), verified in SES by DKIM records you add to its DNS, e.g. shop.example."
+  type        = string
+
+  validation {
+    condition     = can(regex("^([a-z0-9]([a-z0-9-]*[a-z0-9])?\\.)+[a-z]{2,}$", var.mail_domain))
+    error_message = "mail_domain must be a lower-case DNS name such as shop.example."
+  }
+}
+
+variable "site_url" {
+  description = "The shop's site, where the mails' links lead (/verify-email, /reset-password), e.g. https://shop.example; passed through to the overlay."
+  type        = string
+
+  validation {
+    condition     = can(regex("^https://[a-z0-9.-]+(:[0-9]+)?(/[^?#]*)?$", var.site_url))
+    error_message = "site_url must be an https:// URL without query or fragment, such as https://shop.example."
+  }
+}
+
 variable "tags" {
   description = "Extra tags on every resource (cost centre, environment, owner)."
   type        = map(string)

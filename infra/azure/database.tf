@@ -1,10 +1,10 @@
 # PostgreSQL Flexible Server 17: VNet-integrated (no public address), zone-redundant HA,
 # 14 days of point-in-time restore, geo-redundant backups, TLS enforced, delete-locked.
 
-# The admin's and the three application roles' passwords. Letters, digits and the URL-unreserved
+# The admin's and the four application roles' passwords. Letters, digits and the URL-unreserved
 # "-_.~" only: the pods build a connection URL from them, which then needs no escaping.
 resource "random_password" "db" {
-  for_each = toset(["admin", "writer", "projector", "reader"])
+  for_each = toset(["admin", "writer", "projector", "reader", "notifier"])
 
   length           = 32
   special          = true

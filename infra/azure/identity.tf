@@ -34,15 +34,17 @@ resource "azurerm_federated_identity_credential" "external_secrets" {
 }
 
 # Least privilege: "Key Vault Secrets User" on each application secret, not on the vault, so
-# anything else stored there later stays unreadable to the cluster. cc-auth is scoped by name
-# because the operator creates it after apply.
+# anything else stored there later stays unreadable to the cluster. cc-auth and cc-smtp are scoped
+# by name because the operator creates them after apply.
 resource "azurerm_role_assignment" "external_secrets" {
   for_each = toset([
     "cc-db-admin",
     "cc-db-writer",
     "cc-db-projector",
     "cc-db-reader",
+    "cc-db-notifier",
     "cc-auth",
+    "cc-smtp",
   ])
 
   scope                = "${azurerm_key_vault.main.id}/secrets/${each.key}"
@@ -55,6 +57,7 @@ resource "azurerm_role_assignment" "external_secrets" {
     azurerm_key_vault_secret.db_writer,
     azurerm_key_vault_secret.db_projector,
     azurerm_key_vault_secret.db_reader,
+    azurerm_key_vault_secret.db_notifier,
   ]
 }
 

@@ -1,5 +1,5 @@
-# Key Vault (RBAC, purge protection, firewall + private endpoint) and the four database
-# secrets. cc-auth is created by the operator after apply, never by Terraform.
+# Key Vault (RBAC, purge protection, firewall + private endpoint) and the five database
+# secrets. cc-auth and cc-smtp are created by the operator after apply, never by Terraform.
 
 resource "azurerm_key_vault" "main" {
   # Vault names are global and at most 24 characters.
@@ -55,7 +55,7 @@ resource "azurerm_role_assignment" "deployer_secrets_officer" {
 
 # Each secret is one JSON object {"username", "password"}, the shape External Secrets expands
 # into a kubernetes.io/basic-auth Secret. The admin's is read by the migration Job, which
-# creates the three application roles with the other three passwords.
+# creates the four application roles with the other four passwords.
 
 resource "azurerm_key_vault_secret" "db_admin" {
   # checkov:skip=CKV_AZURE_41: Key Vault does not enforce exp on reads, so a date would only go stale; rotation is replacing random_password.db["admin"]
@@ -104,6 +104,19 @@ resource "azurerm_key_vault_secret" "db_reader" {
   value        = jsonencode({
     username = "cc_reader"
     password = random_password.db["reader"].result
+  })
+
+  depends_on = [azurerm_role_assignment.deployer_secrets_officer]
+}
+
+resource "azurerm_key_vault_secret" "db_notifier" {
+  # checkov:skip=CKV_AZURE_41: Key Vault does not enforce exp on reads, so a date would only go stale; rotation is replacing random_password.db["notifier"]
+  name         = "cc-db-notifier"
+  key_vault_id = azurerm_key_vault.main.id
+  content_type = "application/json"
+  value        = jsonencode({
+    username = "cc_notifier"
+    password = random_password.db["notifier"].result
   })
 
   depends_on = [azurerm_role_assignment.deployer_secrets_officer]

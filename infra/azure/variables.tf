@@ -34,6 +34,26 @@ variable "public_hostname" {
   type        = string
 }
 
+variable "mail_domain" {
+  description = "The domain the notifier mails from (no-reply@<mail_domain>), e.g. shop.example: one the SMTP relay in the secret cc-smtp may send from (SendGrid: an authenticated domain)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^([a-z0-9]([a-z0-9-]*[a-z0-9])?\\.)+[a-z]{2,}$", var.mail_domain))
+    error_message = "mail_domain must be a lower-case DNS name such as shop.example."
+  }
+}
+
+variable "site_url" {
+  description = "The shop's site, where the mails' links lead (/verify-email, /reset-password), e.g. https://shop.example; passed through to the overlay."
+  type        = string
+
+  validation {
+    condition     = can(regex("^https://[a-z0-9.-]+(:[0-9]+)?(/[^?#]*)?$", var.site_url))
+    error_message = "site_url must be an https:// URL without query or fragment, such as https://shop.example."
+  }
+}
+
 variable "address_space" {
   description = "VNet range (/16); subnets are carved from it: nodes /20, PostgreSQL, gateway and endpoints /24 each."
   type        = string

@@ -44,7 +44,8 @@ resource "google_compute_router" "main" {
   region  = var.region
 }
 
-# Outbound internet for private nodes: container images on ghcr.io and the tracing backend.
+# Outbound internet for private nodes: container images on ghcr.io, the tracing backend and the
+# SMTP relay (587/465; Google Cloud blocks outbound 25, which the notifier never uses).
 resource "google_compute_router_nat" "main" {
   name                               = var.name
   router                             = google_compute_router.main.name

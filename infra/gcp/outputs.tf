@@ -43,6 +43,16 @@ output "public_hostname" {
   value       = var.public_hostname
 }
 
+output "mail_from" {
+  description = "The notifier's sender (CC_MAIL__FROM): an address of mail_domain, which the SMTP relay must accept."
+  value       = "CloudCommerce <no-reply@${var.mail_domain}>"
+}
+
+output "site_url" {
+  description = "The shop's site the mails link to (CC_MAIL__LINK_BASE_URL), as given."
+  value       = var.site_url
+}
+
 output "gateway_address_name" {
   description = "Name of the static regional address for Envoy Gateway's LoadBalancer Service."
   value       = google_compute_address.gateway.name

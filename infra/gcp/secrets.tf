@@ -1,7 +1,7 @@
-# Secret Manager: the four database logins (JSON {"username", "password"}) and the container of
-# `cc-auth`, whose value the operator adds after apply.
+# Secret Manager: the five database logins (JSON {"username", "password"}) and the containers of
+# `cc-auth` and `cc-smtp`, whose values the operator adds after apply.
 
-# The migration Job creates these three roles with these passwords; PostgreSQL never sees them
+# The migration Job creates these four roles with these passwords; PostgreSQL never sees them
 # from here. Only URL-unreserved specials, so a password is safe inside a connection URL too.
 resource "random_password" "db_writer" {
   length           = 32
@@ -14,6 +14,11 @@ resource "random_password" "db_projector" {
 }
 
 resource "random_password" "db_reader" {
+  length           = 32
+  override_special = "-_.~"
+}
+
+resource "random_password" "db_notifier" {
   length           = 32
   override_special = "-_.~"
 }
@@ -68,10 +73,37 @@ resource "google_secret_manager_secret" "db_reader" {
   depends_on = [google_project_service.enabled]
 }
 
+resource "google_secret_manager_secret" "db_notifier" {
+  secret_id           = "cc-db-notifier"
+  labels              = local.labels
+  deletion_protection = true
+
+  replication {
+    auto {}
+  }
+
+  depends_on = [google_project_service.enabled]
+}
+
 # {"signing-keys": "...", "fingerprint-key": "..."}: the keys are made by `command-api keygen`
 # and must never pass through state, so no version here.
 resource "google_secret_manager_secret" "auth" {
   secret_id           = "cc-auth"
+  labels              = local.labels
+  deletion_protection = true
+
+  replication {
+    auto {}
+  }
+
+  depends_on = [google_project_service.enabled]
+}
+
+# {"url": "smtps://apikey@smtp.sendgrid.net:465", "password": "<API key>"} or any relay's
+# (k8s/README.md, "Mail (notifier)"): the relay is not a Google service, so its login is made
+# with its provider and added by hand, never through state.
+resource "google_secret_manager_secret" "smtp" {
+  secret_id           = "cc-smtp"
   labels              = local.labels
   deletion_protection = true
 
@@ -115,5 +147,14 @@ resource "google_secret_manager_secret_version" "db_reader" {
   secret_data = jsonencode({
     username = "cc_reader"
     password = random_password.db_reader.result
+  })
+}
+
+resource "google_secret_manager_secret_version" "db_notifier" {
+  secret = google_secret_manager_secret.db_notifier.id
+
+  secret_data = jsonencode({
+    username = "cc_notifier"
+    password = random_password.db_notifier.result
   })
 }

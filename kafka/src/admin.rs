@@ -1,4 +1,5 @@
-//! Topic administration: creating the event topics where the platform does not.
+//! Topic administration: creating the event topics (and a consumer's own topics) where the
+//! platform does not.
 
 use std::time::Duration;
 
@@ -11,18 +12,22 @@ use rdkafka::{
 
 use crate::settings::KafkaSettings;
 
-/// Creates the topics that do not exist yet, with unlimited retention: the topics are the replay
-/// source for read models and downstream consumers, so nothing may age out.
+/// Creates the event topics that do not exist yet, with unlimited retention: the topics are the
+/// replay source for read models and downstream consumers, so nothing may age out.
 pub async fn ensure_topics(settings: &KafkaSettings) -> anyhow::Result<()> {
+    ensure_named_topics(settings, &settings.topics.all()).await
+}
+
+/// Creates the topics named that do not exist yet, with `settings`' partitions and replication
+/// and unlimited retention (event topics, and a consumer's own, such as a dead-letter topic).
+pub async fn ensure_named_topics(settings: &KafkaSettings, names: &[&str]) -> anyhow::Result<()> {
     let admin: AdminClient<DefaultClientContext> = settings
         .client_config()
         .create()
         .context("creating the Kafka admin client")?;
     let partitions = settings.partitions;
-    let new_topics: Vec<NewTopic<'_>> = settings
-        .topics
-        .all()
-        .into_iter()
+    let new_topics: Vec<NewTopic<'_>> = names
+        .iter()
         .map(|name| {
             let replication = TopicReplication::Fixed(settings.replication_factor);
             NewTopic::new(name, partitions, replication).set("retention.ms", "-1")

@@ -79,6 +79,9 @@ pub struct Account {
     /// `customer`, `seller` or `admin`.
     pub role: String,
     pub active: bool,
+    /// Whether the user proved they receive mail at `email` (a link from the verification
+    /// mail). Only verified accounts can be made sellers or admins.
+    pub email_verified: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     /// Stream version of the last event this answer reflects; the `ETag` is `"<version>"`.
@@ -94,6 +97,7 @@ impl Account {
             display_name: row.try_get("display_name")?,
             role: row.try_get("role")?,
             active: row.try_get("active")?,
+            email_verified: row.try_get("email_verified")?,
             created_at: row.try_get("created_at")?,
             updated_at: row.try_get("updated_at")?,
             version: row.try_get("version")?,

@@ -1,6 +1,6 @@
 //! The write side's PostgreSQL storage: the append-only event log with optimistic concurrency,
 //! the transactional outbox the relay drains, email and SKU reservations, password credentials
-//! and idempotency keys, sessions and their refresh tokens, snapshots of long streams, and the
+//! and idempotency keys, sessions and their refresh tokens, the tokens the notifier mails, snapshots of long streams, and the
 //! migrations that create them.
 
 pub mod admins;
@@ -9,6 +9,7 @@ pub mod credentials;
 pub mod error;
 pub mod events;
 pub mod idempotency;
+pub mod mailed_tokens;
 pub mod migrations;
 pub mod outbox;
 pub mod publication;

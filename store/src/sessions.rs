@@ -16,6 +16,8 @@ pub enum EndReason {
     /// A refresh token was presented after it had been spent: someone holds a copy.
     RefreshTokenReused,
     PasswordChanged,
+    /// The password was set with a mailed reset token.
+    PasswordReset,
     RoleChanged,
     Deactivated,
 }
@@ -26,6 +28,7 @@ impl EndReason {
             EndReason::SignedOut => "signed_out",
             EndReason::RefreshTokenReused => "refresh_token_reused",
             EndReason::PasswordChanged => "password_changed",
+            EndReason::PasswordReset => "password_reset",
             EndReason::RoleChanged => "role_changed",
             EndReason::Deactivated => "deactivated",
         }

@@ -12,9 +12,12 @@ use crate::{
 };
 
 /// Signs in, makes a seller, and creates one product per client so the clients never contend
-/// (pgbench below does the same with one stream per client).
+/// (pgbench below does the same with one stream per client). `database_url` is command-api's
+/// database, where the seller's verification token is stored as the notifier would (benches run
+/// without one).
 pub async fn prepare(
     command_api: &str,
+    database_url: &str,
     admin: (&str, &str),
     clients: usize,
 ) -> anyhow::Result<(String, Vec<Uuid>)> {
@@ -53,6 +56,14 @@ pub async fn prepare(
     let email = format!("bench-seller-{}@example.com", Uuid::new_v4().simple());
     let seller = call(Method::POST, "/v1/users".into(), None, json!({ "email": email, "password": "a-long-enough-password", "display_name": "Bench seller" })).await?;
     let seller_id = seller["id"].as_str().unwrap_or_default().to_owned();
+    let token = mail_verification_token(database_url, seller_id.parse()?).await?;
+    call(
+        Method::POST,
+        format!("/v1/users/{seller_id}/email-verification"),
+        None,
+        json!({ "token": token }),
+    )
+    .await?;
     call(
         Method::PUT,
         format!("/v1/users/{seller_id}/role"),
@@ -116,14 +127,32 @@ WHERE s.version < EXCLUDED.version OR s.snapshot_key <> EXCLUDED.snapshot_key;
 COMMIT;
 "#;
 
+/// Stores a verification token for `user_id` the way the notifier does, and returns it.
+async fn mail_verification_token(database_url: &str, user_id: Uuid) -> anyhow::Result<String> {
+    use sha2::Digest;
+    let token = format!("{}{}", Uuid::new_v4().simple(), Uuid::new_v4().simple());
+    let hash = sha2::Sha256::digest(token.as_bytes()).to_vec();
+    let (client, connection) = tokio_postgres::connect(database_url, tokio_postgres::NoTls).await?;
+    tokio::spawn(connection);
+    client
+        .execute(
+            "INSERT INTO es.email_verification_tokens (token_hash, user_id, issued_at, expires_at)
+             VALUES ($1, $2, now(), now() + interval '1 hour')",
+            &[&hash, &user_id],
+        )
+        .await?;
+    Ok(token)
+}
+
 pub async fn run(
     command_api: &str,
+    database_url: &str,
     ceiling_database_url: &str,
     admin: (&str, &str),
     size: Size,
 ) -> anyhow::Result<Outcome> {
     let clients = size.concurrency;
-    let (token, products) = prepare(command_api, admin, clients).await?;
+    let (token, products) = prepare(command_api, database_url, admin, clients).await?;
     let http = reqwest::Client::new();
     let base = command_api.to_owned();
     let ours = load::run(clients, size.duration, move |worker, n| {

@@ -81,10 +81,12 @@ async fn one_write(
 pub async fn run(
     command_api: &str,
     query_api: &str,
+    database_url: &str,
     admin: (&str, &str),
     size: Size,
 ) -> anyhow::Result<Outcome> {
-    let (token, products) = command_write::prepare(command_api, admin, PRODUCTS).await?;
+    let (token, products) =
+        command_write::prepare(command_api, database_url, admin, PRODUCTS).await?;
     let http = reqwest::Client::new();
     // Published, so the anonymous product page shows them; and visible before timing starts.
     for product in &products {

@@ -220,6 +220,11 @@ export interface components {
             created_at: string;
             display_name: string;
             email: string;
+            /**
+             * @description Whether the user proved they receive mail at `email` (a link from the verification
+             *     mail). Only verified accounts can be made sellers or admins.
+             */
+            email_verified: boolean;
             /** Format: uuid */
             id: string;
             /** @description `customer`, `seller` or `admin`. */

@@ -3,7 +3,10 @@
 //! SKU a product is created with is reserved, a password hash is stored with the event that
 //! records a new password, the set of active admins follows role changes and deactivations
 //! (refusing the one that would leave no admin at all), and a new password, a new role or a
-//! deactivation ends every session the user had (their access tokens stop working at once).
+//! deactivation ends every session the user had (their access tokens stop working at once); a
+//! verification or reset is recorded only if its mailed token is used up in the same transaction,
+//! and a token stops being usable once what it was for is moot (a password changed, an account
+//! deactivated).
 
 use domain::{
     Aggregate,
@@ -11,7 +14,7 @@ use domain::{
     user::{User, UserEvent},
     values::Role,
 };
-use store::sessions::EndReason;
+use store::{mailed_tokens::TokenKind, sessions::EndReason};
 use tokio_postgres::GenericClient;
 use uuid::Uuid;
 
@@ -22,6 +25,8 @@ use crate::metrics as m;
 #[derive(Clone, Default)]
 pub struct Secrets {
     password_hash: Option<String>,
+    /// SHA-256 of the mailed token the command presents.
+    token_hash: Option<Vec<u8>>,
 }
 
 impl std::fmt::Debug for Secrets {
@@ -30,6 +35,10 @@ impl std::fmt::Debug for Secrets {
             .field(
                 "password_hash",
                 &self.password_hash.as_ref().map(|_| "<redacted>"),
+            )
+            .field(
+                "token_hash",
+                &self.token_hash.as_ref().map(|_| "<redacted>"),
             )
             .finish()
     }
@@ -45,7 +54,14 @@ impl Secrets {
     pub fn password_hash(hash: String) -> Self {
         Self {
             password_hash: Some(hash),
+            token_hash: None,
         }
+    }
+
+    /// The hash of a presented mailed token, to be used up with the event it proves.
+    pub fn with_token_hash(mut self, token_hash: Vec<u8>) -> Self {
+        self.token_hash = Some(token_hash);
+        self
     }
 }
 
@@ -58,6 +74,9 @@ pub enum Effect {
     GrantAdmin,
     RevokeAdmin,
     EndSessions(EndReason),
+    /// Use up the presented token (refusing the command if it is not there) and the user's others.
+    ConsumeToken(TokenKind),
+    DiscardTokens(TokenKind),
 }
 
 /// An aggregate whose events may call for writes outside their stream.
@@ -81,7 +100,14 @@ impl WriteModel for User {
             UserEvent::PasswordChanged(_) => vec![
                 Effect::StorePasswordHash,
                 Effect::EndSessions(EndReason::PasswordChanged),
+                Effect::DiscardTokens(TokenKind::PasswordReset),
             ],
+            UserEvent::PasswordReset(_) => vec![
+                Effect::ConsumeToken(TokenKind::PasswordReset),
+                Effect::StorePasswordHash,
+                Effect::EndSessions(EndReason::PasswordReset),
+            ],
+            UserEvent::EmailVerified(_) => vec![Effect::ConsumeToken(TokenKind::EmailVerification)],
             UserEvent::RoleAssigned(assigned) => vec![
                 if assigned.role == Role::Admin {
                     Effect::GrantAdmin
@@ -93,8 +119,12 @@ impl WriteModel for User {
             UserEvent::Deactivated(_) => vec![
                 Effect::RevokeAdmin,
                 Effect::EndSessions(EndReason::Deactivated),
+                Effect::DiscardTokens(TokenKind::EmailVerification),
+                Effect::DiscardTokens(TokenKind::PasswordReset),
             ],
-            UserEvent::DisplayNameChanged(_) => vec![],
+            UserEvent::DisplayNameChanged(_)
+            | UserEvent::EmailVerificationRequested(_)
+            | UserEvent::PasswordResetRequested(_) => vec![],
         }
     }
 }
@@ -137,6 +167,18 @@ pub async fn write(
                 // Counted before the commit: a transaction that then fails over-counts.
                 metrics::counter!(m::SESSIONS_ENDED, "reason" => reason.as_str()).increment(ended);
             }
+            Effect::ConsumeToken(kind) => {
+                let token_hash = secrets
+                    .token_hash
+                    .as_deref()
+                    .ok_or(CommandError::MissingSecret("mailed token"))?;
+                if !store::mailed_tokens::consume(tx, *kind, stream_id, token_hash).await? {
+                    return Err(CommandError::TokenInvalid);
+                }
+            }
+            Effect::DiscardTokens(kind) => {
+                store::mailed_tokens::discard(tx, *kind, stream_id).await?;
+            }
         }
     }
     Ok(())
@@ -145,7 +187,9 @@ pub async fn write(
 #[cfg(test)]
 mod tests {
     use domain::{
-        user::{UserDeactivated, UserRegistered, UserRoleAssigned},
+        user::{
+            UserDeactivated, UserEmailVerified, UserPasswordReset, UserRegistered, UserRoleAssigned,
+        },
         values::{DisplayName, Email},
     };
 
@@ -196,14 +240,36 @@ mod tests {
             User::effects(&deactivated.into()),
             vec![
                 Effect::RevokeAdmin,
-                Effect::EndSessions(EndReason::Deactivated)
+                Effect::EndSessions(EndReason::Deactivated),
+                Effect::DiscardTokens(TokenKind::EmailVerification),
+                Effect::DiscardTokens(TokenKind::PasswordReset),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_verification_or_reset_uses_up_its_token_and_a_reset_ends_sessions() {
+        let user_id = Uuid::now_v7();
+        assert_eq!(
+            User::effects(&UserEmailVerified { user_id }.into()),
+            vec![Effect::ConsumeToken(TokenKind::EmailVerification)]
+        );
+        assert_eq!(
+            User::effects(&UserPasswordReset { user_id }.into()),
+            vec![
+                Effect::ConsumeToken(TokenKind::PasswordReset),
+                Effect::StorePasswordHash,
+                Effect::EndSessions(EndReason::PasswordReset),
             ]
         );
     }
 
     #[test]
     fn secrets_never_show_in_debug_output() {
-        let secrets = Secrets::password_hash("$argon2id$v=19$secret".to_owned());
-        assert!(!format!("{secrets:?}").contains("argon2id"));
+        let secrets = Secrets::password_hash("$argon2id$v=19$secret".to_owned())
+            .with_token_hash(vec![0xab; 32]);
+        let shown = format!("{secrets:?}");
+        assert!(!shown.contains("argon2id"));
+        assert!(!shown.contains("171") && !shown.contains("ab"));
     }
 }

@@ -19,6 +19,9 @@ pub enum CommandError {
     /// An event needs a secret the caller did not bring: a bug in the caller, never input.
     #[error("the command records a {0} but none was given")]
     MissingSecret(&'static str),
+    /// The mailed token the command rests on was used, expired or never issued to this user.
+    #[error("the token is not valid")]
+    TokenInvalid,
     #[error(transparent)]
     Store(#[from] StoreError),
 }

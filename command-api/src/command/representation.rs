@@ -70,6 +70,7 @@ impl Represented for User {
             display_name: state.display_name.as_ref()?.as_str().to_owned(),
             role: state.role.as_str().to_owned(),
             active: state.active,
+            email_verified: state.email_verified,
             created_at: times.created_at,
             updated_at: times.updated_at,
             version,

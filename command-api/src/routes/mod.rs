@@ -1,8 +1,10 @@
 //! HTTP routes of command-api, and the table that mounts them.
 
+pub mod email_verification;
 pub mod health;
 pub mod jwks;
 pub mod openapi;
+pub mod password_resets;
 pub mod products;
 pub mod request_schemas;
 pub mod sessions;
@@ -23,6 +25,19 @@ pub fn configure(config: &mut web::ServiceConfig) {
                 .route("/users/{id}", web::patch().to(users::update))
                 .route("/users/{id}", web::delete().to(users::deactivate))
                 .route("/users/{id}/role", web::put().to(users::assign_role))
+                .route(
+                    "/users/{id}/email-verification",
+                    web::post().to(email_verification::verify),
+                )
+                .route(
+                    "/users/{id}/email-verification-requests",
+                    web::post().to(email_verification::request_mail),
+                )
+                .route("/password-resets", web::post().to(password_resets::request))
+                .route(
+                    "/password-resets/{token}",
+                    web::post().to(password_resets::reset),
+                )
                 .route("/sessions", web::post().to(sessions::sign_in))
                 .route("/sessions/refresh", web::post().to(sessions::refresh))
                 .route("/sessions/current", web::delete().to(sessions::sign_out))

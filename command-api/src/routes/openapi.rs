@@ -7,7 +7,9 @@ use utoipa::OpenApi;
 
 use crate::{
     command::http::Accepted,
-    routes::{jwks, products, request_schemas, sessions, users},
+    routes::{
+        email_verification, jwks, password_resets, products, request_schemas, sessions, users,
+    },
 };
 
 #[derive(Debug, OpenApi)]
@@ -15,6 +17,8 @@ use crate::{
     info(title = "CloudCommerce command API", description = "Write side: accounts, sessions and product commands. Every write answers with ETag (the new version) and Consistency-Token."),
     paths(
         users::register, users::update, users::assign_role, users::deactivate,
+        email_verification::verify, email_verification::request_mail,
+        password_resets::request, password_resets::reset,
         sessions::sign_in, sessions::refresh, sessions::sign_out, jwks::jwks,
         products::create, products::update_details, products::change_price, products::adjust_stock,
         products::publish, products::unpublish, products::archive,

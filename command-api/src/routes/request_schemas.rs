@@ -227,6 +227,33 @@ pub fn all() -> Vec<(&'static str, Value)> {
                 },
             }),
         ),
+        (
+            "VerifyEmailBody",
+            json!({
+                "type": "object", "additionalProperties": false, "required": ["token"],
+                "properties": {
+                    "token": {
+                        "type": "string", "pattern": NO_NUL,
+                        "description": "The token from the verification mail's link; a wrong one is a 410, never a 400.",
+                        "example": "q3Xh0m1E6vO8mJf2d6wQ0yPpQe8rVZ4vYlqQmHk3b9s",
+                    },
+                },
+            }),
+        ),
+        (
+            "RequestResetBody",
+            json!({
+                "type": "object", "additionalProperties": false, "required": ["email"],
+                "properties": { "email": email("The account's address; trimmed and lowercased.") },
+            }),
+        ),
+        (
+            "ResetPasswordBody",
+            json!({
+                "type": "object", "additionalProperties": false, "required": ["password"],
+                "properties": { "password": new_password("The new password, every character counts.") },
+            }),
+        ),
         ("PriceBody", price()),
         (
             "CreateProductBody",

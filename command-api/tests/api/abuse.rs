@@ -276,6 +276,7 @@ async fn a_forged_snapshot_does_not_make_anyone_an_admin() {
         display_name: Some(domain::values::DisplayName::parse("Mallory").unwrap()),
         role: domain::values::Role::Admin,
         active: true,
+        email_verified: true,
     };
     let client = app.db.connect().await.unwrap();
     client

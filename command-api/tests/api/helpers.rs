@@ -207,8 +207,48 @@ impl TestApp {
         (email, token)
     }
 
+    /// Plays the notifier's part for one mail: draws a token, stores its hash as the notifier
+    /// does (these tests run command-api alone; `notifier/tests` cover that half and the e2e
+    /// tests both) and returns the token the mail would carry.
+    pub async fn mailed_token(&self, table: &str, user_id: Uuid, lifetime_secs: i64) -> String {
+        use sha2::Digest;
+        let token = Uuid::new_v4().simple().to_string() + &Uuid::new_v4().simple().to_string();
+        let hash = sha2::Sha256::digest(token.as_bytes()).to_vec();
+        let client = self.db.connect().await.expect("db");
+        client
+            .execute(
+                &format!(
+                    // One clock reading for both ends, as the notifier does: two readings
+                    // would make a full lifetime a microsecond too long for the CHECK.
+                    "INSERT INTO es.{table} (token_hash, user_id, issued_at, expires_at)
+                     SELECT $1, $2, issued, issued + make_interval(secs => $3)
+                     FROM (SELECT clock_timestamp() AS issued) AS clock"
+                ),
+                &[&hash, &user_id, &(lifetime_secs as f64)],
+            )
+            .await
+            .expect("storing a mailed token");
+        token
+    }
+
+    /// Verifies `user_id`'s address through the API with a freshly mailed token.
+    pub async fn verify_email(&self, user_id: Uuid) {
+        let token = self
+            .mailed_token("email_verification_tokens", user_id, 86_400)
+            .await;
+        let response = self
+            .post(
+                &format!("/v1/users/{user_id}/email-verification"),
+                None,
+                &json!({ "token": token }),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::OK, "verifying {user_id}");
+    }
+
     async fn seller_named(&self, email: &str) -> (Uuid, String) {
         let id = self.register(email).await;
+        self.verify_email(id).await;
         let admin = self.admin_token().await;
         let response = self
             .send(

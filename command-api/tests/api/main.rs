@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod abuse;
+mod account_mail;
 mod concurrency;
 mod helpers;
 mod idempotency;

@@ -175,6 +175,7 @@ async fn a_role_change_ends_the_sessions_of_the_user_whose_role_changed() {
     let app = spawn_app().await;
     let admin = app.admin_token().await;
     let user_id = app.register("promoted@example.com").await;
+    app.verify_email(user_id).await;
     let before = app.sign_in("promoted@example.com", PASSWORD).await;
     let response = app
         .send(

@@ -124,6 +124,11 @@ async fn only_an_admin_may_assign_roles() {
     let anonymous = app.send(Method::PUT, &path, None, Some(&body), &[]).await;
     assert_problem(anonymous, StatusCode::UNAUTHORIZED, "unauthenticated").await;
     let admin = app.admin_token().await;
+    let unverified = app
+        .send(Method::PUT, &path, Some(&admin), Some(&body), &[])
+        .await;
+    assert_problem(unverified, StatusCode::CONFLICT, "email_not_verified").await;
+    app.verify_email(user).await;
     let by_admin = app
         .send(Method::PUT, &path, Some(&admin), Some(&body), &[])
         .await;
@@ -308,6 +313,7 @@ async fn the_last_active_admin_cannot_demote_or_deactivate_themselves() {
 
     // With a second admin, the first may step down.
     let second = app.register("second-admin@example.com").await;
+    app.verify_email(second).await;
     let promote = json!({ "role": "admin" });
     let response = app
         .send(
@@ -336,6 +342,7 @@ async fn two_admins_stepping_down_at_once_leave_one_admin() {
     let app = spawn_app().await;
     let first = app.admin_token().await;
     let second_id = app.register("co-admin@example.com").await;
+    app.verify_email(second_id).await;
     let promote = json!({ "role": "admin" });
     let response = app
         .send(

@@ -24,4 +24,15 @@ pub enum UserCommand {
         role: Role,
     },
     Deactivate,
+    /// Asks for another verification mail (the notifier sends one on `user.registered` already).
+    RequestEmailVerification,
+    /// The API found an unexpired verification token of this user: the address is theirs.
+    /// Anyone holding the token may send it, signed in or not, so the domain checks no actor.
+    VerifyEmail,
+    /// Someone asked to reset this account's password by its address. The API answers the same
+    /// whether or not the address has an account, so this command never tells anyone anything.
+    RequestPasswordReset,
+    /// The API found an unexpired reset token of this user and stores the new hash with the
+    /// event, like `ChangePassword`.
+    ResetPassword,
 }

@@ -5,8 +5,9 @@ use uuid::Uuid;
 use super::{
     command::UserCommand,
     event::{
-        UserDeactivated, UserDisplayNameChanged, UserEvent, UserPasswordChanged, UserRegistered,
-        UserRoleAssigned,
+        UserDeactivated, UserDisplayNameChanged, UserEmailVerificationRequested, UserEmailVerified,
+        UserEvent, UserPasswordChanged, UserPasswordReset, UserPasswordResetRequested,
+        UserRegistered, UserRoleAssigned,
     },
     state::UserState,
 };
@@ -59,6 +60,16 @@ pub(super) fn decide(
         }
         UserCommand::AssignRole { role } => {
             let user_id = may_change(state, actor, Who::AdminOnly)?;
+            // Rights over other people's data go only to addresses that reach a person. The
+            // system (admin bootstrap, seeding) names its own accounts in configuration, and
+            // stepping down needs no proof.
+            let promotion = matches!(
+                (state.role, role),
+                (Role::Customer, Role::Seller | Role::Admin) | (Role::Seller, Role::Admin)
+            );
+            if promotion && !state.email_verified && *actor != Actor::System {
+                return Err(UserError::EmailNotVerified);
+            }
             if role == state.role {
                 vec![]
             } else {
@@ -73,6 +84,30 @@ pub(super) fn decide(
         UserCommand::Deactivate => {
             let user_id = may_change(state, actor, Who::SelfOrAdmin)?;
             vec![UserDeactivated { user_id }.into()]
+        }
+        UserCommand::RequestEmailVerification => {
+            let user_id = may_change(state, actor, Who::SelfOrAdmin)?;
+            if state.email_verified {
+                return Err(UserError::EmailAlreadyVerified);
+            }
+            vec![UserEmailVerificationRequested { user_id }.into()]
+        }
+        // A second click on the same link changes nothing and is not an error.
+        UserCommand::VerifyEmail => {
+            let user_id = holds_token(state)?;
+            if state.email_verified {
+                vec![]
+            } else {
+                vec![UserEmailVerified { user_id }.into()]
+            }
+        }
+        UserCommand::RequestPasswordReset => {
+            let user_id = holds_token(state)?;
+            vec![UserPasswordResetRequested { user_id }.into()]
+        }
+        UserCommand::ResetPassword => {
+            let user_id = holds_token(state)?;
+            vec![UserPasswordReset { user_id }.into()]
         }
     };
     Ok(events)
@@ -124,6 +159,18 @@ fn may_change(state: &UserState, actor: &Actor, who: Who) -> Result<Uuid, UserEr
     Ok(user_id)
 }
 
+/// For the commands whose proof is a mailed token (or, for a reset request, an address) that the
+/// API has checked: whoever sends it, the account must exist and be active.
+fn holds_token(state: &UserState) -> Result<Uuid, UserError> {
+    let Some(user_id) = state.id else {
+        return Err(UserError::NotFound);
+    };
+    if !state.active {
+        return Err(UserError::Deactivated);
+    }
+    Ok(user_id)
+}
+
 /// A refused user command. Messages are safe to show the caller.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum UserError {
@@ -137,6 +184,10 @@ pub enum UserError {
     ActorDeactivated,
     #[error("you are not allowed to do this")]
     Forbidden,
+    #[error("the account's email address is not verified yet")]
+    EmailNotVerified,
+    #[error("the account's email address is already verified")]
+    EmailAlreadyVerified,
 }
 
 impl Refusal for UserError {
@@ -148,13 +199,18 @@ impl Refusal for UserError {
             UserError::Deactivated => "deactivated",
             UserError::ActorDeactivated => "actor_deactivated",
             UserError::Forbidden => "forbidden",
+            UserError::EmailNotVerified => "email_not_verified",
+            UserError::EmailAlreadyVerified => "email_already_verified",
         }
     }
 
     fn kind(&self) -> ErrorKind {
         match self {
             UserError::NotFound => ErrorKind::NotFound,
-            UserError::AlreadyRegistered | UserError::Deactivated => ErrorKind::Conflict,
+            UserError::AlreadyRegistered
+            | UserError::Deactivated
+            | UserError::EmailNotVerified
+            | UserError::EmailAlreadyVerified => ErrorKind::Conflict,
             UserError::ActorDeactivated | UserError::Forbidden => ErrorKind::Forbidden,
         }
     }

@@ -1,6 +1,7 @@
 //! What has happened to a user: one payload struct per event type, and the enum that wraps them.
 //!
-//! No event carries a password or a hash (guarantee 6). Payloads deliberately do not deny
+//! No event carries a password or a hash (guarantee 6), nor a verification or reset token: the
+//! notifier draws those when it reads the request, so no topic ever holds a usable one. Payloads deliberately do not deny
 //! unknown fields: consumers must tolerate additions, and so must we when replaying.
 
 use schemars::JsonSchema;
@@ -19,6 +20,10 @@ pub enum UserEvent {
     PasswordChanged(UserPasswordChanged),
     RoleAssigned(UserRoleAssigned),
     Deactivated(UserDeactivated),
+    EmailVerificationRequested(UserEmailVerificationRequested),
+    EmailVerified(UserEmailVerified),
+    PasswordResetRequested(UserPasswordResetRequested),
+    PasswordReset(UserPasswordReset),
 }
 
 impl_domain_event!(UserEvent {
@@ -27,6 +32,10 @@ impl_domain_event!(UserEvent {
     PasswordChanged(UserPasswordChanged),
     RoleAssigned(UserRoleAssigned),
     Deactivated(UserDeactivated),
+    EmailVerificationRequested(UserEmailVerificationRequested),
+    EmailVerified(UserEmailVerified),
+    PasswordResetRequested(UserPasswordResetRequested),
+    PasswordReset(UserPasswordReset),
 });
 
 /// Example ids shared by the samples, so the catalog reads as one story.
@@ -112,6 +121,67 @@ pub struct UserDeactivated {
 
 impl EventPayload for UserDeactivated {
     const EVENT_TYPE: &'static str = "user.deactivated";
+    const SCHEMA_VERSION: i32 = 1;
+
+    fn example() -> serde_json::Value {
+        json!({ "user_id": EXAMPLE_USER })
+    }
+}
+
+/// Another verification mail was asked for. The notifier draws a new token (the earlier ones
+/// stay valid until they expire or the address is verified).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct UserEmailVerificationRequested {
+    pub user_id: Uuid,
+}
+
+impl EventPayload for UserEmailVerificationRequested {
+    const EVENT_TYPE: &'static str = "user.email_verification_requested";
+    const SCHEMA_VERSION: i32 = 1;
+
+    fn example() -> serde_json::Value {
+        json!({ "user_id": EXAMPLE_USER })
+    }
+}
+
+/// The user proved they receive mail at their address (a token from a verification mail).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct UserEmailVerified {
+    pub user_id: Uuid,
+}
+
+impl EventPayload for UserEmailVerified {
+    const EVENT_TYPE: &'static str = "user.email_verified";
+    const SCHEMA_VERSION: i32 = 1;
+
+    fn example() -> serde_json::Value {
+        json!({ "user_id": EXAMPLE_USER })
+    }
+}
+
+/// A password reset was asked for with this account's address. The notifier mails a token.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct UserPasswordResetRequested {
+    pub user_id: Uuid,
+}
+
+impl EventPayload for UserPasswordResetRequested {
+    const EVENT_TYPE: &'static str = "user.password_reset_requested";
+    const SCHEMA_VERSION: i32 = 1;
+
+    fn example() -> serde_json::Value {
+        json!({ "user_id": EXAMPLE_USER })
+    }
+}
+
+/// The password was set with a reset token; every session of the account ended with it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct UserPasswordReset {
+    pub user_id: Uuid,
+}
+
+impl EventPayload for UserPasswordReset {
+    const EVENT_TYPE: &'static str = "user.password_reset";
     const SCHEMA_VERSION: i32 = 1;
 
     fn example() -> serde_json::Value {

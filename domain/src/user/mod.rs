@@ -14,8 +14,9 @@ pub use self::{
     command::UserCommand,
     decide::UserError,
     event::{
-        UserDeactivated, UserDisplayNameChanged, UserEvent, UserPasswordChanged, UserRegistered,
-        UserRoleAssigned,
+        UserDeactivated, UserDisplayNameChanged, UserEmailVerificationRequested, UserEmailVerified,
+        UserEvent, UserPasswordChanged, UserPasswordReset, UserPasswordResetRequested,
+        UserRegistered, UserRoleAssigned,
     },
     state::UserState,
 };
@@ -49,11 +50,16 @@ impl Aggregate for User {
                     display_name: Some(e.display_name.clone()),
                     role: e.role,
                     active: true,
+                    email_verified: false,
                 };
             }
             UserEvent::DisplayNameChanged(e) => state.display_name = Some(e.display_name.clone()),
             // The state holds no password: nothing to change, but the event stays on record.
-            UserEvent::PasswordChanged(_) => {}
+            UserEvent::PasswordChanged(_)
+            | UserEvent::PasswordReset(_)
+            | UserEvent::PasswordResetRequested(_)
+            | UserEvent::EmailVerificationRequested(_) => {}
+            UserEvent::EmailVerified(_) => state.email_verified = true,
             UserEvent::RoleAssigned(e) => state.role = e.role,
             UserEvent::Deactivated(_) => state.active = false,
         }

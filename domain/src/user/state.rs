@@ -17,6 +17,10 @@ pub struct UserState {
     pub display_name: Option<DisplayName>,
     pub role: Role,
     pub active: bool,
+    /// Whether the user proved they receive mail at `email`. Snapshots taken before this field
+    /// existed read as unverified, which is what their streams say.
+    #[serde(default)]
+    pub email_verified: bool,
 }
 
 impl UserState {

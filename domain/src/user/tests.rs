@@ -50,6 +50,10 @@ fn registered() -> UserEvent {
     .into()
 }
 
+fn verified() -> UserEvent {
+    UserEmailVerified { user_id: ADA }.into()
+}
+
 fn deactivated() -> UserEvent {
     UserDeactivated { user_id: ADA }.into()
 }
@@ -160,7 +164,7 @@ fn change_password_always_records_an_event_without_a_secret() {
 #[test]
 fn assign_role_by_admin_or_system_records_the_previous_role() {
     for actor in [admin(), Actor::System] {
-        let state = given::<User>([registered()])
+        let state = given::<User>([registered(), verified()])
             .when(actor, UserCommand::AssignRole { role: Role::Seller })
             .then([UserRoleAssigned {
                 user_id: ADA,
@@ -169,6 +173,107 @@ fn assign_role_by_admin_or_system_records_the_previous_role() {
             }
             .into()]);
         assert_eq!(state.role, Role::Seller);
+    }
+}
+
+#[test]
+fn promoting_an_unverified_address_is_refused_but_for_the_system() {
+    for role in [Role::Seller, Role::Admin] {
+        given::<User>([registered()])
+            .when(admin(), UserCommand::AssignRole { role })
+            .then_error(UserError::EmailNotVerified);
+        given::<User>([registered()])
+            .when(Actor::System, UserCommand::AssignRole { role })
+            .then([UserRoleAssigned {
+                user_id: ADA,
+                role,
+                previous_role: Role::Customer,
+            }
+            .into()]);
+    }
+    // Stepping down needs no proof of anything.
+    let admin_role = UserRoleAssigned {
+        user_id: ADA,
+        role: Role::Admin,
+        previous_role: Role::Customer,
+    };
+    given::<User>([registered(), admin_role.into()])
+        .when(admin(), UserCommand::AssignRole { role: Role::Seller })
+        .then([UserRoleAssigned {
+            user_id: ADA,
+            role: Role::Seller,
+            previous_role: Role::Admin,
+        }
+        .into()]);
+    let seller = UserRoleAssigned {
+        user_id: ADA,
+        role: Role::Seller,
+        previous_role: Role::Customer,
+    };
+    given::<User>([registered(), seller.into()])
+        .when(
+            admin(),
+            UserCommand::AssignRole {
+                role: Role::Customer,
+            },
+        )
+        .then([UserRoleAssigned {
+            user_id: ADA,
+            role: Role::Customer,
+            previous_role: Role::Seller,
+        }
+        .into()]);
+}
+
+#[test]
+fn verifying_records_it_once_whoever_brings_the_token() {
+    for actor in [Actor::Anonymous, ada(), user(BOB, Role::Customer)] {
+        let state = given::<User>([registered()])
+            .when(actor, UserCommand::VerifyEmail)
+            .then([verified()]);
+        assert!(state.email_verified);
+        given::<User>([registered(), verified()])
+            .when(actor, UserCommand::VerifyEmail)
+            .then_nothing();
+    }
+}
+
+#[test]
+fn another_verification_mail_is_for_the_user_or_an_admin_until_verified() {
+    for actor in [ada(), admin()] {
+        given::<User>([registered()])
+            .when(actor, UserCommand::RequestEmailVerification)
+            .then([UserEmailVerificationRequested { user_id: ADA }.into()]);
+        given::<User>([registered(), verified()])
+            .when(actor, UserCommand::RequestEmailVerification)
+            .then_error(UserError::EmailAlreadyVerified);
+    }
+    for actor in [Actor::Anonymous, user(BOB, Role::Customer)] {
+        given::<User>([registered()])
+            .when(actor, UserCommand::RequestEmailVerification)
+            .then_error(UserError::Forbidden);
+    }
+}
+
+#[test]
+fn a_reset_is_requested_and_done_for_active_accounts_only() {
+    given::<User>([registered()])
+        .when(Actor::Anonymous, UserCommand::RequestPasswordReset)
+        .then([UserPasswordResetRequested { user_id: ADA }.into()]);
+    given::<User>([registered()])
+        .when(Actor::Anonymous, UserCommand::ResetPassword)
+        .then([UserPasswordReset { user_id: ADA }.into()]);
+    for command in [
+        UserCommand::RequestPasswordReset,
+        UserCommand::ResetPassword,
+        UserCommand::VerifyEmail,
+    ] {
+        given::<User>([registered(), deactivated()])
+            .when(Actor::Anonymous, command.clone())
+            .then_error(UserError::Deactivated);
+        given::<User>([])
+            .when(Actor::Anonymous, command)
+            .then_error(UserError::NotFound);
     }
 }
 
@@ -293,6 +398,7 @@ fn fold_rebuilds_the_current_state() {
             previous_role: Role::Customer,
         }
         .into(),
+        verified(),
         deactivated(),
     ];
     let state = User::fold(&history);
@@ -304,6 +410,7 @@ fn fold_rebuilds_the_current_state() {
             display_name: Some(name("Augusta")),
             role: Role::Admin,
             active: false,
+            email_verified: true,
         }
     );
     assert_eq!(
@@ -324,6 +431,8 @@ fn error_codes_are_stable_and_distinct() {
         UserError::Deactivated,
         UserError::ActorDeactivated,
         UserError::Forbidden,
+        UserError::EmailNotVerified,
+        UserError::EmailAlreadyVerified,
     ];
     let codes: Vec<&str> = errors.iter().map(UserError::code).collect();
     assert_eq!(
@@ -333,7 +442,9 @@ fn error_codes_are_stable_and_distinct() {
             "already_registered",
             "deactivated",
             "actor_deactivated",
-            "forbidden"
+            "forbidden",
+            "email_not_verified",
+            "email_already_verified"
         ]
     );
 }

@@ -1,6 +1,7 @@
 //! Least privilege, proven: each service runs as its production role (`cc_writer`,
-//! `cc_projector`, `cc_reader`, granted by the migrations and the read-model DDL alone) and does
-//! its whole job; then each role is refused what is not its job.
+//! `cc_projector`, `cc_reader`, `cc_notifier`, granted by the migrations and the read-model DDL
+//! alone) and does its whole job (the seller's address is verified through the notifier's
+//! mail); then each role is refused what is not its job.
 
 use reqwest::{Method, StatusCode};
 use serde_json::json;
@@ -115,6 +116,10 @@ async fn each_service_does_its_job_as_its_own_role_and_nothing_more() {
         "DELETE FROM es.events",
         "TRUNCATE es.events",
         "CREATE SCHEMA writer_owned",
+        // Only the notifier draws tokens; the writer can use them up, not make them.
+        "INSERT INTO es.password_reset_tokens (token_hash, user_id, expires_at)
+         VALUES (sha256('x'), gen_random_uuid(), now() + interval '1 minute')",
+        "SELECT * FROM notifier.recipients",
         &format!("SELECT * FROM {schema}.products"),
         "SELECT * FROM read_meta.active",
     ] {
@@ -131,6 +136,8 @@ async fn each_service_does_its_job_as_its_own_role_and_nothing_more() {
         "SELECT * FROM es.user_credentials",
         "SELECT * FROM es.sessions",
         "SELECT * FROM es.refresh_tokens",
+        "SELECT * FROM es.email_verification_tokens",
+        "SELECT * FROM notifier.recipients",
         &format!("DELETE FROM {schema}.products"),
         &format!("UPDATE {schema}.products SET stock = 0"),
         "UPDATE read_meta.active SET schema = 'read_v9'",
@@ -149,6 +156,21 @@ async fn each_service_does_its_job_as_its_own_role_and_nothing_more() {
     ] {
         refused(&projector, "cc_projector", sql).await;
     }
+    let notifier = connect_as(&stack, "cc_notifier").await;
+    for sql in [
+        "SELECT * FROM es.events",
+        "SELECT * FROM es.user_credentials",
+        "SELECT * FROM es.email_reservations",
+        // It stores token hashes, and cannot read or remove them: a token it mailed is
+        // command-api's to use up.
+        "SELECT * FROM es.password_reset_tokens",
+        "DELETE FROM es.email_verification_tokens",
+        &format!("SELECT * FROM {schema}.users"),
+        "CREATE SCHEMA notifier_owned",
+    ] {
+        refused(&notifier, "cc_notifier", sql).await;
+    }
+
     // Its own schemas it may create (a rebuild does) and drop.
     projector
         .batch_execute("CREATE SCHEMA read_v_role_check; DROP SCHEMA read_v_role_check")

@@ -1,4 +1,4 @@
-# Kafka ACLs. The two application users mirror k8s/platform/kafka/kafka-users.yaml entry for entry
+# Kafka ACLs. The three application users mirror k8s/platform/kafka/kafka-users.yaml entry for entry
 # (one block per entry, one ACL per operation). MSK has no super users, and the brokers run with
 # allow.everyone.if.no.acl.found=false, so cc-admin gets explicit ACLs as well.
 
@@ -148,6 +148,55 @@ resource "kafka_acl" "projector_rebuild_groups" {
   resource_type                = "Group"
   resource_pattern_type_filter = "Prefixed"
   acl_principal                = "User:cc-projector"
+  acl_host                     = "*"
+  acl_operation                = each.value
+  acl_permission_type          = "Allow"
+
+  depends_on = [kafka_acl.admin_cluster_alter]
+}
+
+# --- cc-notifier: reads the user topic, writes its dead letters -----------------------------------
+
+# Read only: it cannot forge an event.
+resource "kafka_acl" "notifier_user_events" {
+  for_each = toset(["Read", "Describe"])
+
+  resource_name                = "cloudcommerce.user-events"
+  resource_type                = "Topic"
+  resource_pattern_type_filter = "Literal"
+  acl_principal                = "User:cc-notifier"
+  acl_host                     = "*"
+  acl_operation                = each.value
+  acl_permission_type          = "Allow"
+
+  depends_on = [kafka_acl.admin_cluster_alter]
+}
+
+# Its consumer group, cloudcommerce-notifier, and any group named after it (a replay from an
+# earlier offset under a group of its own).
+resource "kafka_acl" "notifier_groups" {
+  for_each = toset(["Read", "Describe"])
+
+  resource_name                = "cloudcommerce-notifier"
+  resource_type                = "Group"
+  resource_pattern_type_filter = "Prefixed"
+  acl_principal                = "User:cc-notifier"
+  acl_host                     = "*"
+  acl_operation                = each.value
+  acl_permission_type          = "Allow"
+
+  depends_on = [kafka_acl.admin_cluster_alter]
+}
+
+# No IdempotentWrite on the cluster: from Kafka 3.0, Write on a topic is what an idempotent
+# producer needs (KIP-679).
+resource "kafka_acl" "notifier_dead_letters" {
+  for_each = toset(["Write", "Describe"])
+
+  resource_name                = "cloudcommerce.notifier.dead-letters"
+  resource_type                = "Topic"
+  resource_pattern_type_filter = "Literal"
+  acl_principal                = "User:cc-notifier"
   acl_host                     = "*"
   acl_operation                = each.value
   acl_permission_type          = "Allow"

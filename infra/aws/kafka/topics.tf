@@ -1,6 +1,7 @@
-# The two event topics, as k8s/platform/kafka/kafka-topics.yaml declares them for Strimzi. Retention is
-# unlimited: the topics are the replay source of read-model rebuilds. Six partitions cap useful
-# projector replicas at six; raising it later re-partitions keys, so it is sized once.
+# The two event topics and the notifier's dead letters, as k8s/platform/kafka/kafka-topics.yaml
+# declares them for Strimzi. The event topics' retention is unlimited: they are the replay source
+# of read-model rebuilds. Six partitions cap useful projector replicas at six; raising it later
+# re-partitions keys, so it is sized once.
 
 resource "kafka_topic" "user_events" {
   name               = "cloudcommerce.user-events"
@@ -38,6 +39,22 @@ resource "kafka_topic" "product_events" {
 
   lifecycle {
     prevent_destroy = true
+  }
+
+  depends_on = [kafka_acl.admin_cluster, kafka_acl.admin_topics]
+}
+
+# What the notifier could not mail, for a person to look at. One partition (low volume); kept 30
+# days: the events themselves stay in the event store and on the user topic.
+resource "kafka_topic" "notifier_dead_letters" {
+  name               = "cloudcommerce.notifier.dead-letters"
+  partitions         = 1
+  replication_factor = 3
+
+  config = {
+    "retention.ms"        = "2592000000"
+    "cleanup.policy"      = "delete"
+    "min.insync.replicas" = "2"
   }
 
   depends_on = [kafka_acl.admin_cluster, kafka_acl.admin_topics]

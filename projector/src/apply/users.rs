@@ -18,19 +18,20 @@ use super::{
 use read_model::ReadSchema;
 
 const LOAD: &str = "
-    SELECT id, email, display_name, role, active, created_at, updated_at, version
+    SELECT id, email, display_name, role, active, created_at, updated_at, version, email_verified
     FROM {schema}.users WHERE id = ANY($1)";
 
 /// Rows arrive sorted by id, so concurrent batches lock user rows in one order.
 const UPSERT: &str = "
     INSERT INTO {schema}.users (id, email, display_name, role, active, created_at, updated_at,
-                                version)
+                                version, email_verified)
     SELECT * FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::text[], $5::boolean[],
-                         $6::timestamptz[], $7::timestamptz[], $8::bigint[])
+                         $6::timestamptz[], $7::timestamptz[], $8::bigint[], $9::boolean[])
     ON CONFLICT (id) DO UPDATE SET
         email = EXCLUDED.email, display_name = EXCLUDED.display_name, role = EXCLUDED.role,
         active = EXCLUDED.active, created_at = EXCLUDED.created_at,
-        updated_at = EXCLUDED.updated_at, version = EXCLUDED.version";
+        updated_at = EXCLUDED.updated_at, version = EXCLUDED.version,
+        email_verified = EXCLUDED.email_verified";
 
 pub(super) async fn apply(
     tx: &impl GenericClient,
@@ -65,6 +66,7 @@ fn from_row(row: &Row) -> Result<Folded<UserState>, String> {
             .parse::<Role>()
             .map_err(|e| e.to_string())?,
         active: row.get(4),
+        email_verified: row.get(8),
     };
     Ok(Folded {
         state,
@@ -85,6 +87,7 @@ struct Columns {
     created_at: Vec<DateTime<Utc>>,
     updated_at: Vec<DateTime<Utc>>,
     version: Vec<i64>,
+    email_verified: Vec<bool>,
 }
 
 impl Columns {
@@ -102,6 +105,7 @@ impl Columns {
         self.created_at.push(row.created_at);
         self.updated_at.push(row.updated_at);
         self.version.push(row.version);
+        self.email_verified.push(s.email_verified);
         true
     }
 
@@ -120,6 +124,7 @@ impl Columns {
                 &self.created_at,
                 &self.updated_at,
                 &self.version,
+                &self.email_verified,
             ],
         )
         .await

@@ -77,7 +77,7 @@ async fn answer(
     let row = conn
         .query_opt(
             &conn.sql(
-                "SELECT id, email, display_name, role, active, created_at, updated_at, version
+                "SELECT id, email, display_name, role, active, email_verified, created_at, updated_at, version
                  FROM {schema}.users WHERE id = $1",
             ),
             &[&user_id],

@@ -66,8 +66,12 @@ CREATE TABLE IF NOT EXISTS {schema}.users (
     active       boolean     NOT NULL,
     created_at   timestamptz NOT NULL,
     updated_at   timestamptz NOT NULL,
-    version      bigint      NOT NULL
+    version      bigint      NOT NULL,
+    email_verified boolean   NOT NULL DEFAULT false
 );
+-- Read schemas built before `user.email_verified` existed get the column here: false is what
+-- every one of their rows says, since no such event had been recorded then.
+ALTER TABLE {schema}.users ADD COLUMN IF NOT EXISTS email_verified boolean NOT NULL DEFAULT false;
 
 -- Not unique: the write side guarantees uniqueness, and a read model must never refuse an event.
 CREATE INDEX IF NOT EXISTS users_email_idx ON {schema}.users (email);

@@ -25,6 +25,8 @@ BEGIN
         -- V10
         GRANT SELECT, INSERT, UPDATE, DELETE ON es.sessions, es.refresh_tokens TO cc_writer;
         GRANT EXECUTE ON FUNCTION es.session_is_live(uuid) TO cc_writer;
+        -- V12
+        GRANT SELECT, DELETE ON es.email_verification_tokens, es.password_reset_tokens TO cc_writer;
     END IF;
     IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'cc_projector') THEN
         -- V7, V9
@@ -38,6 +40,14 @@ BEGIN
         GRANT USAGE ON SCHEMA es TO cc_reader;
         GRANT EXECUTE ON FUNCTION es.session_is_live(uuid) TO cc_reader;
         GRANT EXECUTE ON FUNCTION es.version_never_written(uuid, bigint, uuid) TO cc_reader;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'cc_notifier') THEN
+        -- V12
+        GRANT USAGE ON SCHEMA es TO cc_notifier;
+        GRANT INSERT ON es.email_verification_tokens, es.password_reset_tokens TO cc_notifier;
+        GRANT USAGE ON SCHEMA notifier TO cc_notifier;
+        GRANT SELECT, INSERT, UPDATE, DELETE ON notifier.deliveries, notifier.recipients
+            TO cc_notifier;
     END IF;
 END
 $$;

@@ -21,7 +21,8 @@ const ROLE_TESTS_LOCK: i64 = 0x4343_524f_4c45_5445;
 /// Prefix of the databases and admin roles these tests make, and drop again.
 const PREFIX: &str = "cc_roles_";
 
-pub const SERVICE_ROLES: [&str; 3] = ["cc_writer", "cc_projector", "cc_reader"];
+/// The roles `command-api migrate` provisions, in its order (`command_api::service_roles`).
+pub const SERVICE_ROLES: [&str; 4] = ["cc_writer", "cc_projector", "cc_reader", "cc_notifier"];
 
 fn start() {
     static START: Once = Once::new();
@@ -176,7 +177,7 @@ pub async fn migrate(url: &str, env: &[(&str, &str)]) -> Migrate {
         .env("RUST_LOG", "info")
         .env_remove("CC_DATABASE__PASSWORD")
         .env_remove("CC_LOG_FORMAT");
-    for variable in ["WRITER", "PROJECTOR", "READER"] {
+    for variable in ["WRITER", "PROJECTOR", "READER", "NOTIFIER"] {
         command.env_remove(format!("CC_MIGRATE__{variable}_PASSWORD"));
     }
     command.envs(env.iter().copied());

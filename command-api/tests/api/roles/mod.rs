@@ -11,12 +11,13 @@ use cluster::{Exclusive, SERVICE_ROLES, connect, exclusive, migrate, url};
 /// Cloud-generated passwords look like this; none of it may need escaping anywhere.
 const URL_HOSTILE: &str = "p@ss:w/rd?#%2F 'with\" spaces\\";
 
-/// The three `CC_MIGRATE__*_PASSWORD` variables, each role's password ending in `tag`.
+/// The four `CC_MIGRATE__*_PASSWORD` variables, each role's password ending in `tag`.
 fn role_passwords(tag: &str) -> Vec<(&'static str, String)> {
     let variables = [
         "CC_MIGRATE__WRITER_PASSWORD",
         "CC_MIGRATE__PROJECTOR_PASSWORD",
         "CC_MIGRATE__READER_PASSWORD",
+        "CC_MIGRATE__NOTIFIER_PASSWORD",
     ];
     variables
         .into_iter()
@@ -52,13 +53,13 @@ async fn migrate_creates_service_roles_whose_passwords_the_server_checks() {
     assert!(run.success, "{}", run.output);
     assert_eq!(
         count(&run.output, "service role created"),
-        3,
+        SERVICE_ROLES.len(),
         "{}",
         run.output
     );
     assert_eq!(
         count(&run.output, "service role password set"),
-        3,
+        SERVICE_ROLES.len(),
         "{}",
         run.output
     );
@@ -103,6 +104,32 @@ async fn migrate_creates_service_roles_whose_passwords_the_server_checks() {
         format!("{refused:?}").contains("permission denied"),
         "{refused:?}"
     );
+
+    // cc_notifier keeps its own records and stores token hashes, and reads no event.
+    let notifier = connect(&url("cc_notifier", &database), Some(&passwords[3].1))
+        .await
+        .unwrap();
+    notifier
+        .execute(
+            "INSERT INTO notifier.recipients (user_id, email, display_name)
+             VALUES (gen_random_uuid(), 'ada@example.com', 'Ada')",
+            &[],
+        )
+        .await
+        .expect("cc_notifier writes notifier.recipients");
+    notifier
+        .execute(
+            "INSERT INTO es.password_reset_tokens (token_hash, user_id, expires_at)
+             VALUES (sha256('token'), gen_random_uuid(), now() + interval '10 minutes')",
+            &[],
+        )
+        .await
+        .expect("cc_notifier stores a token's hash");
+    let refused = notifier
+        .execute("SELECT count(*) FROM es.events", &[])
+        .await
+        .expect_err("cc_notifier may not read es.events");
+    assert_eq!(refused.code(), Some(&SqlState::INSUFFICIENT_PRIVILEGE));
 }
 
 #[tokio::test]
@@ -123,7 +150,7 @@ async fn running_migrate_again_with_new_passwords_rotates_them() {
     );
     assert_eq!(
         count(&rerun.output, "service role password set"),
-        3,
+        SERVICE_ROLES.len(),
         "{}",
         rerun.output
     );
@@ -153,7 +180,13 @@ async fn two_migration_jobs_at_once_both_succeed_and_create_each_role_once() {
     assert!(second.success, "{}", second.output);
     let created = count(&first.output, "service role created")
         + count(&second.output, "service role created");
-    assert_eq!(created, 3, "{}\n{}", first.output, second.output);
+    assert_eq!(
+        created,
+        SERVICE_ROLES.len(),
+        "{}\n{}",
+        first.output,
+        second.output
+    );
     for (role, (_, password)) in SERVICE_ROLES.iter().zip(&passwords) {
         assert_eq!(login(role, &database, password).await, Ok(()), "{role}");
     }
@@ -171,6 +204,7 @@ async fn an_admin_with_createrole_and_a_url_hostile_password_provisions_the_role
         ("CC_MIGRATE__WRITER_PASSWORD", writer_password.as_str()),
         ("CC_MIGRATE__PROJECTOR_PASSWORD", "projector-password"),
         ("CC_MIGRATE__READER_PASSWORD", "reader-password"),
+        ("CC_MIGRATE__NOTIFIER_PASSWORD", "notifier-password"),
     ];
 
     let without = migrate(&admin_url, &passwords).await;
@@ -187,7 +221,7 @@ async fn an_admin_with_createrole_and_a_url_hostile_password_provisions_the_role
     assert!(run.success, "{}", run.output);
     assert_eq!(
         count(&run.output, "service role created"),
-        3,
+        SERVICE_ROLES.len(),
         "{}",
         run.output
     );
@@ -213,16 +247,17 @@ async fn an_admin_with_createrole_and_a_url_hostile_password_provisions_the_role
 }
 
 #[tokio::test]
-async fn one_or_two_role_passwords_are_refused_before_anything_changes() {
+async fn one_to_three_role_passwords_are_refused_before_anything_changes() {
     let cluster = exclusive().await;
     let database = cluster.database(None).await;
     let passwords = role_passwords("partial");
-    for given in [1, 2] {
+    // Three is also what a deployment made before the notifier passes.
+    for given in 1..SERVICE_ROLES.len() {
         let run = migrate(&url("postgres", &database), &as_env(&passwords[..given])).await;
-        assert!(!run.success, "{given} of 3: {}", run.output);
-        assert!(run.output.contains("needs all three"), "{}", run.output);
+        assert!(!run.success, "{given} of 4: {}", run.output);
+        assert!(run.output.contains("needs all four"), "{}", run.output);
         assert!(
-            run.output.contains("CC_MIGRATE__READER_PASSWORD"),
+            run.output.contains("CC_MIGRATE__NOTIFIER_PASSWORD"),
             "{}",
             run.output
         );
@@ -243,7 +278,8 @@ async fn one_or_two_role_passwords_are_refused_before_anything_changes() {
     assert!(!migrated, "nothing was migrated");
 }
 
-/// Every right a service role holds in `database`: `object kind name: role privilege`.
+/// Every right a service role holds in `database` (the schemas `es` and `notifier`, and the
+/// database itself): `object kind name: role privilege`.
 async fn service_role_rights(database: &str) -> Vec<String> {
     let client = connect(&url("postgres", database), None).await.unwrap();
     client
@@ -254,15 +290,16 @@ async fn service_role_rights(database: &str) -> Vec<String> {
                         a.grantee, a.privilege_type AS privilege
                  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace,
                       aclexplode(c.relacl) a
-                 WHERE n.nspname = 'es'
+                 WHERE n.nspname IN ('es', 'notifier')
                  UNION ALL
                  SELECT 'function', p.oid::regprocedure::text, a.grantee, a.privilege_type
                  FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace,
                       aclexplode(p.proacl) a
-                 WHERE n.nspname = 'es'
+                 WHERE n.nspname IN ('es', 'notifier')
                  UNION ALL
                  SELECT 'schema', n.nspname, a.grantee, a.privilege_type
-                 FROM pg_namespace n, aclexplode(n.nspacl) a WHERE n.nspname = 'es'
+                 FROM pg_namespace n, aclexplode(n.nspacl) a
+                 WHERE n.nspname IN ('es', 'notifier')
                  UNION ALL
                  SELECT 'database', 'itself', a.grantee, a.privilege_type
                  FROM pg_database d, aclexplode(d.datacl) a
@@ -312,5 +349,17 @@ async fn roles_created_after_the_migrations_get_exactly_the_rights_the_migration
         granted_late.contains(&"database itself: cc_projector CREATE".to_owned()),
         "{granted_late:#?}"
     );
+    // Every role is compared, the notifier's schema too (V12).
+    for right in [
+        "relation es.email_verification_tokens: cc_notifier INSERT",
+        "relation notifier.deliveries: cc_notifier UPDATE",
+        "schema notifier: cc_notifier USAGE",
+        "relation es.password_reset_tokens: cc_writer DELETE",
+    ] {
+        assert!(
+            granted_late.contains(&right.to_owned()),
+            "{right}: {granted_late:#?}"
+        );
+    }
     assert_eq!(granted_late, service_role_rights(&early).await);
 }

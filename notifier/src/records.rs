@@ -1,0 +1,182 @@
+//! The notifier's rows in PostgreSQL: which events it handled and how (`notifier.deliveries`,
+//! its dedupe), where to mail each account (`notifier.recipients`), and the hashes of the
+//! tokens it mails (`es.*_tokens`, insert only: the role may not read them back).
+//!
+//! Errors keep PostgreSQL's code and message but not its DETAIL, which quotes the failing row
+//! (an address, a name).
+
+use deadpool_postgres::Pool;
+use uuid::Uuid;
+
+use crate::{compose::Recipient, request::MailKind};
+
+/// What became of an event that called for a mail (`notifier.deliveries.outcome`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Sent,
+    /// Older than the token it would carry: nothing mailed.
+    Stale,
+    /// No address known for the user.
+    NoRecipient,
+    /// Copied to the dead-letter topic.
+    DeadLettered,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Sent => "sent",
+            Outcome::Stale => "stale",
+            Outcome::NoRecipient => "no_recipient",
+            Outcome::DeadLettered => "dead_lettered",
+        }
+    }
+}
+
+/// A database failure, safe to log.
+#[derive(Debug, thiserror::Error)]
+#[error("{what}: {detail}")]
+pub struct DbFailure {
+    what: &'static str,
+    detail: String,
+}
+
+fn failed(what: &'static str) -> impl FnOnce(tokio_postgres::Error) -> DbFailure {
+    move |error| DbFailure {
+        what,
+        detail: match error.as_db_error() {
+            Some(db) => format!("{} ({})", db.message(), db.code().code()),
+            None => error.to_string(),
+        },
+    }
+}
+
+/// The notifier's view of its tables.
+#[derive(Debug, Clone)]
+pub struct Records {
+    pool: Pool,
+}
+
+impl Records {
+    pub fn new(pool: Pool) -> Self {
+        Self { pool }
+    }
+
+    async fn client(&self) -> Result<deadpool_postgres::Object, DbFailure> {
+        self.pool.get().await.map_err(|error| DbFailure {
+            what: "getting a database connection",
+            detail: error.to_string(),
+        })
+    }
+
+    /// Whether the event was handled before (whatever its outcome).
+    pub async fn handled(&self, event_id: Uuid) -> Result<bool, DbFailure> {
+        let client = self.client().await?;
+        let row = client
+            .query_opt(
+                "SELECT 1 FROM notifier.deliveries WHERE event_id = $1",
+                &[&event_id],
+            )
+            .await
+            .map_err(failed("looking up a delivery"))?;
+        Ok(row.is_some())
+    }
+
+    /// Records what became of an event; a second record of the same event changes nothing.
+    pub async fn record(
+        &self,
+        event_id: Uuid,
+        event_type: &str,
+        user_id: Uuid,
+        outcome: Outcome,
+    ) -> Result<(), DbFailure> {
+        let client = self.client().await?;
+        client
+            .execute(
+                "INSERT INTO notifier.deliveries (event_id, event_type, user_id, outcome)
+                 VALUES ($1, $2, $3, $4) ON CONFLICT (event_id) DO NOTHING",
+                &[&event_id, &event_type, &user_id, &outcome.as_str()],
+            )
+            .await
+            .map_err(failed("recording a delivery"))?;
+        Ok(())
+    }
+
+    pub async fn remember_recipient(
+        &self,
+        user_id: Uuid,
+        recipient: &Recipient,
+    ) -> Result<(), DbFailure> {
+        let client = self.client().await?;
+        client
+            .execute(
+                "INSERT INTO notifier.recipients (user_id, email, display_name)
+                 VALUES ($1, $2, $3)
+                 ON CONFLICT (user_id)
+                 DO UPDATE SET email = EXCLUDED.email, display_name = EXCLUDED.display_name",
+                &[&user_id, &recipient.email, &recipient.display_name],
+            )
+            .await
+            .map_err(failed("remembering a recipient"))?;
+        Ok(())
+    }
+
+    /// A rename of an account the notifier never saw registered changes nothing.
+    pub async fn rename_recipient(
+        &self,
+        user_id: Uuid,
+        display_name: &str,
+    ) -> Result<(), DbFailure> {
+        let client = self.client().await?;
+        client
+            .execute(
+                "UPDATE notifier.recipients SET display_name = $2 WHERE user_id = $1",
+                &[&user_id, &display_name],
+            )
+            .await
+            .map_err(failed("renaming a recipient"))?;
+        Ok(())
+    }
+
+    pub async fn recipient(&self, user_id: Uuid) -> Result<Option<Recipient>, DbFailure> {
+        let client = self.client().await?;
+        let row = client
+            .query_opt(
+                "SELECT email, display_name FROM notifier.recipients WHERE user_id = $1",
+                &[&user_id],
+            )
+            .await
+            .map_err(failed("looking up a recipient"))?;
+        Ok(row.map(|row| Recipient {
+            email: row.get(0),
+            display_name: row.get(1),
+        }))
+    }
+
+    /// Stores the hash of a token of `kind` for `user_id`, expiring after the kind's life as
+    /// PostgreSQL's clock counts it (the same clock command-api checks expiry with).
+    pub async fn store_token(
+        &self,
+        kind: MailKind,
+        user_id: Uuid,
+        token_hash: &[u8; 32],
+    ) -> Result<(), DbFailure> {
+        let Some((table, life)) = kind.token_table() else {
+            return Ok(());
+        };
+        let client = self.client().await?;
+        // `table` and `life` are constants of this crate, never input. One reading of the
+        // clock for both times: two would differ, and the table's CHECK allows no more than
+        // exactly the life.
+        let sql = format!(
+            "INSERT INTO {table} (token_hash, user_id, issued_at, expires_at)
+             SELECT $1, $2, issued, issued + interval '{life}'
+             FROM (SELECT clock_timestamp() AS issued) AS clock"
+        );
+        client
+            .execute(&sql, &[&token_hash.as_slice(), &user_id])
+            .await
+            .map_err(failed("storing a token hash"))?;
+        Ok(())
+    }
+}

@@ -1,0 +1,109 @@
+//! Messages that can never be handled go to the dead-letter topic verbatim, with where they
+//! came from and why, and the notifier goes on with the next one.
+
+use rdkafka::{
+    Message,
+    message::{Headers, OwnedMessage},
+};
+use serde_json::json;
+
+use crate::helpers::{
+    TestEvent, new_user, outcome_of, publish, publish_raw, read_raw, spawn_notifier,
+};
+
+fn header(message: &OwnedMessage, name: &str) -> Option<Vec<u8>> {
+    message.headers().and_then(|headers| {
+        headers
+            .iter()
+            .find(|h| h.key == name)
+            .and_then(|h| h.value.map(<[u8]>::to_vec))
+    })
+}
+
+fn text_header(message: &OwnedMessage, name: &str) -> String {
+    String::from_utf8(header(message, name).unwrap_or_default()).unwrap()
+}
+
+#[tokio::test]
+async fn undecodable_and_mismatched_messages_are_dead_lettered_verbatim_and_passed() {
+    let notifier = spawn_notifier().await;
+    let kafka = notifier.kafka();
+    let (user, email) = new_user();
+    // All keyed by the same user, so they share a partition and are read in this order.
+    let key = user.to_string();
+    publish_raw(
+        &kafka,
+        key.as_bytes(),
+        &[
+            ("ce_type", b"user.registered"),
+            ("x-binary", &[0, 159, 255]),
+        ],
+        b"not json {",
+    )
+    .await;
+    let mismatched = TestEvent::new(
+        user,
+        1,
+        "user.registered",
+        json!({ "user_id": user, "email": "not an address", "display_name": "X" }),
+    );
+    let valid = TestEvent::registered(user, &email, "Ada");
+    publish(&kafka, &[mismatched.clone(), valid.clone()]).await;
+
+    notifier.wait_for_mails(&email, 1).await;
+    assert_eq!(
+        outcome_of(&notifier.db, mismatched.event_id).await,
+        "dead_lettered"
+    );
+    assert_eq!(outcome_of(&notifier.db, valid.event_id).await, "sent");
+
+    let dead = read_raw(&kafka, &notifier.dead_letter_topic, 2).await;
+    assert_eq!(dead.len(), 2, "both copies on the dead-letter topic");
+    let undecodable = dead
+        .iter()
+        .find(|m| m.payload() == Some(b"not json {".as_slice()))
+        .expect("the undecodable message, verbatim");
+    assert_eq!(undecodable.key(), Some(key.as_bytes()));
+    assert_eq!(header(undecodable, "x-binary"), Some(vec![0, 159, 255]));
+    assert_eq!(text_header(undecodable, "ce_type"), "user.registered");
+    assert!(text_header(undecodable, "cc_dlq_reason").starts_with("undecodable: "));
+    assert_eq!(
+        text_header(undecodable, "cc_dlq_source_topic"),
+        notifier.topics.user
+    );
+    let partition: i32 = text_header(undecodable, "cc_dlq_source_partition")
+        .parse()
+        .unwrap();
+    let offset: i64 = text_header(undecodable, "cc_dlq_source_offset")
+        .parse()
+        .unwrap();
+    assert!(partition >= 0 && offset >= 0);
+    let failed_at = text_header(undecodable, "cc_dlq_failed_at");
+    assert!(
+        chrono::DateTime::parse_from_rfc3339(&failed_at).is_ok(),
+        "{failed_at}"
+    );
+
+    let copy = dead
+        .iter()
+        .find(|m| m.payload() != Some(b"not json {".as_slice()))
+        .unwrap();
+    assert_eq!(text_header(copy, "ce_id"), mismatched.event_id.to_string());
+    assert!(text_header(copy, "cc_dlq_reason").starts_with("invalid_payload: "));
+    assert!(
+        !text_header(copy, "cc_dlq_reason").contains("not an address"),
+        "the reason never quotes the payload"
+    );
+    assert_eq!(
+        text_header(copy, "cc_dlq_source_offset")
+            .parse::<i64>()
+            .unwrap(),
+        offset + 1
+    );
+    let metrics = notifier.get("/metrics").await.text().await.unwrap();
+    assert!(
+        metrics.contains("notifier_dead_letters_total{reason=\"undecodable\"}"),
+        "{metrics}"
+    );
+    notifier.stop().await.unwrap();
+}
