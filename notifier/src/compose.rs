@@ -127,13 +127,35 @@ impl Composer {
     }
 }
 
-/// `template` with every `{{name}}` replaced by its value, passed through `encode`.
+/// `template` with every `{{name}}` replaced by its value, passed through `encode`. One pass
+/// over the template: a value is never read again, so a display name that contains
+/// `{{link}}` stays text instead of becoming a link.
 fn render(template: &str, values: &[(&str, &str)], encode: impl Fn(&str) -> String) -> String {
-    values
-        .iter()
-        .fold(template.to_owned(), |text, (name, value)| {
-            text.replace(&format!("{{{{{name}}}}}"), &encode(value))
-        })
+    let mut rendered = String::with_capacity(template.len());
+    let mut rest = template;
+    while let Some(start) = rest.find("{{") {
+        rendered.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let value = after.find("}}").and_then(|end| {
+            let name = &after[..end];
+            values
+                .iter()
+                .find(|(known, _)| *known == name)
+                .map(|(_, value)| (value, end))
+        });
+        match value {
+            Some((value, end)) => {
+                rendered.push_str(&encode(value));
+                rest = &after[end + 2..];
+            }
+            None => {
+                rendered.push_str("{{");
+                rest = after;
+            }
+        }
+    }
+    rendered.push_str(rest);
+    rendered
 }
 
 /// Text as HTML text or attribute value.
@@ -155,6 +177,18 @@ fn escape_html(value: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_value_that_looks_like_a_placeholder_stays_text() {
+        let values = [
+            ("display_name", "{{link}} {{token}}"),
+            ("link", "https://x/#t"),
+        ];
+        let rendered = render("Hi {{display_name}}: {{link}} {{unknown}}", &values, |v| {
+            v.to_owned()
+        });
+        assert_eq!(rendered, "Hi {{link}} {{token}}: https://x/#t {{unknown}}");
+    }
 
     fn composer() -> Composer {
         Composer::new(

@@ -74,7 +74,10 @@ impl Records {
         let client = self.client().await?;
         let row = client
             .query_opt(
-                "SELECT 1 FROM notifier.deliveries WHERE event_id = $1",
+                // A dead-lettered event is not done: produced again once its cause is fixed,
+                // it is handled like any other.
+                "SELECT 1 FROM notifier.deliveries
+                 WHERE event_id = $1 AND outcome <> 'dead_lettered'",
                 &[&event_id],
             )
             .await
@@ -82,7 +85,8 @@ impl Records {
         Ok(row.is_some())
     }
 
-    /// Records what became of an event; a second record of the same event changes nothing.
+    /// Records what became of an event. A second record changes nothing, unless the first said
+    /// `dead_lettered` and the event, produced again, has now been handled.
     pub async fn record(
         &self,
         event_id: Uuid,
@@ -94,7 +98,10 @@ impl Records {
         client
             .execute(
                 "INSERT INTO notifier.deliveries (event_id, event_type, user_id, outcome)
-                 VALUES ($1, $2, $3, $4) ON CONFLICT (event_id) DO NOTHING",
+                 VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (event_id) DO UPDATE
+                 SET outcome = EXCLUDED.outcome, handled_at = clock_timestamp()
+                 WHERE notifier.deliveries.outcome = 'dead_lettered'",
                 &[&event_id, &event_type, &user_id, &outcome.as_str()],
             )
             .await

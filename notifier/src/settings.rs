@@ -8,7 +8,7 @@
 //! | `CC_DATABASE__POOL_SIZE`, `CC_DATABASE__STATEMENT_TIMEOUT_MS`, `CC_DATABASE__ACQUIRE_TIMEOUT_MS` | 16, 5000, 2000 | pool (one message is handled at a time: 4 is plenty) |
 //! | `CC_DATABASE__SSLMODE`, `CC_DATABASE__SSLROOTCERT` | the URL's `sslmode` (else `prefer`) and `sslrootcert` (else the system store) | TLS to PostgreSQL (`platform/src/db_tls.rs`) |
 //! | `CC_KAFKA__*` | see `kafka::settings` | broker and credentials; the notifier reads `CC_KAFKA__USER_TOPIC` |
-//! | `CC_SMTP__URL` | required | where mail goes, as a lettre SMTP URL: `smtp://127.0.0.1:18025` (plain, the local sink), `smtp://user@email-smtp.eu-west-1.amazonaws.com:587?tls=required` (STARTTLS), `smtps://apikey@smtp.sendgrid.net:465` (TLS) (secret: it may hold a password) |
+//! | `CC_SMTP__URL` | required | where mail goes, as a lettre SMTP URL: `smtp://127.0.0.1:18025` (plain, the local sink), `smtp://user@email-smtp.eu-west-1.amazonaws.com:587?tls=required` (STARTTLS), `smtps://apikey@smtp.sendgrid.net:465` (TLS) (secret: it may hold a password); plain `smtp://` without `tls=required` is refused unless the relay is on loopback |
 //! | `CC_SMTP__PASSWORD` | unset (the URL's password) | the SMTP password, given as it is; wins over one in `CC_SMTP__URL` (secret) |
 //! | `CC_SMTP__TIMEOUT_SECS` | `15` | longest one SMTP conversation may take; then it counts as a transient failure |
 //! | `CC_MAIL__FROM` | `CloudCommerce <no-reply@cloudcommerce.dev>` | the `From` of every mail |
@@ -70,6 +70,40 @@ pub struct ConsumerSettings {
     pub standby_poll: Duration,
 }
 
+/// Refuses an SMTP URL that would carry tokens and the relay's password in the clear over a
+/// network: `smtps://`, or `smtp://` with `tls=required`, unless the relay is on loopback (the
+/// local sink).
+fn encrypted_unless_local(url: SecretString) -> anyhow::Result<SecretString> {
+    use secrecy::ExposeSecret;
+    let parsed = url::Url::parse(url.expose_secret())
+        .map_err(|_| anyhow::anyhow!("CC_SMTP__URL is not a URL"))?;
+    let encrypted = parsed.scheme() == "smtps"
+        || parsed
+            .query_pairs()
+            .any(|(key, value)| key == "tls" && value == "required");
+    // `smtp` is not a scheme the URL standard knows, so its host comes back as text, an
+    // address included.
+    let local = match parsed.host() {
+        Some(url::Host::Domain(name)) => {
+            name == "localhost"
+                || name
+                    .trim_start_matches('[')
+                    .trim_end_matches(']')
+                    .parse::<std::net::IpAddr>()
+                    .is_ok_and(|ip| ip.is_loopback())
+        }
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    };
+    anyhow::ensure!(
+        encrypted || local,
+        "CC_SMTP__URL sends mail unencrypted to another host: use smtps://...:465 or \
+         smtp://...:587?tls=required"
+    );
+    Ok(url)
+}
+
 impl Settings {
     pub fn from_env() -> anyhow::Result<Self> {
         let millis = |name: &str, default: u64| -> anyhow::Result<Duration> {
@@ -87,7 +121,7 @@ impl Settings {
             database: DbSettings::from_env("notifier")?,
             kafka: KafkaSettings::from_env()?,
             smtp: SmtpSettings {
-                url: env::secret("CC_SMTP__URL")?,
+                url: encrypted_unless_local(env::secret("CC_SMTP__URL")?)?,
                 password: env::optional_secret("CC_SMTP__PASSWORD"),
                 timeout: Duration::from_secs(env::or("CC_SMTP__TIMEOUT_SECS", 15)?),
             },
@@ -123,6 +157,22 @@ impl Settings {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn mail_leaves_the_host_encrypted_or_not_at_all() {
+        let check = |url: &str| encrypted_unless_local(SecretString::from(url.to_owned())).is_ok();
+        assert!(check("smtp://127.0.0.1:18025"));
+        assert!(check("smtp://localhost:25"));
+        assert!(check("smtp://[::1]:25"));
+        assert!(!check("smtp://10.0.0.5:25"));
+        assert!(check(
+            "smtp://user@email-smtp.eu-west-1.amazonaws.com:587?tls=required"
+        ));
+        assert!(check("smtps://apikey@smtp.sendgrid.net:465"));
+        assert!(!check("smtp://smtp.example.com:587"));
+        assert!(!check("smtp://smtp.example.com:587?tls=opportunistic"));
+        assert!(!check("not a url"));
+    }
 
     #[test]
     fn debug_shows_neither_the_smtp_password_nor_the_url_that_may_hold_one() {

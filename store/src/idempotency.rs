@@ -72,6 +72,35 @@ pub async fn claim(
     }))
 }
 
+/// The completed response recorded for `key`, if any and not expired, without claiming it: for
+/// commands that must answer a retry from the record before they can know their stream (a
+/// mailed token is gone once used).
+pub async fn completed(
+    client: &impl GenericClient,
+    scope: &str,
+    key: &str,
+) -> Result<Option<StoredResponse>, StoreError> {
+    let row = client
+        .query_opt(
+            "SELECT request_hash, status_code, headers, body FROM es.idempotency_keys
+             WHERE scope = $1 AND key = $2 AND status_code > 0
+               AND created_at >= now() - make_interval(hours => $3)",
+            &[&scope, &key, &RETENTION_HOURS],
+        )
+        .await
+        .map_err(StoreError::db("reading an idempotency key"))?;
+    Ok(row.map(|row| {
+        let headers: serde_json::Value = row.get(2);
+        let status: i16 = row.get(1);
+        StoredResponse {
+            request_hash: row.get(0),
+            status_code: u16::try_from(status).unwrap_or(500),
+            headers: serde_json::from_value(headers).unwrap_or_default(),
+            body: row.get(3),
+        }
+    }))
+}
+
 /// Records the response for a claimed key, in the same transaction as the command's events.
 pub async fn complete(
     tx: &impl GenericClient,

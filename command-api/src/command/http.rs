@@ -186,6 +186,27 @@ where
     Ok(respond(reply.status, &headers, body))
 }
 
+/// The answer already recorded for the request's `Idempotency-Key`, if there is one: what a
+/// command whose proof is used up by its first success (a mailed token) answers a retry with,
+/// before it looks for the proof.
+pub async fn earlier_answer(
+    pool: &Pool,
+    request: CommandRequest<'_>,
+) -> Result<Option<HttpResponse>, ApiError> {
+    let Some(key) = &request.headers.idempotency_key else {
+        return Ok(None);
+    };
+    let client = pool.get().await?;
+    let scope = request.caller.scope();
+    match idempotency::completed(&**client, &scope, key).await? {
+        Some(stored) => {
+            let request_hash = request.headers.request_hash(request.body);
+            replay(stored, &request_hash).map(Some)
+        }
+        None => Ok(None),
+    }
+}
+
 /// `<stream id>:<version>`: the query API waits until its read model has applied this version.
 pub fn consistency_token(stream_id: Uuid, version: i64) -> String {
     format!("{stream_id}:{version}")

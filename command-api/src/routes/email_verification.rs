@@ -19,7 +19,7 @@ use crate::{
     },
     command::{
         effects::Secrets,
-        http::{CommandRequest, Reply, execute},
+        http::{CommandRequest, Reply, earlier_answer, execute},
     },
     error::{ApiError, token_invalid},
     request::{CommandHeaders, JsonBody},
@@ -51,6 +51,14 @@ pub async fn verify(
 ) -> Result<HttpResponse, ApiError> {
     let user_id = path.into_inner();
     let headers = CommandHeaders::from_request(&req)?;
+    let request = CommandRequest {
+        caller: &caller,
+        headers: &headers,
+        body: &body.raw,
+    };
+    if let Some(answer) = earlier_answer(&state.pool, request).await? {
+        return Ok(answer);
+    }
     let token_hash = refresh_token::hash(&body.value.token);
     {
         let client = state.pool.get().await?;
@@ -60,11 +68,6 @@ pub async fn verify(
             return Err(token_invalid().into());
         }
     }
-    let request = CommandRequest {
-        caller: &caller,
-        headers: &headers,
-        body: &body.raw,
-    };
     execute::<User, _>(
         &state.pool,
         request,

@@ -33,7 +33,7 @@ use crate::{
         core::{self, Provenance, Target},
         effects::Secrets,
         error::CommandError,
-        http::{CommandRequest, Reply, execute},
+        http::{CommandRequest, Reply, earlier_answer, execute},
     },
     error::{ApiError, token_invalid},
     metrics as m,
@@ -177,6 +177,14 @@ pub async fn reset(
     let mut fields = Fields::default();
     let password = fields.check(Password::parse(&body.value.password));
     fields.finish()?;
+    let request = CommandRequest {
+        caller: &caller,
+        headers: &headers,
+        body: &body.raw,
+    };
+    if let Some(answer) = earlier_answer(&state.pool, request).await? {
+        return Ok(answer);
+    }
     let token_hash = refresh_token::hash(&path.into_inner());
     let user_id = {
         let client = state.pool.get().await?;
@@ -192,11 +200,6 @@ pub async fn reset(
     )
     .await?;
     let hash = password::hash(checked(password)?).await?;
-    let request = CommandRequest {
-        caller: &caller,
-        headers: &headers,
-        body: &body.raw,
-    };
     execute::<User, _>(
         &state.pool,
         request,

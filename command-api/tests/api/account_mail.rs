@@ -319,3 +319,33 @@ async fn a_password_change_or_deactivation_makes_outstanding_tokens_useless() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn a_retried_reset_or_verification_replays_its_first_answer_though_the_token_is_spent() {
+    let app = spawn_app().await;
+    let ada = app.register("retry@example.com").await;
+    let reset_token = app.mailed_token(RESET, ada, 1800).await;
+    let verification = app.mailed_token(VERIFICATION, ada, 86_400).await;
+    let requests = [
+        (
+            format!("/v1/password-resets/{reset_token}"),
+            json!({ "password": "a-password-set-once" }),
+        ),
+        (
+            format!("/v1/users/{ada}/email-verification"),
+            json!({ "token": verification }),
+        ),
+    ];
+    for (n, (path, body)) in requests.into_iter().enumerate() {
+        let key = format!("lost-answer-{n}");
+        let key = [("idempotency-key", key.as_str())];
+        let first = app.send(Method::POST, &path, None, Some(&body), &key).await;
+        assert_eq!(first.status(), StatusCode::OK, "{path}");
+        let retry = app.send(Method::POST, &path, None, Some(&body), &key).await;
+        assert_eq!(retry.status(), StatusCode::OK, "{path}");
+        assert_eq!(retry.headers()["idempotent-replayed"], "true");
+        let without_key = app.send(Method::POST, &path, None, Some(&body), &[]).await;
+        assert_problem(without_key, StatusCode::GONE, "token_invalid").await;
+    }
+    assert_eq!(events_of(&app, ada, "user.password_reset").await, 1);
+}

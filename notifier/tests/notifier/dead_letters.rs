@@ -8,7 +8,7 @@ use rdkafka::{
 use serde_json::json;
 
 use crate::helpers::{
-    TestEvent, new_user, outcome_of, publish, publish_raw, read_raw, spawn_notifier,
+    TestEvent, eventually, new_user, outcome_of, publish, publish_raw, read_raw, spawn_notifier,
 };
 
 fn header(message: &OwnedMessage, name: &str) -> Option<Vec<u8>> {
@@ -105,5 +105,37 @@ async fn undecodable_and_mismatched_messages_are_dead_lettered_verbatim_and_pass
         metrics.contains("notifier_dead_letters_total{reason=\"undecodable\"}"),
         "{metrics}"
     );
+    notifier.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_dead_lettered_event_produced_again_once_fixed_is_mailed() {
+    let notifier = spawn_notifier().await;
+    let kafka = notifier.kafka();
+    let (user, email) = new_user();
+    let broken = TestEvent::new(
+        user,
+        1,
+        "user.registered",
+        json!({ "user_id": user, "email": "not an address", "display_name": "X" }),
+    );
+    publish(&kafka, std::slice::from_ref(&broken)).await;
+    read_raw(&kafka, &notifier.dead_letter_topic, 1).await;
+    assert_eq!(
+        outcome_of(&notifier.db, broken.event_id).await,
+        "dead_lettered"
+    );
+    // The operator fixes the cause and produces the event again, under its own id.
+    let mut fixed = TestEvent::registered(user, &email, "Ada");
+    fixed.event_id = broken.event_id;
+    publish(&kafka, &[fixed]).await;
+    notifier.wait_for_mails(&email, 1).await;
+    // The outcome is recorded just after the mail goes.
+    eventually(
+        "the outcome to become sent",
+        std::time::Duration::from_secs(10),
+        || async { (outcome_of(&notifier.db, broken.event_id).await == "sent").then_some(()) },
+    )
+    .await;
     notifier.stop().await.unwrap();
 }
