@@ -86,7 +86,13 @@ wait_while_running() {
 
 # Whether the process in pid file $1 is alive.
 running() {
-  [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null
+  [ -f "$1" ] || return 1
+  local pid
+  pid=$(cat "$1")
+  kill -0 "$pid" 2>/dev/null || return 1
+  # A process killed a moment ago and not yet reaped (a zombie) still answers kill -0: without
+  # this, `make up` right after a kill -9 found the service "running" and then saw it exit.
+  [ "$(ps -o stat= -p "$pid" 2>/dev/null | cut -c1)" != Z ]
 }
 
 # Stops the process in pid file $1 with SIGTERM, then SIGKILL after $2 seconds (default 20).
