@@ -125,7 +125,8 @@ def least_privilege(target: Target) -> Finding:
     finding = Finding("each database role beyond its job",
                       "the projector ran CREATE SCHEMA that its documented grants did not allow")
     # A mailed token's hash, as whoever holds a role's password would plant it to verify an
-    # address or reset a password without the mail: only the notifier may insert one.
+    # address or reset a password without the mail: no role may insert one; the notifier has
+    # tokens issued by es.issue_mailed_token, for requests the store recorded.
     planted = ("INSERT INTO es.{} (token_hash, user_id, expires_at) VALUES "
                "(sha256('planted'::bytea), gen_random_uuid(), now() + interval '10 minutes')")
     refused = {
@@ -141,9 +142,11 @@ def least_privilege(target: Target) -> Finding:
         "cc_projector": ["SELECT 1 FROM es.events", "SELECT 1 FROM es.user_credentials",
                          "CREATE TABLE es.planted (id int)", "DROP SCHEMA es CASCADE",
                          "SELECT 1 FROM es.email_verification_tokens"],
-        # The notifier writes tokens it draws and never reads one back, nor any other account
-        # data than its own copy of the addresses.
+        # The notifier has the tokens it draws issued and never reads one back, nor any other
+        # account data than its own copy of the addresses.
         "cc_notifier": ["SELECT 1 FROM es.events", "SELECT 1 FROM es.user_credentials",
+                        planted.format("email_verification_tokens"),
+                        planted.format("password_reset_tokens"),
                         "SELECT token_hash FROM es.password_reset_tokens",
                         "SELECT token_hash FROM es.email_verification_tokens",
                         "DELETE FROM es.email_verification_tokens",
@@ -156,10 +159,14 @@ def least_privilege(target: Target) -> Finding:
             refusal = "permission denied" in result.stderr or "must be owner" in result.stderr
             finding.expect(result.returncode != 0 and refusal,
                            f"{role} may: {sql} ({result.returncode}: {result.stderr.strip()})")
+    minted = target.sql_as("cc_notifier", "SELECT es.issue_mailed_token(gen_random_uuid(), "
+                           "gen_random_uuid(), sha256('planted'::bytea))")
+    finding.expect(minted.returncode != 0 and "was recorded" in minted.stderr,
+                   f"the notifier had a token issued for no request: {minted.stderr.strip()}")
     own = target.sql_as("cc_projector", "CREATE SCHEMA security_probe; DROP SCHEMA security_probe")
     finding.expect(own.returncode == 0, f"the projector cannot create its schemas: {own.stderr}")
     finding.now = (f"{sum(map(len, refused.values()))} statements refused, among them a planted "
-                   "token as the writer; every service ran as its own role all along, and the "
+                   "token as the writer and as the notifier, and a token for no request; every service ran as its own role all along, and the "
                    "projector created its schemas")
     return finding
 

@@ -24,7 +24,7 @@ pub struct ServiceRole {
     pub password_variable: &'static str,
 }
 
-/// The roles the migrations grant to, by name (V2 to V12).
+/// The roles the migrations grant to, by name (V2 to V13).
 pub const SERVICE_ROLES: [ServiceRole; 4] = [
     ServiceRole {
         name: "cc_writer",
@@ -38,7 +38,7 @@ pub const SERVICE_ROLES: [ServiceRole; 4] = [
         name: "cc_reader",
         password_variable: "CC_MIGRATE__READER_PASSWORD",
     },
-    // The notifier (V12): mails the tokens it stores the hashes of.
+    // The notifier (V12, V13): mails the tokens it has issued.
     ServiceRole {
         name: "cc_notifier",
         password_variable: "CC_MIGRATE__NOTIFIER_PASSWORD",

@@ -102,10 +102,10 @@ impl Composer {
             .email
             .parse()
             .map_err(|_| ComposeError::InvalidAddress)?;
-        let link = match (kind.token_table(), token) {
-            (Some(_), None) => return Err(ComposeError::MissingToken(kind.label())),
+        let link = match (kind.carries_token(), token) {
+            (true, None) => return Err(ComposeError::MissingToken(kind.label())),
             (_, Some(token)) => self.link(kind, user_id, token).unwrap_or_default(),
-            (None, None) => String::new(),
+            (false, None) => String::new(),
         };
         let user_id = user_id.to_string();
         let values = [

@@ -7,9 +7,10 @@
 //! payload that does not match, a refused recipient) sends the message to the dead-letter topic
 //! and counts as handled.
 //!
-//! Order matters for what a crash can cause: the token's hash is committed before the mail
-//! goes, so no mail ever carries a token that does not work; the outcome is recorded after, so
-//! a crash in between mails again (a second, also valid, token), never not at all. A database
+//! Order matters for what a crash can cause: the token is issued (its hash committed) before
+//! the mail goes, so no mail carries a token that never worked; the outcome is recorded after,
+//! so a crash in between mails again, never not at all. The second mail's token replaces the
+//! first's (one token per request), so only the latest mail of a request works. A database
 //! that fails just then costs no second mail: the process remembers, by event id, the outcomes
 //! it could not record yet and records them when the event is read again.
 
@@ -25,7 +26,7 @@ use crate::{
     dead_letter::{DeadLetters, Reason},
     mailer::{Mailer, SendFailure},
     metrics as m,
-    records::{DbFailure, Outcome, Records},
+    records::{DbFailure, Issued, Outcome, Records},
     request::{self, MailKind, Request},
     tokens::Token,
 };
@@ -195,11 +196,27 @@ impl Handler {
             tracing::warn!(%user_id, event_id = %known.event_id, kind = kind.label(), "no address known for the user");
             return Ok(self.record(known, Outcome::NoRecipient).await?);
         };
-        let token = kind.token_table().map(|_| Token::draw());
+        let token = kind.carries_token().then(Token::draw);
         if let Some(token) = &token {
-            self.records
-                .store_token(kind, user_id, &token.hash())
+            let issued = self
+                .records
+                .issue_token(known.event_id, user_id, &token.hash())
                 .await?;
+            match issued {
+                Issued::Issued => {}
+                Issued::Unrecorded => {
+                    let detail = "no such event was recorded: the message is not the store's";
+                    return Err(permanent("unrecorded_request", detail, Some(known.clone())));
+                }
+                Issued::Mismatch => {
+                    let detail = "the recorded event is another account's or asks for no token";
+                    return Err(permanent("request_mismatch", detail, Some(known.clone())));
+                }
+                Issued::TooOld => {
+                    tracing::info!(%user_id, event_id = %known.event_id, kind = kind.label(), "too old to mail by the store's clock: stale");
+                    return Ok(self.record(known, Outcome::Stale).await?);
+                }
+            }
         }
         let mail = self
             .composer

@@ -11,7 +11,9 @@ pub const DELIVERIES: &str = "notifier_deliveries_total";
 /// Messages copied to the dead-letter topic (counter, by reason: `undecodable` (no valid
 /// CloudEvents envelope), `invalid_payload` (the payload does not match its event type),
 /// `invalid_address` (no mail can be addressed to the recipient), `smtp_rejected` (the relay
-/// refused the mail for good, 5xx)).
+/// refused the mail for good, 5xx), `unrecorded_request` (no such event in the store: the
+/// message did not come from the relay), `request_mismatch` (the recorded event is another
+/// account's, or asks for no token)).
 pub const DEAD_LETTERS: &str = "notifier_dead_letters_total";
 /// Attempts that failed for a reason that may pass (database or broker down, SMTP refused,
 /// timed out or 4xx) and were retried after a backoff (counter). While it rises, nothing

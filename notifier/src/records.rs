@@ -1,14 +1,15 @@
 //! The notifier's rows in PostgreSQL: which events it handled and how (`notifier.deliveries`,
-//! its dedupe), where to mail each account (`notifier.recipients`), and the hashes of the
-//! tokens it mails (`es.*_tokens`, insert only: the role may not read them back).
+//! its dedupe), where to mail each account (`notifier.recipients`), and the tokens it mails,
+//! issued through `es.issue_mailed_token` (the role may neither write nor read `es.*_tokens`).
 //!
 //! Errors keep PostgreSQL's code and message but not its DETAIL, which quotes the failing row
 //! (an address, a name).
 
 use deadpool_postgres::Pool;
+use tokio_postgres::error::SqlState;
 use uuid::Uuid;
 
-use crate::{compose::Recipient, request::MailKind};
+use crate::compose::Recipient;
 
 /// What became of an event that called for a mail (`notifier.deliveries.outcome`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -160,30 +161,44 @@ impl Records {
         }))
     }
 
-    /// Stores the hash of a token of `kind` for `user_id`, expiring after the kind's life as
-    /// PostgreSQL's clock counts it (the same clock command-api checks expiry with).
-    pub async fn store_token(
+    /// Issues the token whose hash is `token_hash` to `account` for the request event
+    /// `request`, through `es.issue_mailed_token`: the store checks the event is that account's
+    /// recorded request, takes the table and the lifetime from it (as PostgreSQL's clock
+    /// counts, the one command-api checks expiry with), and the hash replaces any earlier one
+    /// of the same request.
+    pub async fn issue_token(
         &self,
-        kind: MailKind,
-        user_id: Uuid,
+        request: Uuid,
+        account: Uuid,
         token_hash: &[u8; 32],
-    ) -> Result<(), DbFailure> {
-        let Some((table, life)) = kind.token_table() else {
-            return Ok(());
-        };
+    ) -> Result<Issued, DbFailure> {
         let client = self.client().await?;
-        // `table` and `life` are constants of this crate, never input. One reading of the
-        // clock for both times: two would differ, and the table's CHECK allows no more than
-        // exactly the life.
-        let sql = format!(
-            "INSERT INTO {table} (token_hash, user_id, issued_at, expires_at)
-             SELECT $1, $2, issued, issued + interval '{life}'
-             FROM (SELECT clock_timestamp() AS issued) AS clock"
-        );
-        client
-            .execute(&sql, &[&token_hash.as_slice(), &user_id])
-            .await
-            .map_err(failed("storing a token hash"))?;
-        Ok(())
+        let issued = client
+            .execute(
+                "SELECT es.issue_mailed_token($1, $2, $3)",
+                &[&request, &account, &token_hash.as_slice()],
+            )
+            .await;
+        match issued {
+            Ok(_) => Ok(Issued::Issued),
+            Err(error) => match error.code() {
+                Some(&SqlState::NO_DATA_FOUND) => Ok(Issued::Unrecorded),
+                Some(&SqlState::INVALID_PARAMETER_VALUE) => Ok(Issued::Mismatch),
+                Some(&SqlState::OBJECT_NOT_IN_PREREQUISITE_STATE) => Ok(Issued::TooOld),
+                _ => Err(failed("issuing a token")(error)),
+            },
+        }
     }
+}
+
+/// What the store said to a token asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Issued {
+    Issued,
+    /// No user event has the id: the message did not come from the store.
+    Unrecorded,
+    /// The recorded event is another account's, or asks for no token.
+    Mismatch,
+    /// The request is older than its token would live.
+    TooOld,
 }

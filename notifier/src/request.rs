@@ -48,13 +48,12 @@ impl MailKind {
         }
     }
 
-    /// The table the token's hash goes to and its life as an SQL interval; `None` for a notice.
-    /// The lifetimes match the tables' CHECK constraints.
-    pub fn token_table(self) -> Option<(&'static str, &'static str)> {
+    /// Whether the mail carries a token (the store issues it with the lifetime of the
+    /// request's type: 24 hours for a verification, 30 minutes for a reset).
+    pub fn carries_token(self) -> bool {
         match self {
-            MailKind::EmailVerification => Some(("es.email_verification_tokens", "24 hours")),
-            MailKind::PasswordReset => Some(("es.password_reset_tokens", "30 minutes")),
-            MailKind::PasswordChanged => None,
+            MailKind::EmailVerification | MailKind::PasswordReset => true,
+            MailKind::PasswordChanged => false,
         }
     }
 }
@@ -241,10 +240,7 @@ mod tests {
             MailKind::PasswordReset.freshness(),
             Duration::from_secs(1800)
         );
-        assert_eq!(
-            MailKind::EmailVerification.token_table(),
-            Some(("es.email_verification_tokens", "24 hours"))
-        );
-        assert_eq!(MailKind::PasswordChanged.token_table(), None);
+        assert!(MailKind::EmailVerification.carries_token());
+        assert!(!MailKind::PasswordChanged.carries_token());
     }
 }

@@ -3,7 +3,7 @@
 //! | variable | default | meaning |
 //! |---|---|---|
 //! | `CC_HTTP__HOST` / `CC_HTTP__PORT` | `0.0.0.0` / `9090` | admin listener: `/health/live`, `/health/ready`, `/metrics` (port 0 picks a free one) |
-//! | `CC_DATABASE__URL` | required | the write-side PostgreSQL, as `cc_notifier` in production: it inserts token hashes into `es.*_tokens` and keeps `notifier.*` (secret) |
+//! | `CC_DATABASE__URL` | required | the write-side PostgreSQL, as `cc_notifier` in production: it issues tokens through `es.issue_mailed_token` and keeps `notifier.*` (secret) |
 //! | `CC_DATABASE__PASSWORD` | unset (the URL's password) | the database password, given as it is: when set and non-empty it wins over any password in `CC_DATABASE__URL` and needs no URL escaping (secret) |
 //! | `CC_DATABASE__POOL_SIZE`, `CC_DATABASE__STATEMENT_TIMEOUT_MS`, `CC_DATABASE__ACQUIRE_TIMEOUT_MS` | 16, 5000, 2000 | pool (one message is handled at a time: 4 is plenty) |
 //! | `CC_DATABASE__SSLMODE`, `CC_DATABASE__SSLROOTCERT` | the URL's `sslmode` (else `prefer`) and `sslrootcert` (else the system store) | TLS to PostgreSQL (`platform/src/db_tls.rs`) |

@@ -1,7 +1,8 @@
 //! Tokens the notifier mailed (email verification, password reset), as command-api sees them:
 //! it finds a token's owner by the token's hash, uses it up in the transaction of the event it
 //! proves, and discards the rest of a user's tokens when they stop making sense. The notifier
-//! writes the rows (migration V12); this side only reads and deletes them.
+//! has the rows written by `es.issue_mailed_token` (migrations V12, V13); this side only reads
+//! and deletes them.
 
 use tokio_postgres::GenericClient;
 use uuid::Uuid;

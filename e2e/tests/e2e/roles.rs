@@ -161,8 +161,10 @@ async fn each_service_does_its_job_as_its_own_role_and_nothing_more() {
         "SELECT * FROM es.events",
         "SELECT * FROM es.user_credentials",
         "SELECT * FROM es.email_reservations",
-        // It stores token hashes, and cannot read or remove them: a token it mailed is
-        // command-api's to use up.
+        // It issues tokens through es.issue_mailed_token only, and cannot read or remove
+        // them: a token it mailed is command-api's to use up.
+        "INSERT INTO es.password_reset_tokens (token_hash, user_id, expires_at)
+         VALUES (sha256('x'), gen_random_uuid(), now() + interval '1 minute')",
         "SELECT * FROM es.password_reset_tokens",
         "DELETE FROM es.email_verification_tokens",
         &format!("SELECT * FROM {schema}.users"),
@@ -170,6 +172,15 @@ async fn each_service_does_its_job_as_its_own_role_and_nothing_more() {
     ] {
         refused(&notifier, "cc_notifier", sql).await;
     }
+    // The function it may call issues a token only for a request the store recorded (the
+    // seller's verification above went through it).
+    let made_up = notifier
+        .batch_execute(
+            "SELECT es.issue_mailed_token(gen_random_uuid(), gen_random_uuid(), sha256('x'))",
+        )
+        .await
+        .expect_err("a token for a request never recorded");
+    assert_eq!(made_up.code(), Some(&SqlState::NO_DATA_FOUND), "{made_up}");
 
     // Its own schemas it may create (a rebuild does) and drop.
     projector

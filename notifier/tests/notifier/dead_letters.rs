@@ -8,7 +8,8 @@ use rdkafka::{
 use serde_json::json;
 
 use crate::helpers::{
-    TestEvent, eventually, new_user, outcome_of, publish, publish_raw, read_raw, spawn_notifier,
+    TestEvent, eventually, new_user, outcome_of, publish, publish_raw, read_raw, record, send,
+    spawn_notifier,
 };
 
 fn header(message: &OwnedMessage, name: &str) -> Option<Vec<u8>> {
@@ -47,8 +48,9 @@ async fn undecodable_and_mismatched_messages_are_dead_lettered_verbatim_and_pass
         "user.registered",
         json!({ "user_id": user, "email": "not an address", "display_name": "X" }),
     );
-    let valid = TestEvent::registered(user, &email, "Ada");
-    publish(&kafka, &[mismatched.clone(), valid.clone()]).await;
+    let mut valid = TestEvent::registered(user, &email, "Ada");
+    valid.version = 2;
+    publish(&notifier.db, &kafka, &[mismatched.clone(), valid.clone()]).await;
 
     notifier.wait_for_mails(&email, 1).await;
     assert_eq!(
@@ -119,7 +121,7 @@ async fn a_dead_lettered_event_produced_again_once_fixed_is_mailed() {
         "user.registered",
         json!({ "user_id": user, "email": "not an address", "display_name": "X" }),
     );
-    publish(&kafka, std::slice::from_ref(&broken)).await;
+    publish(&notifier.db, &kafka, std::slice::from_ref(&broken)).await;
     read_raw(&kafka, &notifier.dead_letter_topic, 1).await;
     assert_eq!(
         outcome_of(&notifier.db, broken.event_id).await,
@@ -128,7 +130,7 @@ async fn a_dead_lettered_event_produced_again_once_fixed_is_mailed() {
     // The operator fixes the cause and produces the event again, under its own id.
     let mut fixed = TestEvent::registered(user, &email, "Ada");
     fixed.event_id = broken.event_id;
-    publish(&kafka, &[fixed]).await;
+    publish(&notifier.db, &kafka, &[fixed]).await;
     notifier.wait_for_mails(&email, 1).await;
     // The outcome is recorded just after the mail goes.
     eventually(
@@ -137,5 +139,76 @@ async fn a_dead_lettered_event_produced_again_once_fixed_is_mailed() {
         || async { (outcome_of(&notifier.db, broken.event_id).await == "sent").then_some(()) },
     )
     .await;
+    notifier.stop().await.unwrap();
+}
+
+/// The store issues a token only for a request it recorded, for that request's account: a
+/// request that reached the topic some other way, one that names another account's event, or
+/// a recorded event that asks for no token gets no token and no mail.
+#[tokio::test]
+async fn a_request_the_store_did_not_record_gets_no_token_and_is_dead_lettered() {
+    let notifier = spawn_notifier().await;
+    let kafka = notifier.kafka();
+    let (user, email) = new_user();
+    let (other, other_email) = new_user();
+    publish(
+        &notifier.db,
+        &kafka,
+        &[
+            TestEvent::registered(user, &email, "Ada"),
+            TestEvent::registered(other, &other_email, "Bo"),
+        ],
+    )
+    .await;
+    notifier.wait_for_mails(&email, 1).await;
+
+    let unrecorded = TestEvent::request(user, 2, "user.password_reset_requested");
+    let others = TestEvent::request(other, 2, "user.password_reset_requested");
+    let mut borrowed = TestEvent::request(user, 3, "user.password_reset_requested");
+    borrowed.event_id = others.event_id;
+    let promotion = TestEvent::new(
+        user,
+        4,
+        "user.role_assigned",
+        json!({ "user_id": user, "role": "seller", "previous_role": "customer" }),
+    );
+    let mut disguised = TestEvent::request(user, 4, "user.password_reset_requested");
+    disguised.event_id = promotion.event_id;
+    record(&notifier.db, &[others, promotion]).await;
+    send(
+        &kafka,
+        &[unrecorded.clone(), borrowed.clone(), disguised.clone()],
+    )
+    .await;
+
+    let dead = read_raw(&kafka, &notifier.dead_letter_topic, 3).await;
+    let reason_of = |event: &TestEvent| {
+        let copy = dead
+            .iter()
+            .find(|m| text_header(m, "ce_id") == event.event_id.to_string())
+            .expect("the request on the dead-letter topic");
+        text_header(copy, "cc_dlq_reason")
+    };
+    assert!(reason_of(&unrecorded).starts_with("unrecorded_request: "));
+    assert!(reason_of(&borrowed).starts_with("request_mismatch: "));
+    assert!(reason_of(&disguised).starts_with("request_mismatch: "));
+    for event in [&unrecorded, &borrowed, &disguised] {
+        assert_eq!(
+            outcome_of(&notifier.db, event.event_id).await,
+            "dead_lettered"
+        );
+    }
+    let client = notifier.db.connect().await.unwrap();
+    let tokens: i64 = client
+        .query_one(
+            "SELECT count(*) FROM es.password_reset_tokens WHERE user_id = ANY($1)",
+            &[&vec![user, other]],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(tokens, 0, "no reset token was issued");
+    assert_eq!(notifier.mails_to(&email).len(), 1, "the verification only");
+    assert_eq!(notifier.mails_to(&other_email).len(), 1);
     notifier.stop().await.unwrap();
 }

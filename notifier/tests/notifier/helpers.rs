@@ -1,6 +1,6 @@
 //! `spawn_notifier()`: the notifier in this process on a fresh database, fresh topics on the
-//! real broker and its own in-process mail sink; publishing events the way the relay does
-//! (the production envelope), raw messages, reading the dead-letter topic, and the queries the
+//! real broker and its own in-process mail sink; recording events in the store and publishing
+//! them the way the relay does (the production envelope), raw messages, reading the dead-letter topic, and the queries the
 //! tests assert with.
 
 use std::{
@@ -245,8 +245,40 @@ pub fn new_user() -> (Uuid, String) {
     (id, format!("user-{}@example.com", id.simple()))
 }
 
-/// Publishes `events` to the user topic in the production envelope, in order.
-pub async fn publish(kafka: &KafkaSettings, events: &[TestEvent]) {
+/// Records `events` in the event store and publishes them, as command-api and its relay do.
+pub async fn publish(db: &TestDatabase, kafka: &KafkaSettings, events: &[TestEvent]) {
+    record(db, events).await;
+    send(kafka, events).await;
+}
+
+/// Appends `events` to `es.events` (the store `es.issue_mailed_token` checks requests
+/// against); an event id already there is left as it was.
+pub async fn record(db: &TestDatabase, events: &[TestEvent]) {
+    let client = db.connect().await.unwrap();
+    for event in events {
+        client
+            .execute(
+                "INSERT INTO es.events (event_id, stream_id, stream_type, stream_version,
+                     event_type, schema_version, payload, correlation_id, actor, recorded_at)
+                 VALUES ($1, $2, 'user', $3, $4, 1, $5, gen_random_uuid(), 'system', $6)
+                 ON CONFLICT (event_id) DO NOTHING",
+                &[
+                    &event.event_id,
+                    &event.user_id,
+                    &event.version,
+                    &event.event_type,
+                    &event.payload,
+                    &event.time,
+                ],
+            )
+            .await
+            .unwrap();
+    }
+}
+
+/// Publishes `events` to the user topic in the production envelope, in order, without
+/// recording them.
+pub async fn send(kafka: &KafkaSettings, events: &[TestEvent]) {
     let producer = kafka::producer::idempotent_producer(kafka).unwrap();
     for event in events {
         let outgoing = Outgoing {

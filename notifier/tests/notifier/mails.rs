@@ -4,7 +4,8 @@
 use chrono::Utc;
 
 use crate::helpers::{
-    LINK_BASE, TestEvent, new_user, outcome_of, publish, spawn_notifier, stored_token, token_in,
+    LINK_BASE, Setup, TestEvent, new_user, outcome_of, publish, record, sha256, spawn_notifier,
+    stored_token, token_in,
 };
 
 #[tokio::test]
@@ -12,7 +13,12 @@ async fn a_registration_mails_one_verification_token_stored_only_as_its_hash() {
     let notifier = spawn_notifier().await;
     let (user, email) = new_user();
     let registered = TestEvent::registered(user, &email, "Ada <Lovelace> & \"Co\"");
-    publish(&notifier.kafka(), std::slice::from_ref(&registered)).await;
+    publish(
+        &notifier.db,
+        &notifier.kafka(),
+        std::slice::from_ref(&registered),
+    )
+    .await;
 
     let mails = notifier.wait_for_mails(&email, 1).await;
     let mail = &mails[0];
@@ -70,6 +76,7 @@ async fn a_registration_mails_one_verification_token_stored_only_as_its_hash() {
     // is mailed, the repeat has been read, and mailed nothing.
     let (marker, marker_email) = new_user();
     publish(
+        &notifier.db,
         &notifier.kafka(),
         &[
             registered.clone(),
@@ -102,6 +109,7 @@ async fn a_reset_request_mails_a_token_for_30_minutes_and_a_new_password_a_notic
     let reset = TestEvent::request(user, 2, "user.password_reset_requested");
     let changed = TestEvent::request(user, 3, "user.password_reset");
     publish(
+        &notifier.db,
         &notifier.kafka(),
         &[
             TestEvent::registered(user, &email, "Ada"),
@@ -163,6 +171,7 @@ async fn history_mails_nobody_and_a_user_without_an_address_is_recorded_as_such(
     let unknown = TestEvent::request(stranger, 2, "user.password_reset_requested");
     let (renamed, renamed_email) = new_user();
     publish(
+        &notifier.db,
         &notifier.kafka(),
         &[
             stale.clone(),
@@ -195,4 +204,35 @@ async fn history_mails_nobody_and_a_user_without_an_address_is_recorded_as_such(
     );
     assert!(notifier.mails_to(&old_email).is_empty());
     notifier.stop().await.unwrap();
+}
+
+/// A mail sent again for one request (the notifier died after the relay took it) carries a new
+/// token, which replaces the first: one request, one token that works.
+#[tokio::test]
+async fn a_request_issued_again_keeps_only_its_latest_token() {
+    let setup = Setup::fresh().await;
+    let (user, _) = new_user();
+    let reset = TestEvent::request(user, 2, "user.password_reset_requested");
+    record(&setup.db, std::slice::from_ref(&reset)).await;
+    let client = setup.db.connect().await.unwrap();
+    for token in ["first", "second"] {
+        client
+            .execute(
+                "SELECT es.issue_mailed_token($1, $2, $3)",
+                &[&reset.event_id, &user, &sha256(token)],
+            )
+            .await
+            .unwrap();
+    }
+    let hashes: Vec<Vec<u8>> = client
+        .query(
+            "SELECT token_hash FROM es.password_reset_tokens WHERE user_id = $1",
+            &[&user],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    assert_eq!(hashes, [sha256("second")]);
 }

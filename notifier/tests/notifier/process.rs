@@ -48,6 +48,7 @@ async fn the_binary_mails_logs_no_secret_and_stops_cleanly_on_sigterm() {
     let (user, email) = new_user();
     let kafka = testkit::topics::kafka_settings(setup.topics.clone());
     publish(
+        &setup.db,
         &kafka,
         &[
             TestEvent::registered(user, &email, "Ada"),

@@ -75,6 +75,7 @@ async fn a_standby_takes_over_when_the_active_replica_stops_and_nothing_is_maile
 
     let (user, email) = new_user();
     publish(
+        &first.db,
         &first.kafka(),
         &[TestEvent::registered(user, &email, "Ada")],
     )
@@ -92,6 +93,7 @@ async fn a_standby_takes_over_when_the_active_replica_stops_and_nothing_is_maile
     .await;
     let (next, next_email) = new_user();
     publish(
+        &second.db,
         &second.kafka(),
         &[TestEvent::registered(next, &next_email, "Bo")],
     )
@@ -103,6 +105,7 @@ async fn a_standby_takes_over_when_the_active_replica_stops_and_nothing_is_maile
     let (last, last_email) = new_user();
     let third = setup.spawn().await;
     publish(
+        &third.db,
         &third.kafka(),
         &[TestEvent::registered(last, &last_email, "Cy")],
     )

@@ -5,7 +5,9 @@ use std::time::Duration;
 
 use testkit::mail_sink::MailSink;
 
-use crate::helpers::{Setup, TestEvent, fresh_mail_dir, mails_to, new_user, outcome_of, publish};
+use crate::helpers::{
+    Setup, TestEvent, fresh_mail_dir, mails_to, new_user, outcome_of, publish, record, send,
+};
 
 #[tokio::test]
 async fn a_mail_refused_by_a_relay_that_is_down_goes_out_once_it_is_up() {
@@ -22,6 +24,7 @@ async fn a_mail_refused_by_a_relay_that_is_down_goes_out_once_it_is_up() {
     let registered = TestEvent::registered(user, &email, "Ada");
     let (second, second_email) = new_user();
     publish(
+        &notifier.db,
         &notifier.kafka(),
         &[
             registered.clone(),
@@ -58,11 +61,16 @@ async fn a_database_outage_holds_the_mail_until_it_is_back_and_mails_it_once() {
     let notifier = setup.spawn().await;
     let (warm, warm_email) = new_user();
     publish(
+        &notifier.db,
         &notifier.kafka(),
         &[TestEvent::registered(warm, &warm_email, "Warm")],
     )
     .await;
     notifier.wait_for_mails(&warm_email, 1).await;
+
+    let (user, email) = new_user();
+    let registered = TestEvent::registered(user, &email, "Ada");
+    record(&notifier.db, std::slice::from_ref(&registered)).await;
 
     // Cut every connection (the lock's too) and refuse new ones, as a restarting server would.
     let admin = testkit::database::admin_client().await.unwrap();
@@ -74,9 +82,7 @@ async fn a_database_outage_holds_the_mail_until_it_is_back_and_mails_it_once() {
         ))
         .await
         .unwrap();
-    let (user, email) = new_user();
-    let registered = TestEvent::registered(user, &email, "Ada");
-    publish(&notifier.kafka(), std::slice::from_ref(&registered)).await;
+    send(&notifier.kafka(), std::slice::from_ref(&registered)).await;
     tokio::time::sleep(Duration::from_secs(3)).await;
     assert!(
         notifier.mails_to(&email).is_empty(),

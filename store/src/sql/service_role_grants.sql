@@ -42,9 +42,9 @@ BEGIN
         GRANT EXECUTE ON FUNCTION es.version_never_written(uuid, bigint, uuid) TO cc_reader;
     END IF;
     IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'cc_notifier') THEN
-        -- V12
+        -- V12, V13 (V12's INSERT on the token tables is gone since V13)
         GRANT USAGE ON SCHEMA es TO cc_notifier;
-        GRANT INSERT ON es.email_verification_tokens, es.password_reset_tokens TO cc_notifier;
+        GRANT EXECUTE ON FUNCTION es.issue_mailed_token(uuid, uuid, bytea) TO cc_notifier;
         GRANT USAGE ON SCHEMA notifier TO cc_notifier;
         GRANT SELECT, INSERT, UPDATE, DELETE ON notifier.deliveries, notifier.recipients
             TO cc_notifier;

@@ -105,7 +105,8 @@ async fn migrate_creates_service_roles_whose_passwords_the_server_checks() {
         "{refused:?}"
     );
 
-    // cc_notifier keeps its own records and stores token hashes, and reads no event.
+    // cc_notifier keeps its own records, has tokens issued for recorded requests only, and
+    // reads no event.
     let notifier = connect(&url("cc_notifier", &database), Some(&passwords[3].1))
         .await
         .unwrap();
@@ -117,14 +118,27 @@ async fn migrate_creates_service_roles_whose_passwords_the_server_checks() {
         )
         .await
         .expect("cc_notifier writes notifier.recipients");
-    notifier
+    let planted = notifier
         .execute(
             "INSERT INTO es.password_reset_tokens (token_hash, user_id, expires_at)
              VALUES (sha256('token'), gen_random_uuid(), now() + interval '10 minutes')",
             &[],
         )
         .await
-        .expect("cc_notifier stores a token's hash");
+        .expect_err("cc_notifier may not write a token's hash itself");
+    assert_eq!(planted.code(), Some(&SqlState::INSUFFICIENT_PRIVILEGE));
+    let unrecorded = notifier
+        .execute(
+            "SELECT es.issue_mailed_token(gen_random_uuid(), gen_random_uuid(), sha256('token'))",
+            &[],
+        )
+        .await
+        .expect_err("no token for a request never recorded");
+    assert_eq!(
+        unrecorded.code(),
+        Some(&SqlState::NO_DATA_FOUND),
+        "cc_notifier may call the function: {unrecorded}"
+    );
     let refused = notifier
         .execute("SELECT count(*) FROM es.events", &[])
         .await
@@ -349,9 +363,9 @@ async fn roles_created_after_the_migrations_get_exactly_the_rights_the_migration
         granted_late.contains(&"database itself: cc_projector CREATE".to_owned()),
         "{granted_late:#?}"
     );
-    // Every role is compared, the notifier's schema too (V12).
+    // Every role is compared, the notifier's schema and function too (V12, V13).
     for right in [
-        "relation es.email_verification_tokens: cc_notifier INSERT",
+        "function es.issue_mailed_token(uuid,uuid,bytea): cc_notifier EXECUTE",
         "relation notifier.deliveries: cc_notifier UPDATE",
         "schema notifier: cc_notifier USAGE",
         "relation es.password_reset_tokens: cc_writer DELETE",
