@@ -17,7 +17,9 @@ without them is checked (infra/README.md says what is and is not verified):
   ACL) and its topics and ACLs matching the overlay's topic names, partitions and consumer groups
   (the notifier's too: read the user topic, write its dead letters); a cluster that enforces
   NetworkPolicy and has workload identity; on AWS mail through SES from a DKIM-verified domain,
-  by an SMTP login that may send from that domain and do nothing else, over TLS.
+  by an SMTP login that may send from that domain and do nothing else, over TLS;
+- the personal-data master key's secret (the one the overlay's cc-personal-data reads) is
+  protected against deletion and gets no value from Terraform, so the key is never in state.
 checkov's Terraform policies run beside this (ci/static-checks.sh). After the real checks, mutation
 self-tests break a copy of each parsed module in known ways and pass only if a check then fails.
 """
@@ -40,6 +42,9 @@ from outputs_to_env import overlay_keys  # noqa: E402  (infra/ is not a package)
 from check_manifests import config, notifier_acls_ok  # noqa: E402
 CLOUDS = ("aws", "gcp", "azure")
 ESO_ACCOUNT = ("cloudcommerce", "cc-external-secrets")
+# The Kubernetes Secret of the personal-data master key (k8s/README.md): losing its source in the
+# cloud's store makes every sealed personal field unreadable.
+MASTER_KEY_SECRET = "cc-personal-data"
 
 
 @dataclass
@@ -141,11 +146,11 @@ def check_module(r: Report, m: Module, overlay_docs: list[dict]) -> None:
     for d in overlay_docs:
         if d.get("kind") != "ExternalSecret":
             continue
-        keys = [x["remoteRef"]["key"] for x in d["spec"].get("data", [])] + [x["extract"]["key"] for x in d["spec"].get("dataFrom", [])]
-        for key in keys:
+        for key in _external_keys(d):
             r.check("overlay-secrets", f"{c}/{d['metadata']['name']}/{key}",
                     key in from_env or re.search(rf"""(?:["'/]|\\"){re.escape(key)}(?:["']|\\")""", m.text) is not None,
                     f"secret {key!r} is neither created nor named by infra/{c}")
+    check_master_key(r, m, overlay_docs)
     namespace, account = ESO_ACCOUNT
     subject = f"system:serviceaccount:{namespace}:{account}" if c != "gcp" else f"[{namespace}/{account}]"
     stores = [d for d in overlay_docs if d.get("kind") == "SecretStore"]
@@ -153,6 +158,39 @@ def check_module(r: Report, m: Module, overlay_docs: list[dict]) -> None:
     r.check("workload-identity", c, subject in m.text and uses,
             f"infra/{c} trusts {subject} and the overlay's SecretStore authenticates as {account}")
     {"aws": check_aws, "gcp": check_gcp, "azure": check_azure}[c](r, m, overlay_docs)
+
+
+def _external_keys(d: dict) -> list[str]:
+    """The keys in the cloud's store an ExternalSecret reads."""
+    return [x["remoteRef"]["key"] for x in d["spec"].get("data", [])] + [x["extract"]["key"] for x in d["spec"].get("dataFrom", [])]
+
+
+def check_master_key(r: Report, m: Module, docs) -> None:
+    """The secret holding the personal-data master key: deletion-protected, and only a container
+    (the operator adds the value; a value written by Terraform would sit in state)."""
+    c = m.cloud
+    keys = {key for d in docs if d.get("kind") == "ExternalSecret"
+            and (d["spec"].get("target") or {}).get("name", d["metadata"]["name"]) == MASTER_KEY_SECRET for key in _external_keys(d)}
+    r.check("master-key-secret", c, bool(keys), f"the overlay reads {MASTER_KEY_SECRET} through an ExternalSecret")
+    for key in sorted(keys):
+        if c == "aws":
+            found = [(n, b) for n, b in m.resources("aws_secretsmanager_secret") if attr(b, "name") == key]
+            written = json.dumps([b for _, b in m.resources("aws_secretsmanager_secret_version")] + m.blocks("locals"))
+            ok = len(found) == 1 and all("aws_kms_key." in str(attr(b, "kms_key_id")) and _truthy(attr(b, "lifecycle.prevent_destroy"))
+                                         and f"aws_secretsmanager_secret.{n}." not in written for n, b in found)
+            detail = "one aws_secretsmanager_secret under the module's KMS key, with prevent_destroy, and no secret version"
+        elif c == "gcp":
+            found = [(n, b) for n, b in m.resources("google_secret_manager_secret") if attr(b, "secret_id") == key]
+            written = json.dumps([b for _, b in m.resources("google_secret_manager_secret_version")])
+            ok = len(found) == 1 and all(_truthy(attr(b, "deletion_protection")) and f"google_secret_manager_secret.{n}." not in written
+                                         for n, b in found)
+            detail = "one google_secret_manager_secret with deletion_protection, and no secret version"
+        else:
+            vaults = m.resources("azurerm_key_vault")
+            ok = bool(vaults) and all(_truthy(attr(b, "purge_protection_enabled")) for _, b in vaults) and not any(
+                attr(b, "name") == key for _, b in m.resources("azurerm_key_vault_secret"))
+            detail = "a vault with purge protection, and no azurerm_key_vault_secret (the operator sets it)"
+        r.check("master-key-secret", f"{c}/{key}", ok, f"{key}: {detail}")
 
 
 def _operations(acl: dict) -> list[str]:
@@ -285,6 +323,16 @@ def _set(m: Module, rtype: str, path: str, value) -> None:
         node[last] = [value]
 
 
+def _add_resource(m: Module, rtype: str, body: dict) -> None:
+    """Mutation helper: one more resource of `rtype`."""
+    next(p for p in m.files.values() if p and p.get("resource"))["resource"].append({rtype: {"mutation": body}})
+
+
+def _named(m: Module, rtype: str, key: str, value: str) -> str:
+    """Mutation helper: the name of the `rtype` resource whose `key` is `value`."""
+    return next(n for n, b in m.resources(rtype) if attr(b, key) == value)
+
+
 MUTATIONS = {
     "aws": [("database", lambda m: _set(m, "aws_db_instance", "multi_az", False)),
             ("database", lambda m: _set(m, "aws_db_instance", "publicly_accessible", True)),
@@ -299,17 +347,32 @@ MUTATIONS = {
                                         if "notifier_dead_letters" in block.get("kafka_topic", {})]),
             ("mail", lambda m: [s.update(actions=[["ses:*"]]) for _, doc in m.resources("aws_iam_policy_document", "data")
                                 for s in doc.get("statement", []) if "ses:SendRawEmail" in str(s.get("actions"))]),
-            ("mail", lambda m: _set(m, "aws_secretsmanager_secret_version", "secret_string", "smtp://user@email-smtp:25"))],
+            ("mail", lambda m: _set(m, "aws_secretsmanager_secret_version", "secret_string", "smtp://user@email-smtp:25")),
+            ("overlay-secrets", lambda m: setattr(m, "text", m.text.replace("cloudcommerce/personal-data", "cloudcommerce/someone"))),
+            ("master-key-secret", lambda m: _set(m, "aws_secretsmanager_secret", "lifecycle", {"prevent_destroy": [False]})),
+            ("master-key-secret", lambda m: _add_resource(m, "aws_secretsmanager_secret_version", {
+                "secret_id": [f"${{aws_secretsmanager_secret.{_named(m, 'aws_secretsmanager_secret', 'name', 'cloudcommerce/personal-data')}.id}}"],
+                "secret_string": ["${jsonencode({'master-key': random_bytes.key.base64})}"]}))],
     "gcp": [("database", lambda m: _set(m, "google_sql_database_instance", "settings.availability_type", "ZONAL")),
             ("database-tls", lambda m: _set(m, "google_sql_database_instance", "settings.ip_configuration.ssl_mode",
                                             "ALLOW_UNENCRYPTED_AND_ENCRYPTED")),
             ("cluster", lambda m: _set(m, "google_container_cluster", "datapath_provider", "LEGACY_DATAPATH")),
             ("overlay-secrets", lambda m: setattr(m, "text", m.text.replace("cc-db-reader", "cc-db-someone"))),
-            ("overlay-secrets", lambda m: setattr(m, "text", m.text.replace("cc-smtp", "cc-someone")))],
+            ("overlay-secrets", lambda m: setattr(m, "text", m.text.replace("cc-smtp", "cc-someone"))),
+            ("overlay-secrets", lambda m: setattr(m, "text", m.text.replace("cc-personal-data", "cc-someone"))),
+            ("master-key-secret", lambda m: _set(m, "google_secret_manager_secret", "deletion_protection", False)),
+            ("master-key-secret", lambda m: _add_resource(m, "google_secret_manager_secret_version", {
+                "secret": [f"${{google_secret_manager_secret.{_named(m, 'google_secret_manager_secret', 'secret_id', 'cc-personal-data')}.id}}"],
+                "secret_data": ["${jsonencode({'master-key': random_bytes.key.base64})}"]}))],
     "azure": [("database", lambda m: _set(m, "azurerm_postgresql_flexible_server", "public_network_access_enabled", True)),
               ("database-tls", lambda m: _set(m, "azurerm_postgresql_flexible_server_configuration", "value", "off")),
               ("workload-identity", lambda m: setattr(m, "text", m.text.replace("cc-external-secrets", "someone-else"))),
-              ("overlay-secrets", lambda m: setattr(m, "text", m.text.replace("cc-db-notifier", "cc-db-someone")))],
+              ("overlay-secrets", lambda m: setattr(m, "text", m.text.replace("cc-db-notifier", "cc-db-someone"))),
+              ("overlay-secrets", lambda m: setattr(m, "text", m.text.replace("cc-personal-data", "cc-someone"))),
+              ("master-key-secret", lambda m: _set(m, "azurerm_key_vault", "purge_protection_enabled", False)),
+              ("master-key-secret", lambda m: _add_resource(m, "azurerm_key_vault_secret", {
+                  "name": ["cc-personal-data"], "key_vault_id": ["${azurerm_key_vault.main.id}"],
+                  "value": ["${jsonencode({'master-key': random_bytes.key.base64})}"]}))],
 }
 
 

@@ -61,6 +61,10 @@ SERVICE_ROLES = ("cc_writer", "cc_projector", "cc_reader", "cc_notifier")
 # The only ports on which the notifier may leave the cluster to an address it does not name: mail
 # submission to the SMTP relay, with STARTTLS (587) or TLS (465). Never 25 (plain relaying).
 SMTP_PORTS = {587, 465}
+# The personal-data master key: it wraps the users' data keys, so the services that seal or open
+# personal fields hold the same one, and the read side none (k8s/README.md, "Personal data master key").
+MASTER_KEY_ENV = "CC_PERSONAL_DATA__MASTER_KEY"
+MASTER_KEY_HOLDERS = ("command-api", "projector", "notifier")
 # Left in a component or base for the overlay to fill (from cloud.env).
 PLACEHOLDERS = ("set-by-the-overlay", "192.0.2.")
 
@@ -382,7 +386,8 @@ def check_secrets(r: Report, overlay, docs) -> None:
                 v = e.get("value")
                 if v is None:
                     continue
-                secretish = re.search(r"(PASSWORD|SECRET|TOKEN|PRIVATE_KEY|SIGNING_KEYS|FINGERPRINT_KEY)$", e["name"]) is not None
+                secretish = re.search(r"(PASSWORD|SECRET|TOKEN|PRIVATE_KEY|SIGNING_KEYS|FINGERPRINT_KEY|MASTER_KEY)$",
+                                      e["name"]) is not None
                 inline_cred = re.search(r"://[^/:@\s]+:(?!\$\()[^@\s]+@", v) is not None
                 r.check("no-inline-secrets", f"{overlay}/{name(d)}/{c['name']}/{e['name']}", not secretish and not inline_cred,
                         "secrets come from secretKeyRef; URLs interpolate $(VARS) from secrets")
@@ -401,6 +406,44 @@ def check_secrets(r: Report, overlay, docs) -> None:
             names = {e["name"] for c in containers(d["spec"]["template"]) for e in c.get("env", [])}
             r.check("query-api-no-signing-key", f"{overlay}/{name(d)}", "CC_AUTH__SIGNING_KEYS" not in names,
                     "query-api holds public keys (CC_AUTH__JWKS) only")
+    check_master_key(r, overlay, docs)
+
+
+def _secret_refs(template) -> set[str]:
+    """Every Secret a pod template reads: env, envFrom and volumes."""
+    refs = set()
+    for c in containers(template):
+        refs |= {((e.get("valueFrom") or {}).get("secretKeyRef") or {}).get("name") for e in c.get("env", [])}
+        refs |= {(s.get("secretRef") or {}).get("name") for s in c.get("envFrom", [])}
+    refs |= {(v.get("secret") or {}).get("secretName") for v in template["spec"].get("volumes", [])}
+    return refs - {None}
+
+
+def check_master_key(r: Report, overlay, docs) -> None:
+    """Each holder reads the master key from a Secret, not optionally; all from the same Secret and
+    key (another value would leave their personal fields unreadable); no other Deployment reads it,
+    nor anything from that Secret."""
+    deployments = {name(d): d for d in of_kind(docs, "Deployment")}
+    sources = {}
+    for holder in MASTER_KEY_HOLDERS:
+        d = deployments.get(holder)
+        env = [e for c in containers(d["spec"]["template"]) for e in c.get("env", []) if e["name"] == MASTER_KEY_ENV] if d else []
+        ref = ((env[0].get("valueFrom") or {}).get("secretKeyRef") or {}) if len(env) == 1 else {}
+        ok = d is not None and bool(ref.get("name")) and bool(ref.get("key")) and not ref.get("optional")
+        r.check("personal-data-key", f"{overlay}/{holder}", ok,
+                f"{MASTER_KEY_ENV} once, from a secretKeyRef that is not optional, found {env}")
+        if ok:
+            sources[holder] = (ref["name"], ref["key"])
+    r.check("personal-data-key", overlay, len(set(sources.values())) == 1,
+            f"{', '.join(MASTER_KEY_HOLDERS)} read {MASTER_KEY_ENV} from one Secret and key, found {sources}")
+    secrets = {s for s, _ in sources.values()}
+    for n, d in deployments.items():
+        if n in MASTER_KEY_HOLDERS:
+            continue
+        names = {e["name"] for c in containers(d["spec"]["template"]) for e in c.get("env", [])}
+        leaked = secrets & _secret_refs(d["spec"]["template"])
+        r.check("personal-data-key", f"{overlay}/{n}", MASTER_KEY_ENV not in names and not leaked,
+                f"only {', '.join(MASTER_KEY_HOLDERS)} hold the master key; {n} reads {sorted(leaked) or MASTER_KEY_ENV}")
 
 
 def check_platform(r: Report, overlay, docs) -> None:

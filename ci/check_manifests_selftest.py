@@ -107,6 +107,36 @@ def _signing_key_on_read_side(docs):
         {"name": "CC_AUTH__SIGNING_KEYS", "valueFrom": {"secretKeyRef": {"name": "cc-auth", "key": "signing-keys"}}})
 
 
+def _literal_master_key(docs):
+    env = next(e for e in _container(docs, "projector")["env"] if e["name"] == "CC_PERSONAL_DATA__MASTER_KEY")
+    env.pop("valueFrom")
+    env["value"] = "c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0MTI="
+
+
+def _master_key_on_read_side(docs):
+    _container(docs, "query-api")["env"].append(
+        {"name": "CC_PERSONAL_DATA__MASTER_KEY", "valueFrom": {"secretKeyRef": {"name": "cc-personal-data", "key": "master-key"}}})
+
+
+def _read_side_mounts_master_key(docs):
+    _container(docs, "query-api")["envFrom"].append({"secretRef": {"name": "cc-personal-data"}})
+
+
+def _notifier_other_master_key(docs):
+    env = next(e for e in _container(docs, "notifier")["env"] if e["name"] == "CC_PERSONAL_DATA__MASTER_KEY")
+    env["valueFrom"]["secretKeyRef"]["name"] = "cc-notifier-personal-data"
+
+
+def _projector_without_master_key(docs):
+    c = _container(docs, "projector")
+    c["env"] = [e for e in c["env"] if e["name"] != "CC_PERSONAL_DATA__MASTER_KEY"]
+
+
+def _optional_master_key(docs):
+    env = next(e for e in _container(docs, "command-api")["env"] if e["name"] == "CC_PERSONAL_DATA__MASTER_KEY")
+    env["valueFrom"]["secretKeyRef"]["optional"] = True
+
+
 def _inline_db_password(docs):
     env = _container(docs, "command-api")["env"]
     url = next(e for e in env if e["name"] == "CC_DATABASE__URL")
@@ -221,6 +251,9 @@ MUTATIONS = [
     ("netpol-default-deny", _no_default_deny), ("query-api-no-kafka", _query_api_to_kafka),
     ("no-inline-secrets", _literal_secret), ("no-inline-secrets", _inline_db_password),
     ("query-api-no-signing-key", _signing_key_on_read_side),
+    ("no-inline-secrets", _literal_master_key), ("personal-data-key", _master_key_on_read_side),
+    ("personal-data-key", _read_side_mounts_master_key), ("personal-data-key", _notifier_other_master_key),
+    ("personal-data-key", _projector_without_master_key), ("personal-data-key", _optional_master_key),
     ("no-secret-objects", _secret_object),
     ("replicas", _prod_single_replica), ("replicas", _replicas_and_hpa),
     ("keda-max-partitions", _too_many_partitions), ("kafka-topics", _topic_partitions),
@@ -315,6 +348,10 @@ def _smtp_secret_from_nowhere(docs):
     docs.remove(_find(docs, "ExternalSecret", "cc-smtp"))
 
 
+def _master_key_from_nowhere(docs):
+    docs.remove(_find(docs, "ExternalSecret", "cc-personal-data"))
+
+
 def _notifier_to_managed_kafka_anywhere(docs):
     # MSK's port, but to every address rather than the data subnets.
     _find(docs, "NetworkPolicy", "notifier")["spec"]["egress"].append({"ports": [{"protocol": "TCP", "port": 9096}]})
@@ -330,6 +367,7 @@ CLOUD_MUTATIONS = [
     ("db-tls", _db_tls_unverified), ("managed-postgres", _in_cluster_db_host),
     ("managed-postgres", _roles_not_provisioned), ("managed-postgres", _notifier_role_not_provisioned),
     ("secrets-sourced", _smtp_secret_from_nowhere), ("notifier-egress", _notifier_to_managed_kafka_anywhere),
+    ("secrets-sourced", _master_key_from_nowhere),
 ]
 
 

@@ -104,6 +104,7 @@ impl BenchRun {
             ("CC_KAFKA__PARTITIONS", &kafka.partitions.to_string()),
             ("CC_AUTH__SIGNING_KEYS", SIGNING_KEY.0.as_str()),
             ("CC_AUTH__JWKS", SIGNING_KEY.1.as_str()),
+            ("CC_PERSONAL_DATA__MASTER_KEY", testkit::TEST_MASTER_KEY),
             // The sign-up scenario measures hashing from one loopback client: the per-network
             // and overall budgets and the hash queue's shedding (tested in command-api's abuse
             // tests) are lifted so they do not cut the measurement short.

@@ -12,6 +12,7 @@ children that a killed run left behind by that mark, and never touches anything 
 
 from __future__ import annotations
 
+import base64
 import os
 import secrets
 import shutil
@@ -97,6 +98,7 @@ class Stack:
                                    capture_output=True, text=True,
                                    env={**os.environ, "CC_AUTH__SIGNING_KEYS": self.signing_key}
                                    ).stdout.strip()
+        self.master_key = base64.b64encode(secrets.token_bytes(32)).decode()
         self.broker = Child("broker", self.broker_argv(), self.logs / "broker.log",
                             env=self.base_env(), cwd=self.home)
         self.mail_dir = self.home / "mail"
@@ -111,12 +113,14 @@ class Stack:
                                    "CC_HTTP__ADMIN_PORT": str(command_admin_port),
                                    # The private key on the write side alone, as in production.
                                    "CC_AUTH__SIGNING_KEYS": self.signing_key,
+                                   "CC_PERSONAL_DATA__MASTER_KEY": self.master_key,
                                    **(LIFTED_AUTH_BUDGETS if command_env is None else command_env),
                                }), command_port)
         self.projector = Service("projector", [str(self.bin / "projector"), "run"],
                                  self.logs / "projector.log", self.service_env(projector_port, {
                                      "CC_PROJECTOR__LAG_SAMPLE_INTERVAL_MS":
                                          str(LAG_SAMPLE_INTERVAL_MS),
+                                     "CC_PERSONAL_DATA__MASTER_KEY": self.master_key,
                                  }), projector_port)
         # Set once the load runs: a service that cannot even start fails the run at once.
         self.restart_crashed = False
@@ -135,6 +139,7 @@ class Stack:
                                 self.logs / "notifier.log", self.service_env(notifier_port, {
                                     "CC_SMTP__URL": f"smtp://127.0.0.1:{smtp_port}",
                                     "CC_MAIL__LINK_BASE_URL": f"http://127.0.0.1:{command_port}",
+                                    "CC_PERSONAL_DATA__MASTER_KEY": self.master_key,
                                 }), notifier_port)
         self.command_admin_port = command_admin_port
         self.query_admin_port = query_admin_port

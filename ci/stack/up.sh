@@ -55,6 +55,14 @@ CC_AUTH__SIGNING_KEYS="$(cat "$SIGNING_KEY")"
 export CC_AUTH__SIGNING_KEYS
 CC_AUTH__JWKS="$("$BIN/command-api" jwks)"
 export CC_AUTH__JWKS
+# The master key that wraps the users' data keys (their events' personal fields are sealed under
+# those), generated once per checkout, beside the database it belongs to. Given to the services
+# that read or write personal fields; query-api never holds it.
+MASTER_KEY_FILE="$DEV/master-key"
+if [ ! -f "$MASTER_KEY_FILE" ]; then
+  (umask 077; head -c 32 /dev/urandom | base64 >"$MASTER_KEY_FILE")
+fi
+MASTER_KEY="$(cat "$MASTER_KEY_FILE")"
 export RUST_LOG="${RUST_LOG:-info}"
 
 "$BIN/command-api" migrate >>"$LOGS/migrate.log" 2>&1 || die_with_log "migrations failed" "$LOGS/migrate.log"
@@ -94,13 +102,15 @@ start_mail_sink
 # A created resource's Location names query-api, where it can be read.
 CC_HTTP__READ_API_URL="http://127.0.0.1:$QUERY_API_PORT" \
 CC_BOOTSTRAP_ADMIN__EMAIL="$DEV_ADMIN_EMAIL" CC_BOOTSTRAP_ADMIN__PASSWORD="$DEV_ADMIN_PASSWORD" \
+CC_PERSONAL_DATA__MASTER_KEY="$MASTER_KEY" \
   start_service command-api "$COMMAND_API_PORT" "$COMMAND_API_ADMIN_PORT" "$BIN/command-api" serve
-start_service projector "$PROJECTOR_PORT" "$PROJECTOR_PORT" "$BIN/projector" run
+CC_PERSONAL_DATA__MASTER_KEY="$MASTER_KEY" start_service projector "$PROJECTOR_PORT" "$PROJECTOR_PORT" "$BIN/projector" run
 start_service query-api "$QUERY_API_PORT" "$QUERY_API_ADMIN_PORT" "$BIN/query-api"
 # Mail links point at the shop's site, and a local stack has none: they name command-api's
 # address instead, and the walk-through posts the link's token there itself (mailbox.py).
 CC_SMTP__URL="smtp://127.0.0.1:$SMTP_PORT" \
 CC_MAIL__LINK_BASE_URL="http://127.0.0.1:$COMMAND_API_PORT" \
+CC_PERSONAL_DATA__MASTER_KEY="$MASTER_KEY" \
   start_service notifier "$NOTIFIER_ADMIN_PORT" "$NOTIFIER_ADMIN_PORT" "$BIN/notifier" run
 
 cat >"$DEV/stack.env" <<ENV
@@ -125,7 +135,7 @@ ENV
 python3 ci/stack/demo_data.py "$DEV/stack.env"
 SEED_PRODUCTS="${CC_DEV_SEED_PRODUCTS:-10000}"
 log "seeding the catalog up to $SEED_PRODUCTS products (command-api seed)"
-"$BIN/command-api" seed "$SEED_PRODUCTS" >>"$LOGS/seed.log" 2>&1 || die_with_log "seeding failed" "$LOGS/seed.log"
+CC_PERSONAL_DATA__MASTER_KEY="$MASTER_KEY" "$BIN/command-api" seed "$SEED_PRODUCTS" >>"$LOGS/seed.log" 2>&1 || die_with_log "seeding failed" "$LOGS/seed.log"
 
 # Everything recorded must be on the topics and in the read model before the walk-through runs:
 # the relay drains the outbox (and publishes history again if the broker lost it), and the

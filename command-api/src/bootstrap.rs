@@ -26,6 +26,7 @@ pub async fn ensure_admin(
     pool: &Pool,
     email: &str,
     password_secret: &SecretString,
+    keyring: &personal::Keyring,
 ) -> anyhow::Result<Option<Uuid>> {
     let email = Email::parse(email).map_err(|e| anyhow::anyhow!("bootstrap admin: {e}"))?;
     let mut client = pool.get().await?;
@@ -53,7 +54,8 @@ pub async fn ensure_admin(
         stream_id: user_id,
         expected_version: Some(0),
     };
-    match core::run::<User>(&*tx, target, commands, &Provenance::internal(), &secrets).await {
+    let provenance = Provenance::internal();
+    match core::run::<User>(&*tx, target, commands, &provenance, &secrets, keyring).await {
         Ok(_) => {}
         // Another replica won the race to create it.
         Err(CommandError::Store(StoreError::EmailTaken)) => return Ok(None),

@@ -143,7 +143,9 @@ fn store_problem(error: &StoreError) -> Problem {
         error if error.is_unavailable() => {
             Problem::unavailable("the database is unavailable or restarting")
         }
-        StoreError::Decode(_) | StoreError::Database { .. } => Problem::internal(),
+        StoreError::Decode(_) | StoreError::Personal(_) | StoreError::Database { .. } => {
+            Problem::internal()
+        }
     }
 }
 

@@ -56,11 +56,12 @@ async fn main() -> anyhow::Result<()> {
         }
         "create-admin" => {
             let settings = Settings::from_env()?;
+            let keyring = settings.keyring()?;
             let (email, password) = settings.bootstrap_admin.ok_or_else(|| {
                 anyhow::anyhow!("set CC_BOOTSTRAP_ADMIN__EMAIL and CC_BOOTSTRAP_ADMIN__PASSWORD")
             })?;
             let pool = settings.database.pool()?;
-            command_api::bootstrap::ensure_admin(&pool, &email, &password).await?;
+            command_api::bootstrap::ensure_admin(&pool, &email, &password, &keyring).await?;
             Ok(())
         }
         "seed" => {
@@ -71,7 +72,8 @@ async fn main() -> anyhow::Result<()> {
                 None => 10_000,
             };
             let database = platform::db::DbSettings::from_env("command-api-seed")?;
-            let added = command_api::seed::seed(&database.pool()?, products).await?;
+            let keyring = personal::Keyring::from_env()?;
+            let added = command_api::seed::seed(&database.pool()?, products, &keyring).await?;
             tracing::info!(added, total = products, "catalog seeded");
             Ok(())
         }

@@ -15,6 +15,7 @@ use domain::{
         Role, Sku, StockReason,
     },
 };
+use personal::Keyring;
 use rand::{Rng, SeedableRng, rngs::StdRng, seq::SliceRandom};
 use store::NewEvent;
 use uuid::Uuid;
@@ -169,7 +170,7 @@ fn value<T, E: std::fmt::Display>(result: Result<T, E>) -> anyhow::Result<T> {
 }
 
 /// Registers the seed sellers once (by email) and returns their ids.
-async fn ensure_sellers(pool: &Pool) -> anyhow::Result<Vec<Uuid>> {
+async fn ensure_sellers(pool: &Pool, keyring: &Keyring) -> anyhow::Result<Vec<Uuid>> {
     let secrets =
         Secrets::password_hash(password::hash(value(Password::parse(SELLER_PASSWORD))?).await?);
     let mut client = pool.get().await?;
@@ -198,6 +199,7 @@ async fn ensure_sellers(pool: &Pool) -> anyhow::Result<Vec<Uuid>> {
             commands,
             &Provenance::internal(),
             &secrets,
+            keyring,
         )
         .await
         .context("registering a seed seller")?;
@@ -287,8 +289,10 @@ pub fn product_history(
 }
 
 /// Tops the catalog up to `products` seed products; returns how many were added.
-pub async fn seed(pool: &Pool, products: usize) -> anyhow::Result<usize> {
-    let sellers = ensure_sellers(pool).await.context("seeding sellers")?;
+pub async fn seed(pool: &Pool, products: usize, keyring: &Keyring) -> anyhow::Result<usize> {
+    let sellers = ensure_sellers(pool, keyring)
+        .await
+        .context("seeding sellers")?;
     let mut client = pool.get().await?;
     let existing: std::collections::HashSet<String> = client
         .query(
@@ -316,6 +320,7 @@ pub async fn seed(pool: &Pool, products: usize) -> anyhow::Result<usize> {
                 commands,
                 &provenance,
                 &Secrets::none(),
+                keyring,
             )
             .await
             .with_context(|| format!("seeding product {n}"))?;

@@ -28,6 +28,7 @@
 //! | `CC_AUTH__PASSWORD_CHECKS_PER_SEC` | `200` | password hashes started per second by all replicas together, beyond which 503 |
 //! | `CC_AUTH__TRUSTED_CLIENT_DAYS` | `30` | how long a network that signed in to an account skips that account's budget |
 //! | `CC_AUTH__HASH_QUEUE_PER_CORE` / `CC_AUTH__HASH_WAIT_MS` | `32` / `500` | hashes that may wait per core, and the longest wait, before 503 (`auth/password.rs`) |
+//! | `CC_PERSONAL_DATA__MASTER_KEY` | required | 32 random bytes, base64 (`openssl rand -base64 32`): wraps the users' data keys, which seal personal fields in events (`personal/`); the same on every service that holds it (secret) |
 //! | `CC_BOOTSTRAP_ADMIN__EMAIL` / `CC_BOOTSTRAP_ADMIN__PASSWORD` | unset | admin created at start-up when absent (password is secret) |
 //! | `CC_MIGRATE_ON_START` | `false` | apply migrations before serving |
 //! | `CC_MIGRATE__WRITER_PASSWORD`, `CC_MIGRATE__PROJECTOR_PASSWORD`, `CC_MIGRATE__READER_PASSWORD`, `CC_MIGRATE__NOTIFIER_PASSWORD` | unset | `command-api migrate` only, all four or none: create the login roles `cc_writer`, `cc_projector`, `cc_reader`, `cc_notifier` where missing and set these passwords on every run, before migrating (a managed database without an operator; the connecting role needs `CREATEROLE`; `service_roles.rs`) (secrets) |
@@ -39,7 +40,7 @@
 use std::time::Duration;
 
 use platform::{db::DbSettings, env};
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -56,6 +57,8 @@ pub struct Settings {
     /// The PEM bundle; parsed when the application is built.
     pub signing_keys: SecretString,
     pub fingerprint_key: Option<SecretString>,
+    /// Base64; parsed when the application is built.
+    pub master_key: SecretString,
     pub token_ttl: Duration,
     pub session_lifetimes: store::sessions::Lifetimes,
     pub trusted_proxy_hops: usize,
@@ -158,10 +161,20 @@ fn read_api_url(raw: &str) -> anyhow::Result<String> {
 }
 
 impl Settings {
+    /// The keyring of the master key in these settings.
+    pub fn keyring(&self) -> anyhow::Result<personal::Keyring> {
+        let master = personal::MasterKey::from_base64(self.master_key.expose_secret())
+            .map_err(|e| anyhow::anyhow!("{}: {e}", personal::MASTER_KEY_ENV))?;
+        Ok(personal::Keyring::new(master))
+    }
+
     pub fn from_env() -> anyhow::Result<Self> {
         let signing_keys = env::secret("CC_AUTH__SIGNING_KEYS")?;
         // Refused at start-up, not at the first sign-in.
         platform::signing_keys::SigningKeys::from_pem_bundle(&signing_keys)?;
+        let master_key = env::secret(personal::MASTER_KEY_ENV)?;
+        personal::MasterKey::from_base64(master_key.expose_secret())
+            .map_err(|e| anyhow::anyhow!("{}: {e}", personal::MASTER_KEY_ENV))?;
         let bootstrap_admin = match std::env::var("CC_BOOTSTRAP_ADMIN__EMAIL") {
             Ok(email) if !email.is_empty() => {
                 Some((email, env::secret("CC_BOOTSTRAP_ADMIN__PASSWORD")?))
@@ -187,6 +200,7 @@ impl Settings {
                 .ok()
                 .filter(|key| !key.is_empty())
                 .map(SecretString::from),
+            master_key,
             token_ttl: Duration::from_secs(env::or("CC_AUTH__TOKEN_TTL_SECS", 900)?),
             session_lifetimes: store::sessions::Lifetimes {
                 session: Duration::from_secs(env::or("CC_AUTH__SESSION_TTL_SECS", 30 * 86_400)?),

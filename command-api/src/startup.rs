@@ -71,8 +71,9 @@ impl Application {
         }
         password::bound_queue(settings.hash_queue);
         let pool = settings.database.pool()?;
+        let keyring = settings.keyring()?;
         if let Some((email, password)) = &settings.bootstrap_admin {
-            crate::bootstrap::ensure_admin(&pool, email, password).await?;
+            crate::bootstrap::ensure_admin(&pool, email, password, &keyring).await?;
         }
         let signing_keys = SigningKeys::from_pem_bundle(&settings.signing_keys)?;
         let state = web::Data::new(AppState {
@@ -84,6 +85,7 @@ impl Application {
             read_api_url: settings.read_api_url.clone(),
             decoy_hash: password::decoy_hash().await?,
             broker_probe: kafka::probe::BrokerProbe::new(&settings.kafka)?,
+            keyring,
         });
         let jwks = web::Data::new(signing_keys.jwks());
         let verifier = web::Data::new(TokenVerifier::new(&jwks)?);

@@ -18,6 +18,8 @@ pub struct AppState {
     pub decoy_hash: String,
     /// A metadata-only client for the readiness check.
     pub broker_probe: kafka::probe::BrokerProbe,
+    /// Seals and opens the personal fields of user events.
+    pub keyring: personal::Keyring,
 }
 
 impl std::fmt::Debug for AppState {

@@ -91,16 +91,35 @@ pub fn render_all() -> BTreeMap<String, String> {
         for info in &channel.events {
             let path = format!("{SCHEMA_DIR}/{}", schema_file_name(info));
             files.insert(path, pretty(event_schema(info)));
+            if let Some(plaintext) = plaintext_info(info) {
+                let path = format!("{SCHEMA_DIR}/{}", schema_file_name(&plaintext));
+                files.insert(path, pretty(event_schema(&plaintext)));
+            }
         }
     }
     files.insert(ASYNCAPI_FILE.to_owned(), pretty(asyncapi()));
     files
 }
 
+/// The version of `info`'s type that carried its personal fields in clear, if it had one: still
+/// on the topics until a store is brought to the sealed form, so its schema stays published.
+pub fn plaintext_info(info: &EventTypeInfo) -> Option<EventTypeInfo> {
+    let version = info.plaintext_version?;
+    Some(EventTypeInfo {
+        schema_version: version,
+        schema: info.plaintext_schema,
+        published_schema: info.plaintext_schema,
+        published_example: info.example,
+        personal_fields: &[],
+        plaintext_version: None,
+        ..info.clone()
+    })
+}
+
 /// The payload schema as published: the generated schema named by its `ce_dataschema` URN,
 /// titled by the event type (the Rust struct name schemars puts there means nothing outside).
 pub fn event_schema(info: &EventTypeInfo) -> Value {
-    let mut schema = (info.schema)();
+    let mut schema = (info.published_schema)();
     if let Some(object) = schema.as_object_mut() {
         let description = object
             .get("description")
@@ -120,7 +139,7 @@ pub fn event_schema(info: &EventTypeInfo) -> Value {
             )
             .into(),
         );
-        object.insert("examples".into(), json!([(info.example)()]));
+        object.insert("examples".into(), json!([(info.published_example)()]));
     }
     schema
 }
@@ -267,7 +286,7 @@ fn message(channel: &ChannelContract, index: usize, info: &EventTypeInfo) -> Val
         "examples": [{
             "name": message_id(info),
             "headers": example_headers(channel.stream_type, index, info),
-            "payload": (info.example)()
+            "payload": (info.published_example)()
         }]
     })
 }
@@ -346,7 +365,7 @@ fn example_headers(
     index: usize,
     info: &EventTypeInfo,
 ) -> BTreeMap<String, String> {
-    let payload = (info.example)();
+    let payload = (info.published_example)();
     let stream_id = payload
         .get(format!("{stream_type}_id"))
         .and_then(Value::as_str)

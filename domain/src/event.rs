@@ -11,7 +11,26 @@ pub struct EventTypeInfo {
     pub schema: fn() -> serde_json::Value,
     /// One valid payload, used by tests and as the example in the AsyncAPI document.
     pub example: fn() -> serde_json::Value,
+    /// Fields sealed with the user's data key at rest and on the wire (see [`SEALED_FIELD`]).
+    /// `schema` and `example` describe the payload opened, as this crate reads and writes it.
+    pub personal_fields: &'static [&'static str],
+    /// The older version that carried `personal_fields` in clear, still read.
+    pub plaintext_version: Option<i32>,
+    /// `schema` and `example` as stored and published: `personal_fields` replaced by the
+    /// sealed field. The same as those for an event without personal fields.
+    pub published_schema: fn() -> serde_json::Value,
+    pub published_example: fn() -> serde_json::Value,
+    /// The schema of `plaintext_version`: `personal_fields` in clear and required.
+    pub plaintext_schema: fn() -> serde_json::Value,
 }
+
+/// What the sealed field of a published example holds: base64, like a real one, of a text that
+/// says what it stands for.
+pub const SEALED_EXAMPLE: &str = "c2FtcGxlOiAyNC1ieXRlIG5vbmNlLCB0aGVuIHRoZSBwZXJzb25hbCBmaWVsZHMgc2VhbGVkIHdpdGggdGhlIHVzZXIncyBkYXRhIGtleQ==";
+
+/// The payload field that holds an event's personal fields, sealed. Readers replace it with the
+/// fields themselves before decoding, or remove it when the key is gone.
+pub const SEALED_FIELD: &str = "personal";
 
 /// A stored payload that does not match any known event type or version.
 #[derive(Debug, thiserror::Error)]
@@ -27,6 +46,9 @@ pub enum EventDecodeError {
         event_type: String,
         cause: serde_json::Error,
     },
+    /// A reader forgot to open the personal fields: decoding would read them as erased.
+    #[error("the personal fields of {event_type} are still sealed")]
+    Sealed { event_type: String },
 }
 
 pub trait DomainEvent: Sized + Clone + std::fmt::Debug + PartialEq + Send + Sync + 'static {
@@ -34,8 +56,11 @@ pub trait DomainEvent: Sized + Clone + std::fmt::Debug + PartialEq + Send + Sync
     fn event_type(&self) -> &'static str;
     /// Schema version of the payload this value serialises to.
     fn schema_version(&self) -> i32;
-    /// The payload alone (no type tag): what is stored and published.
+    /// The payload alone (no type tag), personal fields in clear: the store seals them before
+    /// it stores and publishes the payload.
     fn to_payload(&self) -> serde_json::Value;
+    /// The fields of this event the store seals with the user's data key.
+    fn personal_fields(&self) -> &'static [&'static str];
     /// Rebuilds an event from its stored type, version and payload.
     fn from_stored(
         event_type: &str,
@@ -57,6 +82,11 @@ pub trait EventPayload:
     const EVENT_TYPE: &'static str;
     /// Bumped when the payload changes in a way old readers cannot ignore.
     const SCHEMA_VERSION: i32;
+    /// Fields that describe a person (an address, a name). Stored and published sealed with
+    /// the user's data key, so destroying the key erases them everywhere at once.
+    const PERSONAL_FIELDS: &'static [&'static str] = &[];
+    /// The version before personal fields were sealed, read as well: the same fields in clear.
+    const PLAINTEXT_VERSION: Option<i32> = None;
 
     /// A realistic payload in canonical form. Written as JSON rather than built from values so
     /// that it reads as documentation; the contract tests check that it decodes and round-trips.
@@ -69,13 +99,96 @@ pub trait EventPayload:
             schema_version: Self::SCHEMA_VERSION,
             schema: schema_of::<Self>,
             example: Self::example,
+            personal_fields: Self::PERSONAL_FIELDS,
+            plaintext_version: Self::PLAINTEXT_VERSION,
+            published_schema: published_schema_of::<Self>,
+            published_example: published_example_of::<Self>,
+            plaintext_schema: plaintext_schema_of::<Self>,
         }
+    }
+
+    /// Whether a stored payload at `version` is this type's.
+    fn reads_version(version: i32) -> bool {
+        version == Self::SCHEMA_VERSION || Self::PLAINTEXT_VERSION == Some(version)
     }
 }
 
 /// The JSON Schema (draft 2020-12) of a payload type.
 pub fn schema_of<P: schemars::JsonSchema>() -> serde_json::Value {
     schemars::schema_for!(P).to_value()
+}
+
+/// The schema of `P` as stored and published: its personal fields replaced by the sealed one.
+pub fn published_schema_of<P: EventPayload>() -> serde_json::Value {
+    let mut schema = schema_of::<P>();
+    if P::PERSONAL_FIELDS.is_empty() {
+        return schema;
+    }
+    if let Some(properties) = schema["properties"].as_object_mut() {
+        for field in P::PERSONAL_FIELDS {
+            properties.remove(*field);
+        }
+        properties.insert(
+            SEALED_FIELD.to_owned(),
+            serde_json::json!({
+                "type": "string",
+                "contentEncoding": "base64",
+                "minLength": 1,
+                "description": format!(
+                    "The personal fields ({}) as a JSON object, sealed with the user's data key: \
+                     base64 of a 24-byte nonce and the XChaCha20-Poly1305 ciphertext, with the \
+                     user id's 16 bytes and the event type as associated data. Only services \
+                     holding the master key open it; once the user is erased, nobody can.",
+                    P::PERSONAL_FIELDS.join(", ")
+                ),
+            }),
+        );
+    }
+    if let Some(required) = schema["required"].as_array_mut() {
+        required.retain(|field| !P::PERSONAL_FIELDS.iter().any(|p| field == *p));
+        required.push(SEALED_FIELD.into());
+    }
+    schema
+}
+
+/// The example of `P` as stored and published.
+pub fn published_example_of<P: EventPayload>() -> serde_json::Value {
+    let mut example = P::example();
+    if P::PERSONAL_FIELDS.is_empty() {
+        return example;
+    }
+    if let Some(object) = example.as_object_mut() {
+        for field in P::PERSONAL_FIELDS {
+            object.remove(*field);
+        }
+        object.insert(SEALED_FIELD.to_owned(), SEALED_EXAMPLE.into());
+    }
+    example
+}
+
+/// The schema of `P`'s plaintext version: its personal fields in clear and required (in memory
+/// they are `Option`s, which read `None` once erased).
+pub fn plaintext_schema_of<P: EventPayload>() -> serde_json::Value {
+    let mut schema = schema_of::<P>();
+    for field in P::PERSONAL_FIELDS {
+        if let Some(types) = schema["properties"][*field].get_mut("type")
+            && let Some(listed) = types.as_array()
+        {
+            let not_null: Vec<serde_json::Value> =
+                listed.iter().filter(|t| *t != "null").cloned().collect();
+            if let [single] = not_null.as_slice() {
+                *types = single.clone();
+            }
+        }
+    }
+    if let Some(required) = schema["required"].as_array_mut() {
+        for field in P::PERSONAL_FIELDS {
+            if !required.iter().any(|r| r == *field) {
+                required.push((*field).into());
+            }
+        }
+    }
+    schema
 }
 
 /// Serialises a payload alone, without a type tag.
@@ -88,9 +201,20 @@ pub(crate) fn encode<P: serde::Serialize>(payload: &P) -> serde_json::Value {
 /// A stored payload, as a parsed JSON value or as the JSON text itself. The write path loads
 /// text: decoding straight into the payload struct skips building a value tree per event, and a
 /// command folds every event of its stream.
-pub trait StoredPayload {
+pub trait StoredPayload: Sized {
     /// Deserialises the payload, running every value type's validation on the way in.
-    fn decode<P: EventPayload>(self) -> Result<P, EventDecodeError>;
+    fn decode<P: EventPayload>(self) -> Result<P, EventDecodeError> {
+        if !P::PERSONAL_FIELDS.is_empty() && self.still_sealed() {
+            return Err(EventDecodeError::Sealed {
+                event_type: P::EVENT_TYPE.to_owned(),
+            });
+        }
+        self.deserialize()
+    }
+    /// Deserialises the payload as it is.
+    fn deserialize<P: EventPayload>(self) -> Result<P, EventDecodeError>;
+    /// Whether the payload still holds the [`SEALED_FIELD`].
+    fn still_sealed(&self) -> bool;
 }
 
 fn bad_payload<P: EventPayload>(cause: serde_json::Error) -> EventDecodeError {
@@ -101,14 +225,25 @@ fn bad_payload<P: EventPayload>(cause: serde_json::Error) -> EventDecodeError {
 }
 
 impl StoredPayload for serde_json::Value {
-    fn decode<P: EventPayload>(self) -> Result<P, EventDecodeError> {
+    fn deserialize<P: EventPayload>(self) -> Result<P, EventDecodeError> {
         serde_json::from_value(self).map_err(bad_payload::<P>)
+    }
+
+    fn still_sealed(&self) -> bool {
+        self.get(SEALED_FIELD).is_some()
     }
 }
 
 impl StoredPayload for &str {
-    fn decode<P: EventPayload>(self) -> Result<P, EventDecodeError> {
+    fn deserialize<P: EventPayload>(self) -> Result<P, EventDecodeError> {
         serde_json::from_str(self).map_err(bad_payload::<P>)
+    }
+
+    /// Payloads are flat objects, and in JSON text only a key is followed by a colon: a value
+    /// that reads `personal` is followed by a comma or a brace. Both serde_json's text and
+    /// PostgreSQL's (`"key": value`) match.
+    fn still_sealed(&self) -> bool {
+        self.contains(r#""personal":"#)
     }
 }
 
@@ -135,6 +270,12 @@ macro_rules! impl_domain_event {
                 }
             }
 
+            fn personal_fields(&self) -> &'static [&'static str] {
+                match self {
+                    $(Self::$variant(_) => <$payload as $crate::event::EventPayload>::PERSONAL_FIELDS,)+
+                }
+            }
+
             fn from_stored(
                 event_type: &str,
                 schema_version: i32,
@@ -142,7 +283,7 @@ macro_rules! impl_domain_event {
             ) -> Result<Self, $crate::event::EventDecodeError> {
                 $(
                     if event_type == <$payload as $crate::event::EventPayload>::EVENT_TYPE
-                        && schema_version == <$payload as $crate::event::EventPayload>::SCHEMA_VERSION
+                        && <$payload as $crate::event::EventPayload>::reads_version(schema_version)
                     {
                         return $crate::event::StoredPayload::decode::<$payload>(payload)
                             .map(Self::$variant);

@@ -17,7 +17,9 @@ mod testing;
 
 pub use actor::Actor;
 pub use aggregate::{Aggregate, SNAPSHOT_KEY};
-pub use event::{DomainEvent, EventDecodeError, EventPayload, EventTypeInfo, StoredPayload};
+pub use event::{
+    DomainEvent, EventDecodeError, EventPayload, EventTypeInfo, SEALED_FIELD, StoredPayload,
+};
 pub use product::{
     Product, ProductCommand, ProductError, ProductEvent, ProductState, ProductStatus,
     product_state_json,

@@ -37,6 +37,7 @@ pub fn command_api(db: &TestDatabase, topics: &Topics) -> command_api::settings:
         database: db.settings("command-api-e2e"),
         kafka: kafka_settings(topics.clone()),
         signing_keys: SecretString::from(SIGNING_KEY_PEM.clone()),
+        master_key: SecretString::from(testkit::TEST_MASTER_KEY),
         token_ttl: Duration::from_secs(900),
         session_lifetimes: store::sessions::Lifetimes {
             session: Duration::from_secs(30 * 86_400),
@@ -84,6 +85,7 @@ pub fn notifier(db: &TestDatabase, topics: &Topics, smtp: &str) -> notifier::set
         },
         shutdown_timeout: Duration::from_secs(20),
         create_topics: true,
+        keyring: testkit::test_keyring(),
     }
 }
 
@@ -105,6 +107,7 @@ pub fn projector(db: &TestDatabase, topics: &Topics) -> projector::settings::Set
         shutdown_timeout: Duration::from_secs(20),
         rebuild_grace: Duration::from_secs(300),
         create_topics: true,
+        keyring: testkit::test_keyring(),
     }
 }
 
@@ -144,6 +147,10 @@ pub fn environment(db: &TestDatabase, topics: &Topics, port: u16) -> Vec<(&'stat
         ("CC_KAFKA__PARTITIONS", "3".to_owned()),
         ("CC_HTTP__ADMIN_PORT", "0".to_owned()),
         ("CC_AUTH__SIGNING_KEYS", SIGNING_KEY_PEM.clone()),
+        (
+            "CC_PERSONAL_DATA__MASTER_KEY",
+            testkit::TEST_MASTER_KEY.to_owned(),
+        ),
         (
             "CC_AUTH__JWKS",
             serde_json::to_string(&jwks()).expect("JWKS as JSON"),

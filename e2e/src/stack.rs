@@ -205,6 +205,21 @@ impl Stack {
         id_of(response).await
     }
 
+    /// `GET /v1/users/{id}` on query-api as `bearer`, waiting for the write behind
+    /// `consistency` (a `Consistency-Token`).
+    pub async fn account(&self, id: Uuid, bearer: &str, consistency: &str) -> Value {
+        let response = self
+            .http
+            .get(format!("{}/v1/users/{id}", self.queries))
+            .bearer_auth(bearer)
+            .header("consistency-token", consistency)
+            .send()
+            .await
+            .expect("query-api answers");
+        assert_eq!(response.status(), StatusCode::OK);
+        response.json().await.expect("an account as JSON")
+    }
+
     pub async fn login(&self, email: &str, password: &str) -> String {
         let body = json!({ "email": email, "password": password });
         let response = self

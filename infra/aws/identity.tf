@@ -34,9 +34,10 @@ resource "aws_iam_role" "external_secrets" {
 }
 
 data "aws_iam_policy_document" "external_secrets" {
-  # The six cloudcommerce/* secrets (four database logins, the auth keys, the SMTP login), the
-  # RDS-managed cc_admin secret (the migration Job), and the SCRAM secrets of the three Kafka
-  # clients. Not AmazonMSK_cloudcommerce_admin: only the infra/aws/kafka operator uses it.
+  # The seven cloudcommerce/* secrets (four database logins, the auth keys, the personal-data
+  # master key, the SMTP login), the RDS-managed cc_admin secret (the migration Job), and the
+  # SCRAM secrets of the three Kafka clients. Not AmazonMSK_cloudcommerce_admin: only the
+  # infra/aws/kafka operator uses it.
   statement {
     sid     = "ReadApplicationSecrets"
     actions = ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"]
@@ -46,6 +47,7 @@ data "aws_iam_policy_document" "external_secrets" {
       aws_secretsmanager_secret.db_reader.arn,
       aws_secretsmanager_secret.db_notifier.arn,
       aws_secretsmanager_secret.auth.arn,
+      aws_secretsmanager_secret.personal_data.arn,
       aws_secretsmanager_secret.smtp.arn,
       aws_db_instance.main.master_user_secret[0].secret_arn,
       aws_secretsmanager_secret.msk_command_api.arn,

@@ -1,6 +1,7 @@
-# Secrets Manager: the database logins of the four application roles, the auth keys (value set
-# by the operator), and the MSK SCRAM users. The SMTP login is in mail.tf. The names are a contract with the overlay's
-# ExternalSecrets (and MSK's AmazonMSK_ prefix), so they are fixed, not derived from var.name.
+# Secrets Manager: the database logins of the four application roles, the auth keys and the
+# personal-data master key (values set by the operator), and the MSK SCRAM users. The SMTP login
+# is in mail.tf. The names are a contract with the overlay's ExternalSecrets (and MSK's
+# AmazonMSK_ prefix), so they are fixed, not derived from var.name.
 # The generated passwords live in Terraform state too: keep state in an encrypted backend.
 
 # --- database logins (the migration Job creates these roles with these passwords) ---------------
@@ -73,6 +74,23 @@ resource "aws_secretsmanager_secret" "auth" {
   description             = "command-api token signing keys and fingerprint key: JSON signing-keys, fingerprint-key"
   kms_key_id              = aws_kms_key.secrets.arn
   recovery_window_in_days = var.secret_recovery_window_days
+}
+
+# --- personal-data master key: container only -------------------------------------------------
+
+# The operator puts {"master-key": "<openssl rand -base64 32>"} once after apply; no version here,
+# so the key never enters Terraform state. It wraps every user's data key: losing it makes every
+# sealed personal field unreadable, hence prevent_destroy on top of the recovery window.
+resource "aws_secretsmanager_secret" "personal_data" {
+  # checkov:skip=CKV2_AWS_57: rotating the master key means re-wrapping every data key (not built); a rotation Lambda replacing the value would make every sealed personal field unreadable
+  name                    = "cloudcommerce/personal-data"
+  description             = "Master key wrapping the users' personal-data keys (command-api, projector, notifier): JSON master-key"
+  kms_key_id              = aws_kms_key.secrets.arn
+  recovery_window_in_days = var.secret_recovery_window_days
+
+  lifecycle {
+    prevent_destroy = true
+  }
 }
 
 # --- MSK SCRAM users ---------------------------------------------------------------------------

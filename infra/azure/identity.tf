@@ -34,8 +34,8 @@ resource "azurerm_federated_identity_credential" "external_secrets" {
 }
 
 # Least privilege: "Key Vault Secrets User" on each application secret, not on the vault, so
-# anything else stored there later stays unreadable to the cluster. cc-auth and cc-smtp are scoped
-# by name because the operator creates them after apply.
+# anything else stored there later stays unreadable to the cluster. cc-auth, cc-personal-data and
+# cc-smtp are scoped by name because the operator creates them after apply.
 resource "azurerm_role_assignment" "external_secrets" {
   for_each = toset([
     "cc-db-admin",
@@ -44,6 +44,7 @@ resource "azurerm_role_assignment" "external_secrets" {
     "cc-db-reader",
     "cc-db-notifier",
     "cc-auth",
+    "cc-personal-data",
     "cc-smtp",
   ])
 

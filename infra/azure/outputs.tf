@@ -22,7 +22,7 @@ output "key_vault_url" {
 }
 
 output "key_vault_name" {
-  description = "Key Vault name, for az keyvault commands (setting cc-auth)."
+  description = "Key Vault name, for az keyvault commands (setting cc-auth and cc-personal-data)."
   value       = azurerm_key_vault.main.name
 }
 

@@ -1,5 +1,7 @@
 # Key Vault (RBAC, purge protection, firewall + private endpoint) and the five database
-# secrets. cc-auth and cc-smtp are created by the operator after apply, never by Terraform.
+# secrets. cc-auth, cc-personal-data and cc-smtp are created by the operator after apply, never by
+# Terraform. Purge protection matters most for cc-personal-data: it wraps every user's data key,
+# so a purged master key leaves every sealed personal field unreadable.
 
 resource "azurerm_key_vault" "main" {
   # Vault names are global and at most 24 characters.
@@ -46,7 +48,8 @@ resource "azurerm_private_endpoint" "key_vault" {
   }
 }
 
-# Whoever runs Terraform writes the secret values below (and, as operator, cc-auth).
+# Whoever runs Terraform writes the secret values below (and, as operator, cc-auth and
+# cc-personal-data).
 resource "azurerm_role_assignment" "deployer_secrets_officer" {
   scope                = azurerm_key_vault.main.id
   role_definition_name = "Key Vault Secrets Officer"

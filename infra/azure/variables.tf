@@ -146,7 +146,7 @@ variable "postgres_storage_mb" {
 # No default: Terraform itself writes the secrets, so its own address must be here (or [] when
 # it runs inside the VNet and reaches the vault through the private endpoint).
 variable "key_vault_allowed_ip_ranges" {
-  description = "Public IPv4 addresses or CIDRs allowed through the Key Vault firewall: where Terraform runs and operators set cc-auth from."
+  description = "Public IPv4 addresses or CIDRs allowed through the Key Vault firewall: where Terraform runs and operators set cc-auth and cc-personal-data from."
   type        = list(string)
 }
 

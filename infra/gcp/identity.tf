@@ -1,5 +1,5 @@
 # Workload Identity for External Secrets Operator: the Kubernetes ServiceAccount
-# cloudcommerce/cc-external-secrets acts as a Google service account that may read the seven
+# cloudcommerce/cc-external-secrets acts as a Google service account that may read the eight
 # application secrets and nothing else.
 
 resource "google_service_account" "external_secrets" {
@@ -14,13 +14,14 @@ resource "google_service_account" "external_secrets" {
 # readable through this account.
 resource "google_secret_manager_secret_iam_member" "external_secrets" {
   for_each = {
-    db-admin     = google_secret_manager_secret.db_admin.id
-    db-writer    = google_secret_manager_secret.db_writer.id
-    db-projector = google_secret_manager_secret.db_projector.id
-    db-reader    = google_secret_manager_secret.db_reader.id
-    db-notifier  = google_secret_manager_secret.db_notifier.id
-    auth         = google_secret_manager_secret.auth.id
-    smtp         = google_secret_manager_secret.smtp.id
+    db-admin      = google_secret_manager_secret.db_admin.id
+    db-writer     = google_secret_manager_secret.db_writer.id
+    db-projector  = google_secret_manager_secret.db_projector.id
+    db-reader     = google_secret_manager_secret.db_reader.id
+    db-notifier   = google_secret_manager_secret.db_notifier.id
+    auth          = google_secret_manager_secret.auth.id
+    personal-data = google_secret_manager_secret.personal_data.id
+    smtp          = google_secret_manager_secret.smtp.id
   }
 
   secret_id = each.value

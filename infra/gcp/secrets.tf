@@ -1,5 +1,5 @@
 # Secret Manager: the five database logins (JSON {"username", "password"}) and the containers of
-# `cc-auth` and `cc-smtp`, whose values the operator adds after apply.
+# `cc-auth`, `cc-personal-data` and `cc-smtp`, whose values the operator adds after apply.
 
 # The migration Job creates these four roles with these passwords; PostgreSQL never sees them
 # from here. Only URL-unreserved specials, so a password is safe inside a connection URL too.
@@ -24,7 +24,7 @@ resource "random_password" "db_notifier" {
 }
 
 # deletion_protection: `tofu destroy` must not take the credentials (or the signing keys in
-# cc-auth) of a database that itself refuses deletion.
+# cc-auth, or the master key in cc-personal-data) of a database that itself refuses deletion.
 resource "google_secret_manager_secret" "db_admin" {
   secret_id           = "cc-db-admin"
   labels              = local.labels
@@ -89,6 +89,21 @@ resource "google_secret_manager_secret" "db_notifier" {
 # and must never pass through state, so no version here.
 resource "google_secret_manager_secret" "auth" {
   secret_id           = "cc-auth"
+  labels              = local.labels
+  deletion_protection = true
+
+  replication {
+    auto {}
+  }
+
+  depends_on = [google_project_service.enabled]
+}
+
+# {"master-key": "<openssl rand -base64 32>"}: wraps every user's data key, so losing it makes
+# every sealed personal field unreadable. Added once by the operator, never through state, and
+# never replaced by a new version (k8s/README.md, "Personal data master key").
+resource "google_secret_manager_secret" "personal_data" {
+  secret_id           = "cc-personal-data"
   labels              = local.labels
   deletion_protection = true
 

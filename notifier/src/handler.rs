@@ -26,7 +26,7 @@ use crate::{
     dead_letter::{DeadLetters, Reason},
     mailer::{Mailer, SendFailure},
     metrics as m,
-    records::{DbFailure, Issued, Outcome, Records},
+    records::{DbFailure, Issued, OpenFailure, Outcome, Records},
     request::{self, MailKind, Request},
     tokens::Token,
 };
@@ -40,6 +40,9 @@ pub enum Transient {
     Smtp(SendFailure),
     #[error("dead-letter topic: {0}")]
     DeadLetter(String),
+    /// The user's data key cannot be read (database away, or another master key).
+    #[error("data keys: {0}")]
+    Keys(String),
 }
 
 /// The event a message carried, once known: a dead-lettered one gets its delivery row too.
@@ -142,8 +145,18 @@ impl Handler {
             tracing::debug!(event_id = %event.event_id, "already handled: skipped");
             return Ok(());
         }
-        let request = request::read(&event.event_type, event.schema_version, &event.payload)
-            .map_err(|error| {
+        let mut payload = event.payload.clone();
+        self.records
+            .open(event.stream_id, &event.event_type, &mut payload)
+            .await
+            .map_err(|failure| match failure {
+                OpenFailure::Keys(detail) => Failure::Transient(Transient::Keys(detail)),
+                OpenFailure::Sealed(error) => {
+                    permanent("sealed", error.to_string(), Some(known.clone()))
+                }
+            })?;
+        let request =
+            request::read(&event.event_type, event.schema_version, &payload).map_err(|error| {
                 permanent("invalid_payload", error.to_string(), Some(known.clone()))
             })?;
         let Some(request) = request else {
@@ -171,6 +184,7 @@ impl Handler {
                     .remember_recipient(*user_id, &recipient)
                     .await?;
             }
+            Request::Forget { user_id } => self.records.forget_recipient(*user_id).await?,
             Request::Mail { .. } => {}
         }
         if let Some((user_id, kind)) = request.mail() {

@@ -5,7 +5,10 @@
 //! Errors keep PostgreSQL's code and message but not its DETAIL, which quotes the failing row
 //! (an address, a name).
 
+use std::sync::Arc;
+
 use deadpool_postgres::Pool;
+use personal::Keyring;
 use tokio_postgres::error::SqlState;
 use uuid::Uuid;
 
@@ -56,11 +59,65 @@ fn failed(what: &'static str) -> impl FnOnce(tokio_postgres::Error) -> DbFailure
 #[derive(Debug, Clone)]
 pub struct Records {
     pool: Pool,
+    keyring: Arc<Keyring>,
+}
+
+/// Why the personal fields of an event could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenFailure {
+    /// The database is away, or the keys are not this service's master key's: retried.
+    #[error("{0}")]
+    Keys(String),
+    /// The sealed fields do not open with their user's key: never will.
+    #[error("{0}")]
+    Sealed(personal::OpenError),
 }
 
 impl Records {
-    pub fn new(pool: Pool) -> Self {
-        Self { pool }
+    pub fn new(pool: Pool, keyring: Arc<Keyring>) -> Self {
+        Self { pool, keyring }
+    }
+
+    /// Puts the personal fields of `payload` (an event of stream `user_id`) back in clear, or
+    /// leaves them out when the user was erased.
+    pub async fn open(
+        &self,
+        user_id: Uuid,
+        event_type: &str,
+        payload: &mut serde_json::Value,
+    ) -> Result<(), OpenFailure> {
+        if payload.get(domain::SEALED_FIELD).is_none() {
+            return Ok(());
+        }
+        let client = self
+            .client()
+            .await
+            .map_err(|e| OpenFailure::Keys(e.to_string()))?;
+        let keys = self
+            .keyring
+            .keys(&**client, &[user_id])
+            .await
+            .map_err(|error| match error {
+                personal::KeyError::Database { context, source } => {
+                    OpenFailure::Keys(failed(context)(source).to_string())
+                }
+                other => OpenFailure::Keys(other.to_string()),
+            })?;
+        personal::open(payload, keys.get(&user_id), user_id, event_type)
+            .map_err(OpenFailure::Sealed)
+    }
+
+    /// Forgets where to mail an erased user.
+    pub async fn forget_recipient(&self, user_id: Uuid) -> Result<(), DbFailure> {
+        let client = self.client().await?;
+        client
+            .execute(
+                "DELETE FROM notifier.recipients WHERE user_id = $1",
+                &[&user_id],
+            )
+            .await
+            .map_err(failed("forgetting a recipient"))?;
+        Ok(())
     }
 
     async fn client(&self) -> Result<deadpool_postgres::Object, DbFailure> {

@@ -8,7 +8,7 @@ use std::time::Duration;
 use domain::{
     EventPayload,
     user::{
-        UserDisplayNameChanged, UserEmailVerificationRequested, UserPasswordChanged,
+        UserDisplayNameChanged, UserEmailVerificationRequested, UserErased, UserPasswordChanged,
         UserPasswordReset, UserPasswordResetRequested, UserRegistered,
     },
 };
@@ -71,6 +71,8 @@ pub enum Request {
     Rename { user_id: Uuid, display_name: String },
     /// Mail the account.
     Mail { user_id: Uuid, kind: MailKind },
+    /// Forget the account's address and name: the user was erased.
+    Forget { user_id: Uuid },
 }
 
 impl Request {
@@ -78,7 +80,7 @@ impl Request {
     pub fn mail(&self) -> Option<(Uuid, MailKind)> {
         match self {
             Request::Register { user_id, .. } => Some((*user_id, MailKind::EmailVerification)),
-            Request::Rename { .. } => None,
+            Request::Rename { .. } | Request::Forget { .. } => None,
             Request::Mail { user_id, kind } => Some((*user_id, *kind)),
         }
     }
@@ -101,12 +103,15 @@ pub fn concerns(event_type: &str) -> bool {
         UserPasswordResetRequested::EVENT_TYPE,
         UserPasswordChanged::EVENT_TYPE,
         UserPasswordReset::EVENT_TYPE,
+        UserErased::EVENT_TYPE,
     ]
     .contains(&event_type)
 }
 
-/// The request of an event, `None` for a type the notifier has nothing to do with. The
-/// parse error itself is dropped: it can quote the payload, and payloads hold addresses.
+/// The request of an event, `None` for a type the notifier has nothing to do with, or for the
+/// registration or rename of a user erased since (their personal fields read as absent). The
+/// parse error itself is dropped: it can quote the payload, and payloads hold addresses. The
+/// payload's personal fields must be opened first.
 pub fn read(
     event_type: &str,
     schema_version: i32,
@@ -120,17 +125,29 @@ pub fn read(
     let request = match event_type {
         UserRegistered::EVENT_TYPE => {
             let event: UserRegistered = parse(payload).ok_or_else(invalid)?;
+            let (Some(email), Some(display_name)) = (event.email, event.display_name) else {
+                return Ok(None);
+            };
             Request::Register {
                 user_id: event.user_id,
-                email: event.email.as_str().to_owned(),
-                display_name: event.display_name.as_str().to_owned(),
+                email: email.as_str().to_owned(),
+                display_name: display_name.as_str().to_owned(),
             }
         }
         UserDisplayNameChanged::EVENT_TYPE => {
             let event: UserDisplayNameChanged = parse(payload).ok_or_else(invalid)?;
+            let Some(display_name) = event.display_name else {
+                return Ok(None);
+            };
             Request::Rename {
                 user_id: event.user_id,
-                display_name: event.display_name.as_str().to_owned(),
+                display_name: display_name.as_str().to_owned(),
+            }
+        }
+        UserErased::EVENT_TYPE => {
+            let event: UserErased = parse(payload).ok_or_else(invalid)?;
+            Request::Forget {
+                user_id: event.user_id,
             }
         }
         UserEmailVerificationRequested::EVENT_TYPE => {

@@ -8,6 +8,7 @@
 //! | `CC_DATABASE__POOL_SIZE`, `CC_DATABASE__STATEMENT_TIMEOUT_MS`, `CC_DATABASE__ACQUIRE_TIMEOUT_MS` | 16, 5000, 2000 | pool (one message is handled at a time: 4 is plenty) |
 //! | `CC_DATABASE__SSLMODE`, `CC_DATABASE__SSLROOTCERT` | the URL's `sslmode` (else `prefer`) and `sslrootcert` (else the system store) | TLS to PostgreSQL (`platform/src/db_tls.rs`) |
 //! | `CC_KAFKA__*` | see `kafka::settings` | broker and credentials; the notifier reads `CC_KAFKA__USER_TOPIC` |
+//! | `CC_PERSONAL_DATA__MASTER_KEY` | required | the master key command-api seals personal fields under (base64 of 32 bytes): opens the address and name of `user.registered` and `user.display_name_changed` (secret) |
 //! | `CC_SMTP__URL` | required | where mail goes, as a lettre SMTP URL: `smtp://127.0.0.1:18025` (plain, the local sink), `smtp://user@email-smtp.eu-west-1.amazonaws.com:587?tls=required` (STARTTLS), `smtps://apikey@smtp.sendgrid.net:465` (TLS) (secret: it may hold a password); plain `smtp://` without `tls=required` is refused unless the relay is on loopback |
 //! | `CC_SMTP__PASSWORD` | unset (the URL's password) | the SMTP password, given as it is; wins over one in `CC_SMTP__URL` (secret) |
 //! | `CC_SMTP__TIMEOUT_SECS` | `15` | longest one SMTP conversation may take; then it counts as a transient failure |
@@ -23,9 +24,10 @@
 //! | `CC_LOG_FORMAT` | text | `json` for JSON lines (fields in `platform/src/telemetry.rs`); `RUST_LOG` filters |
 //! | `CC_OTLP__ENDPOINT` / `CC_OTLP__SERVICE_NAME` | unset / executable name | with the `otlp` cargo feature only: export spans over OTLP/HTTP (see `platform/src/otlp.rs`) |
 
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
 use kafka::KafkaSettings;
+use personal::Keyring;
 use platform::{db::DbSettings, env};
 use secrecy::SecretString;
 
@@ -40,6 +42,8 @@ pub struct Settings {
     pub consumer: ConsumerSettings,
     pub shutdown_timeout: Duration,
     pub create_topics: bool,
+    /// Opens the personal fields of user events.
+    pub keyring: Arc<Keyring>,
 }
 
 /// The SMTP relay. `Debug` shows neither the URL (it may hold a password) nor the password:
@@ -150,6 +154,7 @@ impl Settings {
                 25,
             )?),
             create_topics: env::or("CC_NOTIFIER__CREATE_TOPICS", true)?,
+            keyring: Arc::new(Keyring::from_env()?),
         })
     }
 }

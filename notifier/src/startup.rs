@@ -48,7 +48,7 @@ impl Application {
             }
         }
         let handler = Handler::new(
-            Records::new(pool.clone()),
+            Records::new(pool.clone(), settings.keyring.clone()),
             composer,
             mailer,
             DeadLetters::new(&settings.kafka, dead_letter_topic)?,

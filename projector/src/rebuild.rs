@@ -53,6 +53,7 @@ pub async fn catch_up(
         follow_active: None,
         stop_when_caught_up: true,
         leases: None,
+        keyring: settings.keyring.clone(),
     };
     let (pool, runtime) = (pool.clone(), Handle::current());
     tokio::task::spawn_blocking(move || consumer::run(options, pool, runtime, shutdown))

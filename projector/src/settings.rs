@@ -8,6 +8,7 @@
 //! | `CC_DATABASE__POOL_SIZE`, `CC_DATABASE__STATEMENT_TIMEOUT_MS`, `CC_DATABASE__ACQUIRE_TIMEOUT_MS` | 16, 5000, 2000 | pool (batches run one at a time: 4 is plenty) |
 //! | `CC_DATABASE__SSLMODE`, `CC_DATABASE__SSLROOTCERT` | the URL's `sslmode` (else `prefer`) and `sslrootcert` (else the system store) | TLS to PostgreSQL: `disable`, `prefer`, `require`, `verify-ca`, `verify-full`, and the CA file to verify against (`platform/src/db_tls.rs`) |
 //! | `CC_KAFKA__*` | see `kafka::settings` | broker, topics (`CC_KAFKA__USER_TOPIC`, `CC_KAFKA__PRODUCT_TOPIC`) and credentials |
+//! | `CC_PERSONAL_DATA__MASTER_KEY` | required | the master key command-api seals personal fields under (base64 of 32 bytes): opens user events for the `users` table (secret) |
 //! | `CC_PROJECTOR__GROUP_ID` | `cloudcommerce-projector` | names the replicas' partition leases (in PostgreSQL) and the consumer group their offsets are copied to for lag-based autoscaling (the group is never joined); `rebuild` uses `<group>-rebuild-<generation>`, `verify` `<group>-rebuild-verify-<generation>` (one ACL prefix covers both) |
 //! | `CC_PROJECTOR__BATCH_SIZE` | `500` | most events applied in one transaction |
 //! | `CC_PROJECTOR__BATCH_MAX_WAIT_MS` | `50` | longest a batch waits for more events after its first one; it is applied sooner once no fetched event is left (2 ms) |
@@ -21,9 +22,10 @@
 //! | `CC_LOG_FORMAT` | text | `json` for JSON lines (fields in `platform/src/telemetry.rs`); `RUST_LOG` filters |
 //! | `CC_OTLP__ENDPOINT` / `CC_OTLP__SERVICE_NAME` | unset / executable name | with the `otlp` cargo feature only: export spans over OTLP/HTTP to `<endpoint>/v1/traces` (see `platform/src/otlp.rs`) |
 
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
 use kafka::KafkaSettings;
+use personal::Keyring;
 use platform::{db::DbSettings, env};
 
 #[derive(Debug, Clone)]
@@ -37,6 +39,8 @@ pub struct Settings {
     pub shutdown_timeout: Duration,
     pub rebuild_grace: Duration,
     pub create_topics: bool,
+    /// Opens the personal fields of user events.
+    pub keyring: Arc<Keyring>,
 }
 
 /// What the consumer loop needs, shared by `run`, `rebuild` and `verify`.
@@ -82,6 +86,7 @@ impl Settings {
             )?),
             rebuild_grace: Duration::from_secs(env::or("CC_PROJECTOR__REBUILD_GRACE_SECS", 300)?),
             create_topics: env::or("CC_PROJECTOR__CREATE_TOPICS", true)?,
+            keyring: Arc::new(Keyring::from_env()?),
         })
     }
 }

@@ -112,6 +112,7 @@ impl Application {
             follow_active: Some(self.settings.active_check_interval),
             stop_when_caught_up: false,
             leases: Some(self.settings.database.target()?),
+            keyring: self.settings.keyring.clone(),
         };
         let freshness = Freshness::new(
             self.pool.clone(),

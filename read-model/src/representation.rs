@@ -74,14 +74,19 @@ pub struct ProductDetail {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct Account {
     pub id: Uuid,
-    pub email: String,
-    pub display_name: String,
+    /// `null` once the user's personal data was erased.
+    pub email: Option<String>,
+    /// `null` once the user's personal data was erased.
+    pub display_name: Option<String>,
     /// `customer`, `seller` or `admin`.
     pub role: String,
     pub active: bool,
     /// Whether the user proved they receive mail at `email` (a link from the verification
     /// mail). Only verified accounts can be made sellers or admins.
     pub email_verified: bool,
+    /// The user's personal data was erased: the account is closed for good and `email` and
+    /// `display_name` are gone.
+    pub erased: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     /// Stream version of the last event this answer reflects; the `ETag` is `"<version>"`.
@@ -91,13 +96,17 @@ pub struct Account {
 impl Account {
     /// A row of `users` with the columns named as the fields.
     pub fn from_row(row: &Row) -> Result<Self, tokio_postgres::Error> {
+        let email: Option<String> = row.try_get("email")?;
+        let erased = email.is_none();
         Ok(Self {
             id: row.try_get("id")?,
-            email: row.try_get("email")?,
+            email,
             display_name: row.try_get("display_name")?,
             role: row.try_get("role")?,
             active: row.try_get("active")?,
             email_verified: row.try_get("email_verified")?,
+            // Only an erasure leaves a registered account without an address.
+            erased,
             created_at: row.try_get("created_at")?,
             updated_at: row.try_get("updated_at")?,
             version: row.try_get("version")?,

@@ -5,7 +5,8 @@
 //! order grow without bound. With a snapshot every [`SNAPSHOT_EVERY`] events, a command folds at
 //! most that many, whatever the stream's length.
 
-use domain::{Aggregate, DomainEvent, SNAPSHOT_KEY};
+use domain::{Aggregate, DomainEvent, SNAPSHOT_KEY, StoredPayload};
+use personal::Keyring;
 use tokio_postgres::{GenericClient, types::Type};
 use uuid::Uuid;
 
@@ -22,6 +23,17 @@ pub struct Loaded<A: Aggregate> {
     pub version: i64,
     /// Events folded on top of the snapshot this load started from (all of them without one).
     pub events_since_snapshot: usize,
+}
+
+/// What a load does with sealed personal fields.
+#[derive(Debug, Clone, Copy)]
+pub enum PersonalFields<'a> {
+    /// Opens them with the user's data key (or reads them as erased when it is gone).
+    Open(&'a Keyring),
+    /// Leaves them out, as if erased: for a caller that needs only the rest of the state (who
+    /// is signing in, with which role) and must not pay a key lookup for it. Such a state must
+    /// never be written back (as a snapshot).
+    Ignore,
 }
 
 /// The snapshot row (event type NULL) first, then the events after it, with payloads and state
@@ -42,8 +54,10 @@ const LOAD: &str = "
 pub async fn load<A: Aggregate>(
     client: &impl GenericClient,
     stream_id: Uuid,
+    personal: PersonalFields<'_>,
 ) -> Result<Loaded<A>, StoreError> {
-    let (loaded, snapshot_unreadable) = load_from(client, stream_id, Some(SNAPSHOT_KEY)).await?;
+    let (loaded, snapshot_unreadable) =
+        load_from(client, stream_id, Some(SNAPSHOT_KEY), personal).await?;
     if !snapshot_unreadable {
         return Ok(loaded);
     }
@@ -51,7 +65,7 @@ pub async fn load<A: Aggregate>(
     // that wrote it), and never a reason to refuse a command. Fold the whole stream instead;
     // the command's own snapshot, if it writes one, replaces the row.
     tracing::warn!(%stream_id, "snapshot does not decode; folding the whole stream");
-    Ok(load_from(client, stream_id, None).await?.0)
+    Ok(load_from(client, stream_id, None, personal).await?.0)
 }
 
 /// The fold of every event of the stream, ignoring any snapshot. For authorization decisions
@@ -60,8 +74,9 @@ pub async fn load<A: Aggregate>(
 pub async fn load_from_events<A: Aggregate>(
     client: &impl GenericClient,
     stream_id: Uuid,
+    personal: PersonalFields<'_>,
 ) -> Result<Loaded<A>, StoreError> {
-    Ok(load_from(client, stream_id, None).await?.0)
+    Ok(load_from(client, stream_id, None, personal).await?.0)
 }
 
 /// The fold from the snapshot under `snapshot_key` (none with `None`), and whether a snapshot
@@ -70,6 +85,7 @@ async fn load_from<A: Aggregate>(
     client: &impl GenericClient,
     stream_id: Uuid,
     snapshot_key: Option<&str>,
+    personal: PersonalFields<'_>,
 ) -> Result<(Loaded<A>, bool), StoreError> {
     // Unnamed and typed: one round trip, where `query` would prepare first.
     let rows = client
@@ -83,6 +99,16 @@ async fn load_from<A: Aggregate>(
         state: A::State::default(),
         version: 0,
         events_since_snapshot: 0,
+    };
+    // Only the stream's own key can open its events: looked up once, and only if one is sealed.
+    let sealed = rows
+        .iter()
+        .any(|row| row.get::<_, Option<&str>>(1).is_some() && row.get::<_, &str>(3).still_sealed());
+    let key = match personal {
+        PersonalFields::Open(keyring) if sealed => {
+            keyring.keys(client, &[stream_id]).await?.remove(&stream_id)
+        }
+        _ => None,
     };
     for row in &rows {
         let stream_type: &str = row.get(4);
@@ -100,7 +126,20 @@ async fn load_from<A: Aggregate>(
                 Err(_) => return Ok((loaded, true)),
             },
             Some(event_type) => {
-                let event = A::Event::from_stored(event_type, row.get(2), json)?;
+                let event = if json.still_sealed() {
+                    let mut payload: serde_json::Value =
+                        serde_json::from_str(json).map_err(|cause| {
+                            domain::EventDecodeError::BadPayload {
+                                event_type: event_type.to_owned(),
+                                cause,
+                            }
+                        })?;
+                    personal::open(&mut payload, key.as_ref(), stream_id, event_type)
+                        .map_err(personal::KeyError::from)?;
+                    A::Event::from_stored(event_type, row.get(2), payload)?
+                } else {
+                    A::Event::from_stored(event_type, row.get(2), json)?
+                };
                 loaded.state = A::evolve(std::mem::take(&mut loaded.state), &event);
                 loaded.events_since_snapshot += 1;
             }

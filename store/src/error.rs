@@ -25,6 +25,9 @@ pub enum StoreError {
     },
     #[error("a stored event could not be decoded")]
     Decode(#[from] domain::EventDecodeError),
+    /// A data key that does not unwrap, or sealed fields that do not open with it.
+    #[error("personal fields could not be opened")]
+    Personal(#[source] personal::KeyError),
     /// The cause is the `source`, printed once by whoever prints the chain.
     #[error("database error while {context}")]
     Database {
@@ -32,6 +35,17 @@ pub enum StoreError {
         #[source]
         source: tokio_postgres::Error,
     },
+}
+
+impl From<personal::KeyError> for StoreError {
+    fn from(error: personal::KeyError) -> Self {
+        match error {
+            personal::KeyError::Database { context, source } => {
+                StoreError::Database { context, source }
+            }
+            other => StoreError::Personal(other),
+        }
+    }
 }
 
 impl StoreError {

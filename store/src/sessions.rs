@@ -20,6 +20,8 @@ pub enum EndReason {
     PasswordReset,
     RoleChanged,
     Deactivated,
+    /// The user's personal data was erased.
+    Erased,
 }
 
 impl EndReason {
@@ -31,6 +33,7 @@ impl EndReason {
             EndReason::PasswordReset => "password_reset",
             EndReason::RoleChanged => "role_changed",
             EndReason::Deactivated => "deactivated",
+            EndReason::Erased => "erased",
         }
     }
 }

@@ -1,6 +1,6 @@
 //! Test support against the real services that `make test` starts: a fresh PostgreSQL
 //! database per test, unique topics per test on the real broker, a reader for those topics,
-//! a check of `/metrics` scrapes against the documented metric names, the comparison of
+//! the master key every test process shares, a check of `/metrics` scrapes against the documented metric names, the comparison of
 //! generated documents with their committed copies, and an SMTP sink that keeps every mail as a
 //! file (`mail_sink`, also the `mail-sink` binary) with its reader (`mailbox`).
 //!
@@ -10,6 +10,7 @@
 pub mod catalog;
 pub mod committed;
 pub mod database;
+pub mod keys;
 pub mod mail_sink;
 pub mod mailbox;
 pub mod metrics;
@@ -17,5 +18,6 @@ pub mod topics;
 pub mod wait;
 
 pub use database::TestDatabase;
+pub use keys::{TEST_MASTER_KEY, test_keyring};
 pub use topics::{kafka_bootstrap, read_events, unique_topics};
 pub use wait::eventually;

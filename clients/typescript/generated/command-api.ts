@@ -357,6 +357,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/users/{id}/personal-data": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Forgets the person behind an account (the user themself, with their current password, or an
+         *     admin): their data key is destroyed, so the address and name in every stored and published
+         *     event can no longer be read; the account is closed for good, every session ends, and the
+         *     address may sign up again as a new account. Erasing again changes nothing.
+         */
+        delete: operations["erase_personal_data"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/users/{id}/role": {
         parameters: {
             query?: never;
@@ -393,13 +415,20 @@ export interface components {
             active: boolean;
             /** Format: date-time */
             created_at: string;
-            display_name: string;
-            email: string;
+            /** @description `null` once the user's personal data was erased. */
+            display_name?: string | null;
+            /** @description `null` once the user's personal data was erased. */
+            email?: string | null;
             /**
              * @description Whether the user proved they receive mail at `email` (a link from the verification
              *     mail). Only verified accounts can be made sellers or admins.
              */
             email_verified: boolean;
+            /**
+             * @description The user's personal data was erased: the account is closed for good and `email` and
+             *     `display_name` are gone.
+             */
+            erased: boolean;
             /** Format: uuid */
             id: string;
             /** @description `customer`, `seller` or `admin`. */
@@ -465,6 +494,14 @@ export interface components {
         };
         /** @description Users deactivating their own account send `current_password`; an admin deactivating someone else sends no body. */
         DeactivateBody: {
+            /**
+             * Format: password
+             * @description The caller's current password.
+             */
+            current_password?: string | null;
+        };
+        /** @description Users erasing their own personal data send `current_password`; an admin erasing someone else's sends no body. */
+        ErasePersonalDataBody: {
             /**
              * Format: password
              * @description The caller's current password.
@@ -2708,6 +2745,143 @@ export interface operations {
                 };
             };
             /** @description Too many verification mails */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDoc"];
+                };
+            };
+            /** @description A dependency is unavailable; retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDoc"];
+                };
+            };
+        };
+    };
+    erase_personal_data: {
+        parameters: {
+            query?: never;
+            header?: {
+                "If-Match"?: string;
+                "Idempotency-Key"?: string;
+                /** @description `return=representation`: answer with the resource's new state, as query-api serves it; other preferences are ignored (RFC 7240) */
+                Prefer?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ErasePersonalDataBody"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    /** @description `<stream id>:<version>`: send it to query-api to read this write */
+                    "Consistency-Token"?: string;
+                    /** @description `"<version>"`: the `If-Match` of the next conditional write */
+                    ETag?: string;
+                    /** @description `return=representation` when the body is the resource */
+                    "Preference-Applied"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Accepted"] | components["schemas"]["Account"];
+                };
+            };
+            /** @description current_password missing for your own account */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDoc"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDoc"];
+                };
+            };
+            /** @description Not yours, or the current password is wrong */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDoc"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDoc"];
+                };
+            };
+            /** @description The last active admin cannot be erased */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDoc"];
+                };
+            };
+            /** @description `If-Match` names a version that is not the current one */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDoc"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDoc"];
+                };
+            };
+            /** @description The request body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDoc"];
+                };
+            };
+            /** @description The command is not valid now, or the Idempotency-Key was used for another request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDoc"];
+                };
+            };
+            /** @description Too many wrong current passwords */
             429: {
                 headers: {
                     /** @description Seconds to wait before retrying */

@@ -218,13 +218,20 @@ export interface components {
             active: boolean;
             /** Format: date-time */
             created_at: string;
-            display_name: string;
-            email: string;
+            /** @description `null` once the user's personal data was erased. */
+            display_name?: string | null;
+            /** @description `null` once the user's personal data was erased. */
+            email?: string | null;
             /**
              * @description Whether the user proved they receive mail at `email` (a link from the verification
              *     mail). Only verified accounts can be made sellers or admins.
              */
             email_verified: boolean;
+            /**
+             * @description The user's personal data was erased: the account is closed for good and `email` and
+             *     `display_name` are gone.
+             */
+            erased: boolean;
             /** Format: uuid */
             id: string;
             /** @description `customer`, `seller` or `admin`. */

@@ -6,7 +6,7 @@ use std::future::{Ready, ready};
 use actix_web::{FromRequest, HttpRequest, dev::Payload};
 use domain::{Actor, user::User};
 use platform::token::Claims;
-use store::StoreError;
+use store::{PersonalFields, StoreError};
 use tokio_postgres::GenericClient;
 
 use crate::error::ApiError;
@@ -89,7 +89,9 @@ impl Caller {
         if !store::sessions::is_live(client, claims.sid).await? {
             return Err(ApiError::Unauthenticated);
         }
-        let user = match store::load_from_events::<User>(client, claims.sub).await {
+        let user = match store::load_from_events::<User>(client, claims.sub, PersonalFields::Ignore)
+            .await
+        {
             Ok(user) => user,
             Err(StoreError::WrongStreamType { .. }) => return Err(ApiError::Unauthenticated),
             Err(error) => return Err(error.into()),

@@ -4,8 +4,9 @@
 //! count it all. It runs in the caller's transaction and never commits, so the caller decides
 //! what else commits with it (the HTTP layer's idempotency record) and whether to retry.
 
-use domain::Actor;
-use store::{EventMetadata, NewEvent, RecordedEvent, StoreError};
+use domain::{Actor, DomainEvent};
+use personal::Keyring;
+use store::{EventMetadata, NewEvent, PersonalFields, RecordedEvent, StoreError};
 use tokio_postgres::GenericClient;
 use uuid::Uuid;
 
@@ -60,9 +61,10 @@ pub async fn run<A: WriteModel>(
     commands: Vec<A::Command>,
     provenance: &Provenance,
     secrets: &Secrets,
+    keyring: &Keyring,
 ) -> Result<Recorded<A>, CommandError> {
     let stream_id = target.stream_id;
-    let loaded = store::load::<A>(tx, stream_id).await?;
+    let loaded = store::load::<A>(tx, stream_id, PersonalFields::Open(keyring)).await?;
     if let Some(expected) = target.expected_version
         && expected != loaded.version
     {
@@ -95,7 +97,7 @@ pub async fn run<A: WriteModel>(
     for event in &events {
         effects::write(tx, stream_id, &A::effects(event), secrets).await?;
     }
-    let new_events: Vec<NewEvent> = events.iter().map(NewEvent::from_domain).collect();
+    let new_events = sealed(tx, stream_id, &events, keyring).await?;
     let metadata = EventMetadata {
         correlation_id: provenance.correlation_id,
         causation_id: provenance.causation_id,
@@ -132,4 +134,40 @@ pub async fn run<A: WriteModel>(
         state,
         events: recorded,
     })
+}
+
+/// The events as they are stored: personal fields sealed with the stream's data key.
+async fn sealed<E: DomainEvent>(
+    tx: &impl GenericClient,
+    stream_id: Uuid,
+    events: &[E],
+    keyring: &Keyring,
+) -> Result<Vec<NewEvent>, CommandError> {
+    let mut key = None;
+    let mut new_events = Vec::with_capacity(events.len());
+    for event in events {
+        let mut new_event = NewEvent::from_domain(event);
+        let fields = event.personal_fields();
+        if !fields.is_empty() {
+            if key.is_none() {
+                key = Some(
+                    keyring
+                        .key_for_writing(tx, stream_id)
+                        .await
+                        .map_err(StoreError::from)?,
+                );
+            }
+            if let Some(key) = &key {
+                personal::seal(
+                    &mut new_event.payload,
+                    fields,
+                    key,
+                    stream_id,
+                    new_event.event_type,
+                );
+            }
+        }
+        new_events.push(new_event);
+    }
+    Ok(new_events)
 }

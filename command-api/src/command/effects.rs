@@ -77,6 +77,8 @@ pub enum Effect {
     /// Use up the presented token (refusing the command if it is not there) and the user's others.
     ConsumeToken(TokenKind),
     DiscardTokens(TokenKind),
+    /// Delete every write-side row of the person and their data key (`store::erasure`).
+    ForgetPerson,
 }
 
 /// An aggregate whose events may call for writes outside their stream.
@@ -88,10 +90,12 @@ impl WriteModel for User {
     fn effects(event: &UserEvent) -> Vec<Effect> {
         match event {
             UserEvent::Registered(registered) => {
-                let mut effects = vec![
-                    Effect::ReserveEmail(registered.email.as_str().to_owned()),
-                    Effect::StorePasswordHash,
-                ];
+                let mut effects = Vec::with_capacity(3);
+                // Always there when decided; only a stored event of an erased user lacks it.
+                if let Some(email) = &registered.email {
+                    effects.push(Effect::ReserveEmail(email.as_str().to_owned()));
+                }
+                effects.push(Effect::StorePasswordHash);
                 if registered.role == Role::Admin {
                     effects.push(Effect::GrantAdmin);
                 }
@@ -121,6 +125,13 @@ impl WriteModel for User {
                 Effect::EndSessions(EndReason::Deactivated),
                 Effect::DiscardTokens(TokenKind::EmailVerification),
                 Effect::DiscardTokens(TokenKind::PasswordReset),
+            ],
+            UserEvent::Erased(_) => vec![
+                Effect::RevokeAdmin,
+                Effect::EndSessions(EndReason::Erased),
+                Effect::DiscardTokens(TokenKind::EmailVerification),
+                Effect::DiscardTokens(TokenKind::PasswordReset),
+                Effect::ForgetPerson,
             ],
             UserEvent::DisplayNameChanged(_)
             | UserEvent::EmailVerificationRequested(_)
@@ -179,6 +190,7 @@ pub async fn write(
             Effect::DiscardTokens(kind) => {
                 store::mailed_tokens::discard(tx, *kind, stream_id).await?;
             }
+            Effect::ForgetPerson => store::erasure::forget(tx, stream_id).await?,
         }
     }
     Ok(())
@@ -200,8 +212,8 @@ mod tests {
         let user_id = Uuid::now_v7();
         let registered = UserRegistered {
             user_id,
-            email: Email::parse("ada@example.com").unwrap(),
-            display_name: DisplayName::parse("Ada").unwrap(),
+            email: Some(Email::parse("ada@example.com").unwrap()),
+            display_name: Some(DisplayName::parse("Ada").unwrap()),
             role: Role::Customer,
         };
         assert_eq!(

@@ -9,10 +9,9 @@
 //! version it saw is gone.
 
 use actix_web::{HttpResponse, http::StatusCode};
-use deadpool_postgres::Pool;
 use domain::Actor;
 use serde::Serialize;
-use store::{StoreError, idempotency};
+use store::{PersonalFields, StoreError, idempotency};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -27,6 +26,7 @@ use crate::{
     error::ApiError,
     metrics as m,
     request::{CONSISTENCY_TOKEN, CommandHeaders},
+    state::AppState,
 };
 
 /// First try plus retries after a version conflict when the client sent no `If-Match`.
@@ -74,7 +74,7 @@ impl Reply {
 
 /// Runs the commands `plan` builds for the resolved actor against stream `stream_id` of `A`.
 pub async fn execute<A, F>(
-    pool: &Pool,
+    state: &AppState,
     request: CommandRequest<'_>,
     stream_id: Uuid,
     reply: Reply,
@@ -87,12 +87,14 @@ where
 {
     let mut attempt = 1;
     loop {
-        match try_once::<A, F>(pool, request, stream_id, &reply, secrets, &plan).await {
+        match try_once::<A, F>(state, request, stream_id, &reply, secrets, &plan).await {
             Err(ApiError::Command(CommandError::Store(StoreError::VersionConflict))) => {
                 if request.headers.if_match.is_some() {
                     // The client's version was current when we loaded, but another writer won.
-                    let client = pool.get().await?;
-                    let current = store::load::<A>(&**client, stream_id).await?.version;
+                    let client = state.pool.get().await?;
+                    let current = store::load::<A>(&**client, stream_id, PersonalFields::Ignore)
+                        .await?
+                        .version;
                     return Err(ApiError::PreconditionFailed { current });
                 }
                 if attempt == MAX_ATTEMPTS {
@@ -106,7 +108,7 @@ where
 }
 
 async fn try_once<A, F>(
-    pool: &Pool,
+    state: &AppState,
     request: CommandRequest<'_>,
     stream_id: Uuid,
     reply: &Reply,
@@ -117,7 +119,7 @@ where
     A: WriteModel + Represented,
     F: Fn(&Actor) -> Result<Vec<A::Command>, ApiError>,
 {
-    let mut client = pool.get().await?;
+    let mut client = state.pool.get().await?;
     let tx = client
         .transaction()
         .await
@@ -143,7 +145,8 @@ where
         stream_id,
         expected_version: request.headers.if_match,
     };
-    let recorded = core::run::<A>(&*tx, target, commands, &provenance, secrets).await?;
+    let recorded =
+        core::run::<A>(&*tx, target, commands, &provenance, secrets, &state.keyring).await?;
 
     let accepted = Accepted {
         id: stream_id,
@@ -190,7 +193,7 @@ where
 /// command whose proof is used up by its first success (a mailed token) answers a retry with,
 /// before it looks for the proof.
 pub async fn earlier_answer(
-    pool: &Pool,
+    pool: &deadpool_postgres::Pool,
     request: CommandRequest<'_>,
 ) -> Result<Option<HttpResponse>, ApiError> {
     let Some(key) = &request.headers.idempotency_key else {

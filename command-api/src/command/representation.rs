@@ -66,11 +66,12 @@ impl Represented for User {
     ) -> Option<serde_json::Value> {
         let account = Account {
             id: state.id?,
-            email: state.email.as_ref()?.as_str().to_owned(),
-            display_name: state.display_name.as_ref()?.as_str().to_owned(),
+            email: state.email.as_ref().map(|e| e.as_str().to_owned()),
+            display_name: state.display_name.as_ref().map(|n| n.as_str().to_owned()),
             role: state.role.as_str().to_owned(),
             active: state.active,
             email_verified: state.email_verified,
+            erased: state.erased,
             created_at: times.created_at,
             updated_at: times.updated_at,
             version,

@@ -69,7 +69,7 @@ pub async fn verify(
         }
     }
     execute::<User, _>(
-        &state.pool,
+        &state,
         request,
         user_id,
         Reply::ok(),
@@ -118,13 +118,8 @@ pub async fn request_mail(
         status: StatusCode::ACCEPTED,
         location: None,
     };
-    execute::<User, _>(
-        &state.pool,
-        request,
-        user_id,
-        reply,
-        &Secrets::none(),
-        |_| Ok(vec![UserCommand::RequestEmailVerification]),
-    )
+    execute::<User, _>(&state, request, user_id, reply, &Secrets::none(), |_| {
+        Ok(vec![UserCommand::RequestEmailVerification])
+    })
     .await
 }

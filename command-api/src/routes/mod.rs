@@ -26,6 +26,10 @@ pub fn configure(config: &mut web::ServiceConfig) {
                 .route("/users/{id}", web::delete().to(users::deactivate))
                 .route("/users/{id}/role", web::put().to(users::assign_role))
                 .route(
+                    "/users/{id}/personal-data",
+                    web::delete().to(users::erase_personal_data),
+                )
+                .route(
                     "/users/{id}/email-verification",
                     web::post().to(email_verification::verify),
                 )

@@ -17,6 +17,7 @@ use crate::{
     info(title = "CloudCommerce command API", description = "Write side: accounts, sessions and product commands. Every write answers with ETag (the new version) and Consistency-Token."),
     paths(
         users::register, users::update, users::assign_role, users::deactivate,
+        users::erase_personal_data,
         email_verification::verify, email_verification::request_mail,
         password_resets::request, password_resets::reset,
         sessions::sign_in, sessions::refresh, sessions::sign_out, jwks::jwks,

@@ -8,7 +8,6 @@
 //! dies is lost, and the user asks again (nothing was promised but "if there is an account").
 
 use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
-use deadpool_postgres::Pool;
 use domain::{
     Actor,
     user::{User, UserCommand},
@@ -95,7 +94,7 @@ pub async fn request(
         causation_id: headers.causation_id,
         traceparent: headers.traceparent.clone(),
     };
-    tokio::spawn(record_request(state.pool.clone(), email, provenance));
+    tokio::spawn(record_request(state.clone(), email, provenance));
     Ok(
         HttpResponse::build(StatusCode::ACCEPTED).json(ResetRequested {
             status: "if an account uses this address, a reset link is on its way",
@@ -105,8 +104,8 @@ pub async fn request(
 
 /// Appends `user.password_reset_requested` to the account of `email`, if there is one and it is
 /// active; the notifier mails the token. Counted by outcome, never logged with the address.
-async fn record_request(pool: Pool, email: Email, provenance: Provenance) {
-    let outcome = match try_record_request(&pool, &email, &provenance).await {
+async fn record_request(state: web::Data<AppState>, email: Email, provenance: Provenance) {
+    let outcome = match try_record_request(&state, &email, &provenance).await {
         Ok(outcome) => outcome,
         Err(error) => {
             tracing::warn!(
@@ -120,13 +119,13 @@ async fn record_request(pool: Pool, email: Email, provenance: Provenance) {
 }
 
 async fn try_record_request(
-    pool: &Pool,
+    state: &AppState,
     email: &Email,
     provenance: &Provenance,
 ) -> anyhow::Result<&'static str> {
     const ATTEMPTS: usize = 3;
     for _ in 0..ATTEMPTS {
-        let mut client = pool.get().await?;
+        let mut client = state.pool.get().await?;
         let Some(user_id) = store::reservations::user_for_email(&**client, email.as_str()).await?
         else {
             return Ok("no_account");
@@ -141,7 +140,9 @@ async fn try_record_request(
             expected_version: None,
         };
         let commands = vec![UserCommand::RequestPasswordReset];
-        match core::run::<User>(&*tx, target, commands, provenance, &Secrets::none()).await {
+        let secrets = Secrets::none();
+        match core::run::<User>(&*tx, target, commands, provenance, &secrets, &state.keyring).await
+        {
             Ok(_) => {
                 tx.commit()
                     .await
@@ -201,7 +202,7 @@ pub async fn reset(
     .await?;
     let hash = password::hash(checked(password)?).await?;
     execute::<User, _>(
-        &state.pool,
+        &state,
         request,
         user_id,
         Reply::ok(),

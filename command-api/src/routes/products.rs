@@ -96,15 +96,7 @@ async fn run(
         headers: &headers,
         body: raw_body,
     };
-    execute::<Product, _>(
-        &state.pool,
-        request,
-        product_id,
-        reply,
-        &Secrets::none(),
-        plan,
-    )
-    .await
+    execute::<Product, _>(state, request, product_id, reply, &Secrets::none(), plan).await
 }
 
 fn single(command: ProductCommand) -> Result<Vec<ProductCommand>, ApiError> {

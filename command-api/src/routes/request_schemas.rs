@@ -199,6 +199,16 @@ pub fn all() -> Vec<(&'static str, Value)> {
             }),
         ),
         (
+            "ErasePersonalDataBody",
+            json!({
+                "type": "object", "additionalProperties": false,
+                "description": "Users erasing their own personal data send `current_password`; an admin erasing someone else's sends no body.",
+                "properties": {
+                    "current_password": nullable(password_to_check("The caller's current password.")),
+                },
+            }),
+        ),
+        (
             "AssignRoleBody",
             json!({
                 "type": "object", "additionalProperties": false, "required": ["role"],

@@ -14,7 +14,7 @@ use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
 use domain::{user::User, values::Email};
 use platform::Problem;
 use serde::{Deserialize, Serialize};
-use store::sessions::EndReason;
+use store::{PersonalFields, sessions::EndReason};
 use utoipa::ToSchema;
 
 use crate::{
@@ -104,7 +104,9 @@ pub async fn sign_in(
             Some(user_id) => {
                 let hash = store::credentials::password_hash(&**client, user_id).await?;
                 // From the events alone: the role in the token must not come from a forgeable snapshot.
-                let user = store::load_from_events::<User>(&**client, user_id).await?;
+                let user =
+                    store::load_from_events::<User>(&**client, user_id, PersonalFields::Ignore)
+                        .await?;
                 hash.map(|hash| (user.state, hash))
             }
             None => None,
@@ -163,7 +165,8 @@ pub async fn refresh(
             user_id,
         } => {
             // The role from the events, as at sign-in; a role change would have ended the session.
-            let user = store::load_from_events::<User>(&*tx, user_id).await?;
+            let user =
+                store::load_from_events::<User>(&*tx, user_id, PersonalFields::Ignore).await?;
             user.state
                 .active
                 .then_some((session_id, user_id, user.state.role))

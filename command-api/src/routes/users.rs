@@ -51,6 +51,13 @@ pub struct UpdateUserBody {
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+pub struct ErasePersonalDataBody {
+    /// Required when users erase their own data; an admin erasing someone else's sends no body.
+    pub current_password: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct DeactivateBody {
     /// Required when users deactivate their own account; an admin deactivating someone else
     /// sends no body.
@@ -100,7 +107,7 @@ pub async fn register(
         body: &body.raw,
     };
     execute::<User, _>(
-        &state.pool,
+        &state,
         request,
         user_id,
         Reply::created(format!("{}/v1/users/{user_id}", state.read_api_url)),
@@ -170,7 +177,7 @@ pub async fn update(
         headers: &headers,
         body: &body.raw,
     };
-    execute::<User, _>(&state.pool, request, user_id, Reply::ok(), &secrets, |_| {
+    execute::<User, _>(&state, request, user_id, Reply::ok(), &secrets, |_| {
         let mut commands = Vec::new();
         if let Some(display_name) = &display_name {
             commands.push(UserCommand::ChangeDisplayName {
@@ -208,7 +215,7 @@ pub async fn assign_role(
         body: &body.raw,
     };
     execute::<User, _>(
-        &state.pool,
+        &state,
         request,
         path.into_inner(),
         Reply::ok(),
@@ -235,31 +242,103 @@ pub async fn deactivate(
     path: web::Path<Uuid>,
     body: JsonBody<DeactivateBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let user_id = path.into_inner();
-    let headers = CommandHeaders::from_request(&req)?;
+    let proof = Reauthenticated {
+        current_password: body.value.current_password.as_deref(),
+        missing: "is required to deactivate your own account",
+    };
+    let command = UserCommand::Deactivate;
+    run_reauthenticated(
+        &state,
+        &req,
+        &caller,
+        path.into_inner(),
+        &body.raw,
+        proof,
+        command,
+    )
+    .await
+}
+
+/// Forgets the person behind an account (the user themself, with their current password, or an
+/// admin): their data key is destroyed, so the address and name in every stored and published
+/// event can no longer be read; the account is closed for good, every session ends, and the
+/// address may sign up again as a new account. Erasing again changes nothing.
+#[utoipa::path(delete, path = "/v1/users/{id}/personal-data", tag = "users", operation_id = "erase_personal_data", request_body = ErasePersonalDataBody,
+    params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header), ("Idempotency-Key" = Option<String>, Header)),
+    responses((status = 200, body = crate::command::http::Accepted),
+              (status = 400, description = "current_password missing for your own account", body = platform::openapi::ProblemDoc),
+              (status = 401, body = platform::openapi::ProblemDoc),
+              (status = 403, description = "Not yours, or the current password is wrong", body = platform::openapi::ProblemDoc),
+              (status = 404, body = platform::openapi::ProblemDoc),
+              (status = 409, description = "The last active admin cannot be erased", body = platform::openapi::ProblemDoc),
+              (status = 429, description = "Too many wrong current passwords", body = platform::openapi::ProblemDoc)),
+    security(("bearer" = [])))]
+pub async fn erase_personal_data(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: SignedIn,
+    path: web::Path<Uuid>,
+    body: JsonBody<ErasePersonalDataBody>,
+) -> Result<HttpResponse, ApiError> {
+    let proof = Reauthenticated {
+        current_password: body.value.current_password.as_deref(),
+        missing: "is required to erase your own personal data",
+    };
+    let command = UserCommand::ErasePersonalData;
+    run_reauthenticated(
+        &state,
+        &req,
+        &caller,
+        path.into_inner(),
+        &body.raw,
+        proof,
+        command,
+    )
+    .await
+}
+
+/// The proof a command on one's own account needs: the current password.
+struct Reauthenticated<'a> {
+    current_password: Option<&'a str>,
+    /// Completes "current_password ..." when it is missing.
+    missing: &'static str,
+}
+
+/// Runs `command` on account `user_id`: the caller's own account only with their current
+/// password (throttled like a sign-in), anyone else's as the domain allows (an admin).
+async fn run_reauthenticated(
+    state: &AppState,
+    req: &HttpRequest,
+    caller: &SignedIn,
+    user_id: Uuid,
+    raw_body: &[u8],
+    proof: Reauthenticated<'_>,
+    command: UserCommand,
+) -> Result<HttpResponse, ApiError> {
+    let headers = CommandHeaders::from_request(req)?;
     let claims = caller.claims()?;
     if claims.sub == user_id {
-        let Some(current) = body.value.current_password.clone() else {
+        let Some(current) = proof.current_password else {
             return Err(ApiError::Validation(vec![ValueError::Invalid {
                 field: "current_password",
-                reason: "is required to deactivate your own account",
+                reason: proof.missing,
             }]));
         };
-        let network = client_network(&req, state.trusted_proxy_hops);
-        verify_current_password(&state, claims, current, &network).await?;
+        let network = client_network(req, state.trusted_proxy_hops);
+        verify_current_password(state, claims, current.to_owned(), &network).await?;
     }
     let request = CommandRequest {
         caller: caller.caller(),
         headers: &headers,
-        body: &body.raw,
+        body: raw_body,
     };
     execute::<User, _>(
-        &state.pool,
+        state,
         request,
         user_id,
         Reply::ok(),
         &Secrets::none(),
-        |_| Ok(vec![UserCommand::Deactivate]),
+        |_| Ok(vec![command.clone()]),
     )
     .await
 }

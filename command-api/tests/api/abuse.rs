@@ -277,6 +277,7 @@ async fn a_forged_snapshot_does_not_make_anyone_an_admin() {
         role: domain::values::Role::Admin,
         active: true,
         email_verified: true,
+        erased: false,
     };
     let client = app.db.connect().await.unwrap();
     client

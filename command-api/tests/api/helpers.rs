@@ -40,6 +40,7 @@ pub fn test_settings(db: &TestDatabase, topics: &Topics) -> Settings {
         signing_keys: SecretString::from(
             platform::signing_keys::SigningKeys::generate_pem().expect("a signing key"),
         ),
+        master_key: SecretString::from(testkit::TEST_MASTER_KEY),
         token_ttl: Duration::from_secs(900),
         session_lifetimes: store::sessions::Lifetimes {
             session: Duration::from_secs(30 * 86_400),

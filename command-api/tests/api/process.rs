@@ -56,6 +56,7 @@ fn start_with(
         .env("CC_HTTP__ADMIN_PORT", admin_port.to_string())
         .env("CC_HTTP__WORKERS", "2")
         .env("CC_DATABASE__URL", &db.url)
+        .env("CC_PERSONAL_DATA__MASTER_KEY", testkit::TEST_MASTER_KEY)
         .env("CC_KAFKA__BOOTSTRAP_SERVERS", testkit::kafka_bootstrap())
         .env("CC_KAFKA__USER_TOPIC", &topics.user)
         .env("CC_KAFKA__PRODUCT_TOPIC", &topics.product)

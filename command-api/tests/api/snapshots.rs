@@ -79,7 +79,9 @@ async fn a_long_stream_loads_from_its_snapshot_and_equals_the_whole_fold() {
         2 * store::SNAPSHOT_EVERY as i64,
         "one every SNAPSHOT_EVERY events"
     );
-    let loaded = store::load::<Product>(&client, id).await.unwrap();
+    let loaded = store::load::<Product>(&client, id, store::PersonalFields::Ignore)
+        .await
+        .unwrap();
     let (folded, last_version) = whole_fold(&client, id).await;
     assert_eq!(loaded.version, last_version);
     assert_eq!(loaded.events_since_snapshot as i64, last_version - version);
@@ -95,7 +97,9 @@ async fn a_long_stream_loads_from_its_snapshot_and_equals_the_whole_fold() {
         )
         .await
         .unwrap();
-    let planted = store::load::<Product>(&client, id).await.unwrap();
+    let planted = store::load::<Product>(&client, id, store::PersonalFields::Ignore)
+        .await
+        .unwrap();
     assert_eq!(planted.state.name.unwrap().to_string(), "Planted kettle");
     assert_eq!(planted.state.stock, folded.stock);
 }
@@ -118,7 +122,9 @@ async fn a_snapshot_of_another_build_or_that_does_not_decode_is_ignored_then_rep
             vec![&id]
         };
         client.execute(tampering, &params).await.unwrap();
-        let loaded = store::load::<Product>(&client, id).await.unwrap();
+        let loaded = store::load::<Product>(&client, id, store::PersonalFields::Ignore)
+            .await
+            .unwrap();
         assert_eq!(loaded.state, folded, "after {tampering}");
         assert_eq!(loaded.version, last_version);
         assert_eq!(
@@ -143,7 +149,9 @@ async fn a_snapshot_of_another_build_or_that_does_not_decode_is_ignored_then_rep
         snapshot_version(&client, id).await,
         Some((last_version + 1, domain::SNAPSHOT_KEY.to_owned()))
     );
-    let loaded = store::load::<Product>(&client, id).await.unwrap();
+    let loaded = store::load::<Product>(&client, id, store::PersonalFields::Ignore)
+        .await
+        .unwrap();
     assert_eq!(loaded.events_since_snapshot, 0);
     assert_eq!(loaded.state.price.unwrap().amount_minor(), 777);
 }

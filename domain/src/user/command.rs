@@ -35,4 +35,7 @@ pub enum UserCommand {
     /// The API found an unexpired reset token of this user and stores the new hash with the
     /// event, like `ChangePassword`.
     ResetPassword,
+    /// Forget the person: the API destroys the user's data key with the event. The user asks
+    /// with their password (the API checks it), or an admin asks for them.
+    ErasePersonalData,
 }

@@ -6,7 +6,7 @@ use super::{
     command::UserCommand,
     event::{
         UserDeactivated, UserDisplayNameChanged, UserEmailVerificationRequested, UserEmailVerified,
-        UserEvent, UserPasswordChanged, UserPasswordReset, UserPasswordResetRequested,
+        UserErased, UserEvent, UserPasswordChanged, UserPasswordReset, UserPasswordResetRequested,
         UserRegistered, UserRoleAssigned,
     },
     state::UserState,
@@ -34,8 +34,8 @@ pub(super) fn decide(
             }
             let registered = UserRegistered {
                 user_id,
-                email,
-                display_name,
+                email: Some(email),
+                display_name: Some(display_name),
                 role: Role::Customer,
             };
             vec![registered.into()]
@@ -47,7 +47,7 @@ pub(super) fn decide(
             } else {
                 let changed = UserDisplayNameChanged {
                     user_id,
-                    display_name,
+                    display_name: Some(display_name),
                 };
                 vec![changed.into()]
             }
@@ -109,6 +109,15 @@ pub(super) fn decide(
             let user_id = holds_token(state)?;
             vec![UserPasswordReset { user_id }.into()]
         }
+        // Deactivated accounts may be erased too; erasing twice changes nothing.
+        UserCommand::ErasePersonalData => {
+            let user_id = may_erase(state, actor)?;
+            if state.erased {
+                vec![]
+            } else {
+                vec![UserErased { user_id }.into()]
+            }
+        }
     };
     Ok(events)
 }
@@ -157,6 +166,18 @@ fn may_change(state: &UserState, actor: &Actor, who: Who) -> Result<Uuid, UserEr
         return Err(UserError::Deactivated);
     }
     Ok(user_id)
+}
+
+/// Like [`may_change`] for self or an admin, but a deactivated account may be erased as well.
+fn may_erase(state: &UserState, actor: &Actor) -> Result<Uuid, UserError> {
+    if state.active || state.id.is_none() {
+        return may_change(state, actor, Who::SelfOrAdmin);
+    }
+    let reactivated = UserState {
+        active: true,
+        ..state.clone()
+    };
+    may_change(&reactivated, actor, Who::SelfOrAdmin)
 }
 
 /// For the commands whose proof is a mailed token (or, for a reset request, an address) that the

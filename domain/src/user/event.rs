@@ -3,6 +3,11 @@
 //! No event carries a password or a hash (guarantee 6), nor a verification or reset token: the
 //! notifier draws those when it reads the request, so no topic ever holds a usable one. Payloads deliberately do not deny
 //! unknown fields: consumers must tolerate additions, and so must we when replaying.
+//!
+//! Personal fields (`PERSONAL_FIELDS`) are plain values here and sealed at rest and on the wire:
+//! the store seals them with the user's data key into one `personal` field, and readers holding
+//! the key open them again. `None` means they cannot be opened any more: the key was destroyed
+//! when the user's personal data was erased.
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -24,6 +29,7 @@ pub enum UserEvent {
     EmailVerified(UserEmailVerified),
     PasswordResetRequested(UserPasswordResetRequested),
     PasswordReset(UserPasswordReset),
+    Erased(UserErased),
 }
 
 impl_domain_event!(UserEvent {
@@ -36,23 +42,29 @@ impl_domain_event!(UserEvent {
     EmailVerified(UserEmailVerified),
     PasswordResetRequested(UserPasswordResetRequested),
     PasswordReset(UserPasswordReset),
+    Erased(UserErased),
 });
 
 /// Example ids shared by the samples, so the catalog reads as one story.
 const EXAMPLE_USER: &str = "0190f3a4-5b6c-7d8e-9f01-23456789abcd";
 
 /// An account was created. It starts active, as a customer.
+// `email` and `display_name` read as `None` once the user is erased.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct UserRegistered {
     pub user_id: Uuid,
-    pub email: Email,
-    pub display_name: DisplayName,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<Email>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<DisplayName>,
     pub role: Role,
 }
 
 impl EventPayload for UserRegistered {
     const EVENT_TYPE: &'static str = "user.registered";
-    const SCHEMA_VERSION: i32 = 1;
+    const SCHEMA_VERSION: i32 = 2;
+    const PERSONAL_FIELDS: &'static [&'static str] = &["email", "display_name"];
+    const PLAINTEXT_VERSION: Option<i32> = Some(1);
 
     fn example() -> serde_json::Value {
         json!({
@@ -65,15 +77,19 @@ impl EventPayload for UserRegistered {
 }
 
 /// The name shown to others changed.
+// `display_name` reads as `None` once the user is erased.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct UserDisplayNameChanged {
     pub user_id: Uuid,
-    pub display_name: DisplayName,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<DisplayName>,
 }
 
 impl EventPayload for UserDisplayNameChanged {
     const EVENT_TYPE: &'static str = "user.display_name_changed";
-    const SCHEMA_VERSION: i32 = 1;
+    const SCHEMA_VERSION: i32 = 2;
+    const PERSONAL_FIELDS: &'static [&'static str] = &["display_name"];
+    const PLAINTEXT_VERSION: Option<i32> = Some(1);
 
     fn example() -> serde_json::Value {
         json!({ "user_id": EXAMPLE_USER, "display_name": "Countess of Lovelace" })
@@ -182,6 +198,24 @@ pub struct UserPasswordReset {
 
 impl EventPayload for UserPasswordReset {
     const EVENT_TYPE: &'static str = "user.password_reset";
+    const SCHEMA_VERSION: i32 = 1;
+
+    fn example() -> serde_json::Value {
+        json!({ "user_id": EXAMPLE_USER })
+    }
+}
+
+/// The user's personal data was erased: their data key is destroyed, so the personal fields of
+/// every event of this stream, wherever a copy is kept, can no longer be opened. Final, like
+/// deactivation. Drop every copy you keep of this user's personal data; the address may sign up
+/// again as a new account, with a new id.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct UserErased {
+    pub user_id: Uuid,
+}
+
+impl EventPayload for UserErased {
+    const EVENT_TYPE: &'static str = "user.erased";
     const SCHEMA_VERSION: i32 = 1;
 
     fn example() -> serde_json::Value {

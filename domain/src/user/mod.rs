@@ -15,7 +15,7 @@ pub use self::{
     decide::UserError,
     event::{
         UserDeactivated, UserDisplayNameChanged, UserEmailVerificationRequested, UserEmailVerified,
-        UserEvent, UserPasswordChanged, UserPasswordReset, UserPasswordResetRequested,
+        UserErased, UserEvent, UserPasswordChanged, UserPasswordReset, UserPasswordResetRequested,
         UserRegistered, UserRoleAssigned,
     },
     state::UserState,
@@ -46,14 +46,15 @@ impl Aggregate for User {
             UserEvent::Registered(e) => {
                 state = UserState {
                     id: Some(e.user_id),
-                    email: Some(e.email.clone()),
-                    display_name: Some(e.display_name.clone()),
+                    email: e.email.clone(),
+                    display_name: e.display_name.clone(),
                     role: e.role,
                     active: true,
                     email_verified: false,
+                    erased: false,
                 };
             }
-            UserEvent::DisplayNameChanged(e) => state.display_name = Some(e.display_name.clone()),
+            UserEvent::DisplayNameChanged(e) => state.display_name = e.display_name.clone(),
             // The state holds no password: nothing to change, but the event stays on record.
             UserEvent::PasswordChanged(_)
             | UserEvent::PasswordReset(_)
@@ -62,6 +63,12 @@ impl Aggregate for User {
             UserEvent::EmailVerified(_) => state.email_verified = true,
             UserEvent::RoleAssigned(e) => state.role = e.role,
             UserEvent::Deactivated(_) => state.active = false,
+            UserEvent::Erased(_) => {
+                state.email = None;
+                state.display_name = None;
+                state.active = false;
+                state.erased = true;
+            }
         }
         state
     }

@@ -21,6 +21,9 @@ pub struct UserState {
     /// existed read as unverified, which is what their streams say.
     #[serde(default)]
     pub email_verified: bool,
+    /// The user's personal data was erased (`email` and `display_name` are `None` from then on).
+    #[serde(default)]
+    pub erased: bool,
 }
 
 impl UserState {

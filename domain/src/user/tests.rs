@@ -43,8 +43,8 @@ fn register(id: Uuid) -> UserCommand {
 fn registered() -> UserEvent {
     UserRegistered {
         user_id: ADA,
-        email: Email::parse("ada@example.com").unwrap(),
-        display_name: name("Ada"),
+        email: Some(Email::parse("ada@example.com").unwrap()),
+        display_name: Some(name("Ada")),
         role: Role::Customer,
     }
     .into()
@@ -132,7 +132,7 @@ fn change_display_name_by_self_admin_or_system_records_the_new_name() {
             )
             .then([UserDisplayNameChanged {
                 user_id: ADA,
-                display_name: name("Augusta"),
+                display_name: Some(name("Augusta")),
             }
             .into()]);
         assert_eq!(state.display_name, Some(name("Augusta")));
@@ -389,7 +389,7 @@ fn fold_rebuilds_the_current_state() {
         registered(),
         UserDisplayNameChanged {
             user_id: ADA,
-            display_name: name("Augusta"),
+            display_name: Some(name("Augusta")),
         }
         .into(),
         UserRoleAssigned {
@@ -411,6 +411,7 @@ fn fold_rebuilds_the_current_state() {
             role: Role::Admin,
             active: false,
             email_verified: true,
+            erased: false,
         }
     );
     assert_eq!(
@@ -421,6 +422,35 @@ fn fold_rebuilds_the_current_state() {
             active: false
         })
     );
+}
+
+#[test]
+fn the_user_or_an_admin_erases_personal_data_once_even_after_deactivation() {
+    for actor in [ada(), admin(), Actor::System] {
+        let state = given::<User>([registered(), deactivated()])
+            .when(actor, UserCommand::ErasePersonalData)
+            .then([UserErased { user_id: ADA }.into()]);
+        assert!(state.erased && !state.active);
+        assert_eq!((state.email, state.display_name), (None, None));
+        given::<User>([registered(), UserErased { user_id: ADA }.into()])
+            .when(actor, UserCommand::ErasePersonalData)
+            .then([]);
+    }
+}
+
+#[test]
+fn nobody_else_erases_a_user_and_an_erased_user_accepts_no_other_command() {
+    for actor in [user(BOB, Role::Seller), Actor::Anonymous] {
+        given::<User>([registered()])
+            .when(actor, UserCommand::ErasePersonalData)
+            .then_error(UserError::Forbidden);
+    }
+    given::<User>([])
+        .when(admin(), UserCommand::ErasePersonalData)
+        .then_error(UserError::NotFound);
+    given::<User>([registered(), UserErased { user_id: ADA }.into()])
+        .when(admin(), UserCommand::RequestEmailVerification)
+        .then_error(UserError::Deactivated);
 }
 
 #[test]

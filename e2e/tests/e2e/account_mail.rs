@@ -6,26 +6,11 @@ use std::time::Duration;
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use uuid::Uuid;
 
 use e2e::{
     settings::PASSWORD,
     stack::{CHANGED_SUBJECT, RESET_SUBJECT, Stack, VERIFY_SUBJECT, consistency_token},
 };
-
-/// `GET /v1/users/{id}` as `bearer`, waiting for the write behind `consistency`.
-async fn account(stack: &Stack, id: Uuid, bearer: &str, consistency: &str) -> Value {
-    let response = stack
-        .http
-        .get(format!("{}/v1/users/{id}", stack.queries))
-        .bearer_auth(bearer)
-        .header("consistency-token", consistency)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
-    response.json().await.unwrap()
-}
 
 /// How many rows of `sql` (one text column per row) contain `needle`.
 async fn rows_containing(stack: &Stack, sql: &str, needle: &str) -> usize {
@@ -75,7 +60,9 @@ async fn an_address_is_verified_with_the_mailed_link_and_only_then_promoted() {
         )
         .await;
     assert_eq!(verified.status(), StatusCode::OK);
-    let shown = account(&stack, id, &admin, &consistency_token(&verified)).await;
+    let shown = stack
+        .account(id, &admin, &consistency_token(&verified))
+        .await;
     assert_eq!(shown["email_verified"], true);
     let again = stack
         .command(

@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod account_mail;
+mod erasure;
 mod freshness;
 mod one_api;
 mod process;

@@ -15,7 +15,9 @@ use e2e::{Stack, settings};
 async fn a_seeded_catalog_is_rebuilt_and_verified_while_the_query_api_keeps_answering() {
     let mut stack = Stack::start().await;
     let seed_pool = stack.db.settings("seed").pool().unwrap();
-    command_api::seed::seed(&seed_pool, 150).await.unwrap();
+    command_api::seed::seed(&seed_pool, 150, &testkit::test_keyring())
+        .await
+        .unwrap();
     let outcome = tokio::spawn(rebuild_checks(
         stack.db.clone(),
         stack.topics.clone(),

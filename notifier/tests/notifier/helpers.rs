@@ -105,6 +105,7 @@ impl Setup {
             },
             shutdown_timeout: Duration::from_secs(20),
             create_topics: true,
+            keyring: testkit::test_keyring(),
         }
     }
 

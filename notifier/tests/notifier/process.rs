@@ -21,6 +21,7 @@ async fn the_binary_mails_logs_no_secret_and_stops_cleanly_on_sigterm() {
     let mut child = Command::new(env!("CARGO_BIN_EXE_notifier"))
         .arg("run")
         .env("CC_DATABASE__URL", &setup.db.url)
+        .env("CC_PERSONAL_DATA__MASTER_KEY", testkit::TEST_MASTER_KEY)
         .env("CC_DATABASE__POOL_SIZE", "4")
         .env("CC_KAFKA__BOOTSTRAP_SERVERS", testkit::kafka_bootstrap())
         .env("CC_KAFKA__USER_TOPIC", &setup.topics.user)

@@ -17,6 +17,10 @@ pub enum ApplyError {
         context: &'static str,
         error: tokio_postgres::Error,
     },
+    /// The data keys cannot be read with this service's master key: a configuration error that
+    /// would read every user as erased if skipped.
+    #[error("data keys: {0}")]
+    Keys(personal::KeyError),
     /// A stored row that this code could not have written; a bug, never skipped silently.
     #[error("stored {table} row {id} is not valid: {reason}")]
     CorruptRow {
@@ -24,6 +28,17 @@ pub enum ApplyError {
         id: Uuid,
         reason: String,
     },
+}
+
+/// `map_err` adapter for a key lookup.
+pub(super) fn keys(error: personal::KeyError) -> ApplyError {
+    match error {
+        personal::KeyError::Database { context, source } => ApplyError::Database {
+            context,
+            error: source,
+        },
+        other => ApplyError::Keys(other),
+    }
 }
 
 /// `map_err` adapter naming what failed.

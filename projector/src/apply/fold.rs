@@ -6,6 +6,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use chrono::{DateTime, Utc};
 use domain::{Aggregate, DomainEvent};
+use serde_json::Value;
 use tokio_postgres::{GenericClient, Row};
 use uuid::Uuid;
 
@@ -76,16 +77,24 @@ pub(super) async fn load<S>(
 /// An event this release cannot decode (unknown type or schema version, payload that fails
 /// validation) is logged, counted and left out of the row; it still moves the row's version,
 /// because the stream did move and a later release's rebuild will project it.
+///
+/// `opened` holds the payloads to decode, one per event, when they differ from the received
+/// ones (personal fields opened).
 pub(super) fn fold<A: ReadModel>(
     rows: &mut HashMap<Uuid, Folded<A::State>>,
     events: &[Fresh<'_>],
+    opened: Option<Vec<Value>>,
     outcome: &mut BatchOutcome,
 ) -> BTreeSet<Uuid> {
     let mut changed = BTreeSet::new();
+    let mut opened = opened.map(Vec::into_iter);
     for fresh in events {
         let e = fresh.event;
-        let event = match A::Event::from_stored(&e.event_type, e.schema_version, e.payload.clone())
-        {
+        let payload = opened
+            .as_mut()
+            .and_then(Iterator::next)
+            .unwrap_or_else(|| e.payload.clone());
+        let event = match A::Event::from_stored(&e.event_type, e.schema_version, payload) {
             Ok(event) => event,
             Err(error) => {
                 outcome.unknown += 1;

@@ -14,9 +14,10 @@ mod outcome;
 mod products;
 mod users;
 
-use std::time::Instant;
+use std::{sync::Arc, time::Instant};
 
 use kafka::{DecodedEvent, Topics};
+use personal::Keyring;
 use read_model::ReadSchema;
 use tokio_postgres::Client;
 
@@ -28,11 +29,24 @@ pub use self::{checkpoint::CheckpointMove, error::ApplyError, outcome::BatchOutc
 pub struct Projection {
     schema: ReadSchema,
     topics: Topics,
+    keyring: Arc<Keyring>,
 }
 
 impl Projection {
-    pub fn new(schema: ReadSchema, topics: Topics) -> Self {
-        Self { schema, topics }
+    pub fn new(schema: ReadSchema, topics: Topics, keyring: Arc<Keyring>) -> Self {
+        Self {
+            schema,
+            topics,
+            keyring,
+        }
+    }
+
+    /// The same projection onto another read schema (a rebuild's, after the flip).
+    pub fn on_schema(&self, schema: ReadSchema) -> Self {
+        Self {
+            schema,
+            ..self.clone()
+        }
     }
 
     pub fn schema(&self) -> &ReadSchema {
@@ -78,7 +92,8 @@ impl Projection {
                 .collect()
         };
         products::apply(&tx, &self.schema, &of_type("product"), &mut outcome).await?;
-        users::apply(&tx, &self.schema, &of_type("user"), &mut outcome).await?;
+        let users = of_type("user");
+        users::apply(&tx, &self.schema, &users, &self.keyring, &mut outcome).await?;
         if !fresh.is_empty() {
             // Delivered at commit, once per transaction, to query-api's consistency waiters.
             tx.execute("SELECT pg_notify($1, '')", &[&read_model::APPLIED_CHANNEL])

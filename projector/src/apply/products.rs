@@ -63,7 +63,7 @@ pub(super) async fn apply(
         .iter()
         .filter_map(|(id, row)| listed_in(&row.state).map(|c| (*id, c.to_owned())))
         .collect();
-    let changed = fold::fold::<Product>(&mut rows, events, outcome);
+    let changed = fold::fold::<Product>(&mut rows, events, None, outcome);
 
     let mut columns = Columns::default();
     let mut deltas: BTreeMap<String, i64> = BTreeMap::new();

@@ -2,15 +2,18 @@
 //! Nothing secret reaches it, because no event carries a password or a hash.
 
 use chrono::{DateTime, Utc};
+use domain::SEALED_FIELD;
 use domain::{
     User, UserState,
     values::{DisplayName, Email, Role},
 };
+use personal::Keyring;
+use serde_json::Value;
 use tokio_postgres::{GenericClient, Row};
 use uuid::Uuid;
 
 use super::{
-    error::{ApplyError, db},
+    error::{ApplyError, db, keys},
     fold::{self, Folded},
     journal::Fresh,
     outcome::BatchOutcome,
@@ -37,13 +40,15 @@ pub(super) async fn apply(
     tx: &impl GenericClient,
     schema: &ReadSchema,
     events: &[Fresh<'_>],
+    keyring: &Keyring,
     outcome: &mut BatchOutcome,
 ) -> Result<(), ApplyError> {
     if events.is_empty() {
         return Ok(());
     }
+    let opened = opened(tx, events, keyring).await?;
     let mut rows = fold::load(tx, &schema.sql(LOAD), "users", events, from_row).await?;
-    let changed = fold::fold::<User>(&mut rows, events, outcome);
+    let changed = fold::fold::<User>(&mut rows, events, Some(opened), outcome);
 
     let mut columns = Columns::default();
     for id in changed {
@@ -55,12 +60,59 @@ pub(super) async fn apply(
     columns.write(tx, schema).await
 }
 
+/// The payloads of `events` with their personal fields opened, with one key lookup for the
+/// batch (erased users' read as erased). A payload that does not open with its user's key is
+/// left sealed: the fold then counts it as not understood, like any event it cannot decode,
+/// rather than reading it as erased.
+async fn opened(
+    tx: &impl GenericClient,
+    events: &[Fresh<'_>],
+    keyring: &Keyring,
+) -> Result<Vec<Value>, ApplyError> {
+    let mut sealed: Vec<Uuid> = events
+        .iter()
+        .filter(|f| f.event.payload.get(SEALED_FIELD).is_some())
+        .map(|f| f.event.stream_id)
+        .collect();
+    sealed.sort_unstable();
+    sealed.dedup();
+    let keys = if sealed.is_empty() {
+        Default::default()
+    } else {
+        keyring.keys(tx, &sealed).await.map_err(keys)?
+    };
+    let mut payloads = Vec::with_capacity(events.len());
+    for fresh in events {
+        let e = fresh.event;
+        let mut payload = e.payload.clone();
+        let key = keys.get(&e.stream_id);
+        if let Err(error) = personal::open(&mut payload, key, e.stream_id, &e.event_type) {
+            tracing::error!(%error, version = e.stream_version, "personal fields do not open");
+            payload = e.payload.clone();
+        }
+        payloads.push(payload);
+    }
+    Ok(payloads)
+}
+
 /// The stored row back as the aggregate state it was written from.
 fn from_row(row: &Row) -> Result<Folded<UserState>, String> {
+    let email = row
+        .get::<_, Option<&str>>(1)
+        .map(Email::parse)
+        .transpose()
+        .map_err(|e| e.to_string())?;
+    let display_name = row
+        .get::<_, Option<&str>>(2)
+        .map(DisplayName::parse)
+        .transpose()
+        .map_err(|e| e.to_string())?;
     let state = UserState {
         id: Some(row.get(0)),
-        email: Some(Email::parse(row.get(1)).map_err(|e| e.to_string())?),
-        display_name: Some(DisplayName::parse(row.get(2)).map_err(|e| e.to_string())?),
+        // Only an erasure leaves a registered account without an address.
+        erased: email.is_none(),
+        email,
+        display_name,
         role: row
             .get::<_, &str>(3)
             .parse::<Role>()
@@ -80,8 +132,8 @@ fn from_row(row: &Row) -> Result<Folded<UserState>, String> {
 #[derive(Default)]
 struct Columns {
     id: Vec<Uuid>,
-    email: Vec<String>,
-    display_name: Vec<String>,
+    email: Vec<Option<String>>,
+    display_name: Vec<Option<String>>,
     role: Vec<&'static str>,
     active: Vec<bool>,
     created_at: Vec<DateTime<Utc>>,
@@ -94,12 +146,13 @@ impl Columns {
     /// Adds the row; false if the user was never registered, in which case nothing is added.
     fn push(&mut self, id: Uuid, row: &Folded<UserState>) -> bool {
         let s = &row.state;
-        let (Some(email), Some(display_name)) = (&s.email, &s.display_name) else {
+        if !s.is_registered() {
             return false;
-        };
+        }
         self.id.push(id);
-        self.email.push(email.to_string());
-        self.display_name.push(display_name.to_string());
+        self.email.push(s.email.as_ref().map(ToString::to_string));
+        self.display_name
+            .push(s.display_name.as_ref().map(ToString::to_string));
         self.role.push(s.role.as_str());
         self.active.push(s.active);
         self.created_at.push(row.created_at);

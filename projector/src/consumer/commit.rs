@@ -12,7 +12,7 @@ use rdkafka::{
 
 use super::{Batch, Loop, positions::Key, stop::stopping};
 use crate::{
-    apply::{ApplyError, CheckpointMove, Projection, checkpoint},
+    apply::{ApplyError, CheckpointMove, checkpoint},
     metrics as m, schema,
 };
 
@@ -201,7 +201,7 @@ impl Loop {
             }
         };
         tracing::info!(from = %self.projection.schema(), to = %active, "following the flip to a new read schema");
-        self.projection = Projection::new(active, self.projection.topics().clone());
+        self.projection = self.projection.on_schema(active);
         self.reseek()
     }
 }

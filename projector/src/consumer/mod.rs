@@ -65,6 +65,7 @@ pub struct Options {
     /// Live replicas share the partitions through leases on this connection; `None` (rebuild,
     /// verify) consumes every partition alone.
     pub leases: Option<platform::db::PgTarget>,
+    pub keyring: std::sync::Arc<personal::Keyring>,
 }
 
 /// Why the loop returned.
@@ -94,7 +95,11 @@ pub fn run(
         kafka: options.kafka.clone(),
         suspect_since: None,
         renewed_at: Instant::now(),
-        projection: Projection::new(options.schema.clone(), options.kafka.topics.clone()),
+        projection: Projection::new(
+            options.schema.clone(),
+            options.kafka.topics.clone(),
+            options.keyring.clone(),
+        ),
         follow_active: options.follow_active.map(|every| (every, Instant::now())),
         resume: Resume::new(settings.resume_rewind),
         settings: options.settings.clone(),

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use domain::ProductCommand;
 use kafka::DecodedEvent;
 use projector::{
-    ApplyError, CheckpointMove, Projection, ReadSchema,
+    ApplyError, CheckpointMove, ReadSchema,
     schema::{self, SchemaState},
 };
 use serde_json::{Value, json};
@@ -245,7 +245,7 @@ async fn replaying_in_any_batch_size_yields_the_same_rows() {
     schema::create(&mut h.client, &shadow, 2, SchemaState::Shadow)
         .await
         .unwrap();
-    let replay = Projection::new(shadow.clone(), h.projection.topics().clone());
+    let replay = h.projection.on_schema(shadow.clone());
     for chunk in events.chunks(7) {
         replay.apply_events(&mut h.client, chunk).await.unwrap();
     }

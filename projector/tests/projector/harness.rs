@@ -32,7 +32,7 @@ pub async fn harness() -> Harness {
     assert_eq!(schema, ReadSchema::generation(1));
     Harness {
         client,
-        projection: Projection::new(schema, unique_topics()),
+        projection: Projection::new(schema, unique_topics(), testkit::test_keyring()),
         seller: Uuid::now_v7(),
         products: HashMap::new(),
         offset: 0,

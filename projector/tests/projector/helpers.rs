@@ -47,6 +47,7 @@ pub fn test_settings(db: &TestDatabase, topics: &Topics) -> Settings {
         shutdown_timeout: Duration::from_secs(20),
         rebuild_grace: Duration::from_secs(300),
         create_topics: true,
+        keyring: testkit::test_keyring(),
     }
 }
 
@@ -194,6 +195,7 @@ impl ProjectorProcess {
             .arg("run")
             .env("CC_DATABASE__URL", &db.url)
             .env("CC_DATABASE__POOL_SIZE", "4")
+            .env("CC_PERSONAL_DATA__MASTER_KEY", testkit::TEST_MASTER_KEY)
             .env("CC_KAFKA__BOOTSTRAP_SERVERS", testkit::kafka_bootstrap())
             .env("CC_KAFKA__USER_TOPIC", &topics.user)
             .env("CC_KAFKA__PRODUCT_TOPIC", &topics.product)

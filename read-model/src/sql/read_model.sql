@@ -57,11 +57,12 @@ CREATE TABLE IF NOT EXISTS {schema}.categories (
     published_count bigint NOT NULL
 );
 
--- Accounts, without anything secret (events carry none).
+-- Accounts, without anything secret (events carry none). `email` and `display_name` are NULL
+-- once the user's personal data was erased (and for no other reason).
 CREATE TABLE IF NOT EXISTS {schema}.users (
     id           uuid        PRIMARY KEY,
-    email        text        NOT NULL,
-    display_name text        NOT NULL,
+    email        text,
+    display_name text,
     role         text        NOT NULL CHECK (role IN ('customer', 'seller', 'admin')),
     active       boolean     NOT NULL,
     created_at   timestamptz NOT NULL,
@@ -72,6 +73,8 @@ CREATE TABLE IF NOT EXISTS {schema}.users (
 -- Read schemas built before `user.email_verified` existed get the column here: false is what
 -- every one of their rows says, since no such event had been recorded then.
 ALTER TABLE {schema}.users ADD COLUMN IF NOT EXISTS email_verified boolean NOT NULL DEFAULT false;
+-- Read schemas built before erasure existed held every address and name.
+ALTER TABLE {schema}.users ALTER COLUMN email DROP NOT NULL, ALTER COLUMN display_name DROP NOT NULL;
 
 -- Not unique: the write side guarantees uniqueness, and a read model must never refuse an event.
 CREATE INDEX IF NOT EXISTS users_email_idx ON {schema}.users (email);

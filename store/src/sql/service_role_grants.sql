@@ -27,6 +27,9 @@ BEGIN
         GRANT EXECUTE ON FUNCTION es.session_is_live(uuid) TO cc_writer;
         -- V12
         GRANT SELECT, DELETE ON es.email_verification_tokens, es.password_reset_tokens TO cc_writer;
+        -- V14
+        GRANT SELECT, INSERT, DELETE ON es.personal_keys TO cc_writer;
+        GRANT DELETE ON es.email_reservations, es.user_credentials TO cc_writer;
     END IF;
     IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'cc_projector') THEN
         -- V7, V9
@@ -34,6 +37,8 @@ BEGIN
         GRANT EXECUTE ON FUNCTION es.latest_event(text) TO cc_projector;
         GRANT EXECUTE ON FUNCTION es.events_after(text, bigint, integer) TO cc_projector;
         EXECUTE format('GRANT CREATE ON DATABASE %I TO cc_projector', current_database());
+        -- V14
+        GRANT SELECT ON es.personal_keys TO cc_projector;
     END IF;
     IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'cc_reader') THEN
         -- V10, V11
@@ -48,6 +53,8 @@ BEGIN
         GRANT USAGE ON SCHEMA notifier TO cc_notifier;
         GRANT SELECT, INSERT, UPDATE, DELETE ON notifier.deliveries, notifier.recipients
             TO cc_notifier;
+        -- V14
+        GRANT SELECT ON es.personal_keys TO cc_notifier;
     END IF;
 END
 $$;
