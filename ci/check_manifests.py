@@ -10,8 +10,8 @@ served (ci/manifest_api_versions.py): there a failure names the file.
 Each check yields one result per subject (a Deployment, a NetworkPolicy rule, ...); the last line
 printed is `N passed, M failed`, and the exit status is non-zero when M > 0. After the real
 checks it runs mutation self-tests (ci/check_manifests_selftest.py): it breaks a copy of the prod
-manifests in known ways and passes only if the matching check then fails, so the checks are
-known to be able to fail.
+manifests (and of aws's, and of prod with k8s/jobs) in known ways and passes only if the
+matching check then fails, so the checks are known to be able to fail.
 """
 from __future__ import annotations
 
@@ -65,6 +65,13 @@ SMTP_PORTS = {587, 465}
 # personal fields hold the same one, and the read side none (k8s/README.md, "Personal data master key").
 MASTER_KEY_ENV = "CC_PERSONAL_DATA__MASTER_KEY"
 MASTER_KEY_HOLDERS = ("command-api", "projector", "notifier")
+# Besides them, only these operator Jobs of k8s/jobs, labelled app.kubernetes.io/component=operations,
+# and only in the manifest sets that render k8s/jobs: the one-time sealing of events recorded in
+# clear (k8s/README.md, "Sealing personal data recorded before V14"). Any other Job, the migration
+# included, reads nothing of it.
+MASTER_KEY_JOBS = ("cc-seal-personal-data",)
+# The checked manifest sets that include k8s/jobs (ci/static-checks.sh renders prod-with-jobs).
+WITH_JOBS = {"prod-with-jobs"}
 # Left in a component or base for the overlay to fill (from cloud.env).
 PLACEHOLDERS = ("set-by-the-overlay", "192.0.2.")
 
@@ -422,7 +429,8 @@ def _secret_refs(template) -> set[str]:
 def check_master_key(r: Report, overlay, docs) -> None:
     """Each holder reads the master key from a Secret, not optionally; all from the same Secret and
     key (another value would leave their personal fields unreadable); no other Deployment reads it,
-    nor anything from that Secret."""
+    nor anything from that Secret. Jobs likewise, but for the operator Jobs of MASTER_KEY_JOBS
+    where k8s/jobs is rendered: those read it as the holders do, from the same Secret and key."""
     deployments = {name(d): d for d in of_kind(docs, "Deployment")}
     sources = {}
     for holder in MASTER_KEY_HOLDERS:
@@ -444,6 +452,28 @@ def check_master_key(r: Report, overlay, docs) -> None:
         leaked = secrets & _secret_refs(d["spec"]["template"])
         r.check("personal-data-key", f"{overlay}/{n}", MASTER_KEY_ENV not in names and not leaked,
                 f"only {', '.join(MASTER_KEY_HOLDERS)} hold the master key; {n} reads {sorted(leaked) or MASTER_KEY_ENV}")
+    for j in of_kind(docs, "Job"):
+        n, t = name(j), j["spec"]["template"]
+        subject = f"{overlay}/Job/{n}"
+        env = [e for c in containers(t) for e in c.get("env", []) if e["name"] == MASTER_KEY_ENV]
+        operator_job = (n in MASTER_KEY_JOBS and overlay in WITH_JOBS
+                        and j["metadata"].get("labels", {}).get("app.kubernetes.io/component") == "operations")
+        if operator_job:
+            ref = ((env[0].get("valueFrom") or {}).get("secretKeyRef") or {}) if len(env) == 1 else {}
+            # The Secret through that one secretKeyRef only: no envFrom or volume of it besides.
+            other = {(s.get("secretRef") or {}).get("name") for c in containers(t) for s in c.get("envFrom", [])}
+            other |= {(v.get("secret") or {}).get("secretName") for v in t["spec"].get("volumes", [])}
+            ok = (len(set(sources.values())) == 1 and (ref.get("name"), ref.get("key")) in sources.values()
+                  and not ref.get("optional") and ref.get("name") not in other)
+            r.check("personal-data-key", subject, ok,
+                    f"an operator Job reads {MASTER_KEY_ENV} once, from the holders' Secret and key {sorted(set(sources.values()))}, "
+                    f"not optional, nothing else of that Secret; found {env}")
+            continue
+        names = {e["name"] for c in containers(t) for e in c.get("env", [])}
+        leaked = secrets & _secret_refs(t)
+        r.check("personal-data-key", subject, MASTER_KEY_ENV not in names and not leaked,
+                f"only {', '.join(MASTER_KEY_JOBS)} (k8s/jobs, component operations) of the Jobs hold the master key; "
+                f"{n} reads {sorted(leaked) or MASTER_KEY_ENV}")
 
 
 def check_platform(r: Report, overlay, docs) -> None:
@@ -574,12 +604,14 @@ def main(argv: list[str]) -> int:
     total.results += sources.results
     print(f"k8s/ as written: {len(sources.results)} checks, {len(sources.failures())} failed")
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from check_manifests_selftest import CLOUD_MUTATIONS, self_test  # noqa: E402  (needs run_checks above)
+    from check_manifests_selftest import CLOUD_MUTATIONS, JOBS_MUTATIONS, self_test  # noqa: E402  (needs run_checks above)
 
     if "prod" in rendered:
         total.results += self_test(load(rendered["prod"]), run_checks, copy.deepcopy)
     if "aws" in rendered:
         total.results += self_test(load(rendered["aws"]), run_checks, copy.deepcopy, "aws", CLOUD_MUTATIONS)
+    for overlay in sorted(WITH_JOBS & rendered.keys()):
+        total.results += self_test(load(rendered[overlay]), run_checks, copy.deepcopy, overlay, JOBS_MUTATIONS)
     for check, subject, ok, detail in total.failures():
         print(f"FAIL [{check}] {subject}: {detail}")
     failed = len(total.failures())

@@ -1,10 +1,13 @@
 """Mutation self-tests for ci/check_manifests.py: prove that each check can fail.
 
 Each mutation breaks a copy of the rendered prod manifests (CLOUD_MUTATIONS: of the aws overlay,
-for the checks only cloud overlays meet) in one known way; it passes only if the named check then
-reports a failure (and the unbroken manifests passed it).
+for the checks only cloud overlays meet; JOBS_MUTATIONS: of prod with k8s/jobs, for the operator
+Jobs) in one known way; it passes only if the named check then reports a failure (and the
+unbroken manifests passed it).
 """
 from __future__ import annotations
+
+import copy
 
 
 def _find(docs, kind, name):
@@ -137,6 +140,28 @@ def _optional_master_key(docs):
     env["valueFrom"]["secretKeyRef"]["optional"] = True
 
 
+def _job_container(docs, job):
+    return _find(docs, "Job", job)["spec"]["template"]["spec"]["containers"][0]
+
+
+_MASTER_KEY_REF = {"name": "CC_PERSONAL_DATA__MASTER_KEY",
+                   "valueFrom": {"secretKeyRef": {"name": "cc-personal-data", "key": "master-key"}}}
+
+
+def _migration_reads_master_key(docs):
+    _job_container(docs, "cc-migrate")["env"].append(copy.deepcopy(_MASTER_KEY_REF))
+
+
+def _sealing_job_outside_k8s_jobs(docs):
+    # The operator Job's name and label on a Job of the overlay itself: allowed in k8s/jobs only.
+    job = copy.deepcopy(_find(docs, "Job", "cc-migrate"))
+    job["metadata"] = {"name": "cc-seal-personal-data", "labels": {"app.kubernetes.io/component": "operations"}}
+    container = job["spec"]["template"]["spec"]["containers"][0]
+    container["args"] = ["seal-personal-data", "--operator", "someone"]
+    container["env"].append(copy.deepcopy(_MASTER_KEY_REF))
+    docs.append(job)
+
+
 def _inline_db_password(docs):
     env = _container(docs, "command-api")["env"]
     url = next(e for e in env if e["name"] == "CC_DATABASE__URL")
@@ -254,6 +279,7 @@ MUTATIONS = [
     ("no-inline-secrets", _literal_master_key), ("personal-data-key", _master_key_on_read_side),
     ("personal-data-key", _read_side_mounts_master_key), ("personal-data-key", _notifier_other_master_key),
     ("personal-data-key", _projector_without_master_key), ("personal-data-key", _optional_master_key),
+    ("personal-data-key", _migration_reads_master_key), ("personal-data-key", _sealing_job_outside_k8s_jobs),
     ("no-secret-objects", _secret_object),
     ("replicas", _prod_single_replica), ("replicas", _replicas_and_hpa),
     ("keda-max-partitions", _too_many_partitions), ("kafka-topics", _topic_partitions),
@@ -368,6 +394,39 @@ CLOUD_MUTATIONS = [
     ("managed-postgres", _roles_not_provisioned), ("managed-postgres", _notifier_role_not_provisioned),
     ("secrets-sourced", _smtp_secret_from_nowhere), ("notifier-egress", _notifier_to_managed_kafka_anywhere),
     ("secrets-sourced", _master_key_from_nowhere),
+]
+
+
+def _sealing_env(docs):
+    container = _job_container(docs, "cc-seal-personal-data")
+    return next(e for e in container["env"] if e["name"] == "CC_PERSONAL_DATA__MASTER_KEY")
+
+
+def _republish_reads_master_key(docs):
+    _job_container(docs, "cc-republish")["env"].append(copy.deepcopy(_MASTER_KEY_REF))
+
+
+def _sealing_other_master_key(docs):
+    _sealing_env(docs)["valueFrom"]["secretKeyRef"]["name"] = "cc-sealing-personal-data"
+
+
+def _sealing_optional_master_key(docs):
+    _sealing_env(docs)["valueFrom"]["secretKeyRef"]["optional"] = True
+
+
+def _sealing_mounts_master_key(docs):
+    pod = _find(docs, "Job", "cc-seal-personal-data")["spec"]["template"]["spec"]
+    pod["volumes"].append({"name": "keys", "secret": {"secretName": "cc-personal-data"}})
+
+
+def _sealing_not_an_operation(docs):
+    del _find(docs, "Job", "cc-seal-personal-data")["metadata"]["labels"]["app.kubernetes.io/component"]
+
+
+JOBS_MUTATIONS = [
+    ("personal-data-key", _republish_reads_master_key), ("personal-data-key", _sealing_other_master_key),
+    ("personal-data-key", _sealing_optional_master_key), ("personal-data-key", _sealing_mounts_master_key),
+    ("personal-data-key", _sealing_not_an_operation),
 ]
 
 

@@ -10,7 +10,8 @@ rights. command-api believes one proxy hop, so an attack chooses its client netw
 `X-Forwarded-For`; the password budgets are scaled down (passwords.py). A token the notifier
 mailed is taken from the sink, as its owner would take it from their mail.
 
-Attacks run one after another (passwords.py, sessions.py, mail_links.py, surface.py); each prints
+Attacks run one after another (passwords.py, sessions.py, mail_links.py, erasure.py,
+surface.py); each prints
 what the issue saw before and what this run saw. The table also goes to .dev/security/report.json.
 Exit status 1 when any attack was not defended or the harness could not finish.
 
@@ -26,6 +27,7 @@ import time
 import traceback
 from pathlib import Path
 
+import erasure
 import mail_links
 import passwords
 import sessions
@@ -77,7 +79,8 @@ def main() -> int:
               flush=True)
         stack.start()
         target = Target(stack)
-        for run in passwords.ATTACKS + sessions.ATTACKS + mail_links.ATTACKS + surface.ATTACKS:
+        for run in (passwords.ATTACKS + sessions.ATTACKS + mail_links.ATTACKS + erasure.ATTACKS
+                    + surface.ATTACKS):
             stack.watch()
             findings.append(attack(target, run))
             # The global password budget is per second: each attack starts with a fresh one.

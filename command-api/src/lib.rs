@@ -12,6 +12,7 @@ pub mod relay;
 pub mod republish;
 pub mod request;
 pub mod routes;
+pub mod seal_personal_data;
 pub mod seed;
 pub mod service_roles;
 pub mod settings;

@@ -1,5 +1,5 @@
 //! command-api entry point: `serve` (default), `migrate`, `create-admin`, `seed`, `republish`,
-//! `keygen` or `jwks`.
+//! `seal-personal-data`, `keygen` or `jwks`.
 
 use command_api::{
     service_roles::RolePasswords,
@@ -8,7 +8,7 @@ use command_api::{
 };
 
 const USAGE: &str =
-    "usage: command-api [serve | migrate | create-admin | seed | republish | keygen | jwks]
+    "usage: command-api [serve | migrate | create-admin | seed | republish | seal-personal-data | keygen | jwks]
   serve          run the HTTP API and the outbox relay (default)
   migrate        apply the write-side schema migrations and exit; with all three of
                  CC_MIGRATE__WRITER_PASSWORD, CC_MIGRATE__PROJECTOR_PASSWORD and
@@ -20,6 +20,10 @@ const USAGE: &str =
   republish [--from-position N] [--stream-type user|product] [--wait-secs S]
                  publish stored events to Kafka again (all by default), with progress, through
                  the running relay: rebuilds lost topics; consumers dedupe the copies
+  seal-personal-data --operator NAME
+                 once, as the database owner with CC_PERSONAL_DATA__MASTER_KEY: seal the
+                 personal fields of events recorded before they were sealed, with progress;
+                 audited in es.personal_data_sealings (k8s/README.md has the whole procedure)
   keygen         print a new Ed25519 signing key (PKCS#8 PEM) for CC_AUTH__SIGNING_KEYS
   jwks           print the public JWK set of CC_AUTH__SIGNING_KEYS, for CC_AUTH__JWKS";
 
@@ -83,6 +87,38 @@ async fn main() -> anyhow::Result<()> {
             let database = platform::db::DbSettings::from_env("command-api-republish")?;
             let kafka = kafka::KafkaSettings::from_env()?;
             command_api::republish::republish(&database.pool()?, &kafka.topics, &request).await?;
+            Ok(())
+        }
+        "seal-personal-data" => {
+            let args: Vec<String> = std::env::args().skip(2).collect();
+            let operator = match args.as_slice() {
+                [flag, name] if flag == "--operator" && !name.trim().is_empty() => name.clone(),
+                _ => anyhow::bail!("seal-personal-data takes --operator <who runs it>\n{USAGE}"),
+            };
+            let database = platform::db::DbSettings::from_env("command-api-seal")?;
+            let keyring = personal::Keyring::from_env()?;
+            let (mut client, connection) =
+                platform::db::connect_dedicated(&database.target()?).await?;
+            let driver = tokio::spawn(connection);
+            let sealed = command_api::seal_personal_data::seal_personal_data(
+                &mut client,
+                &keyring,
+                &operator,
+                |done, total| {
+                    println!(
+                        "sealed {} and dropped {} of {total} events in clear",
+                        done.events_sealed, done.events_stripped
+                    );
+                },
+            )
+            .await;
+            drop(client);
+            let _ = driver.await;
+            let sealed = sealed?;
+            println!(
+                "done: {} events sealed, {} of erased users dropped, {} user snapshots deleted",
+                sealed.events_sealed, sealed.events_stripped, sealed.snapshots_dropped
+            );
             Ok(())
         }
         "-h" | "--help" | "help" => {

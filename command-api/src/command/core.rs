@@ -1,8 +1,9 @@
 //! The one path every command takes, whoever sends it (HTTP, the seeder, the admin bootstrap):
 //! load the stream, check the version the caller named, decide, write what the events call for
-//! outside the stream, append the events with their outbox rows, snapshot a long stream, and
-//! count it all. It runs in the caller's transaction and never commits, so the caller decides
-//! what else commits with it (the HTTP layer's idempotency record) and whether to retry.
+//! outside the stream, append the events (personal fields sealed with the user's data key) with
+//! their outbox rows, snapshot a long stream, and count it all. It runs in the caller's
+//! transaction and never commits, so the caller decides what else commits with it (the HTTP
+//! layer's idempotency record) and whether to retry.
 
 use domain::{Actor, DomainEvent};
 use personal::Keyring;

@@ -34,8 +34,24 @@ pub struct ApiDoc;
 pub fn document() -> Value {
     let mut document = derived_document();
     request_schemas::apply(&mut document);
+    optional_bodies(&mut document);
     offer_representations(&mut document);
     platform::openapi_errors::complete(document)
+}
+
+/// Commands whose body only the account's owner sends (their current password): an admin
+/// acting on someone else's account sends none, so the body is not required.
+const OPTIONAL_BODIES: [(&str, &str); 2] = [
+    ("/v1/users/{id}", "delete"),
+    ("/v1/users/{id}/personal-data", "delete"),
+];
+
+fn optional_bodies(document: &mut Value) {
+    for (path, method) in OPTIONAL_BODIES {
+        if let Some(body) = document["paths"][path][method].get_mut("requestBody") {
+            body["required"] = false.into();
+        }
+    }
 }
 
 /// Every command on a user or a product takes `Prefer: return=representation` and then answers

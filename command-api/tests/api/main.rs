@@ -14,6 +14,7 @@ mod products;
 mod relay;
 mod robustness;
 mod roles;
+mod sealing;
 mod seed;
 mod sessions;
 mod snapshots;
