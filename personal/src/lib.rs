@@ -1,6 +1,7 @@
 //! Crypto-shredding: the personal fields of events are sealed with a data key of their user, and
-//! destroying that key erases them from every copy at once (the event store, the topics, backups
-//! and every downstream copy of a message).
+//! destroying that key erases them from every copy at once (the event store, the topics and every
+//! downstream copy of a message). Database backups hold the wrapped keys as they were: an
+//! erasure reaches them when they expire.
 //!
 //! - [`MasterKey`]: one per deployment, from a Secret (or a cloud KMS, see `k8s/README.md`); it
 //!   only wraps data keys and never touches a payload.

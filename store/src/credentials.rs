@@ -22,6 +22,21 @@ pub async fn set_password_hash(
     Ok(())
 }
 
+/// Locks the account's credentials row until the caller's transaction ends, and says whether
+/// it is still there: a sign-in that checked the password holds it while it starts the session,
+/// so an erasure (which deletes the row first) either waits for the session, and then ends it,
+/// or has already removed the account, and the sign-in fails.
+pub async fn hold(tx: &impl GenericClient, user_id: Uuid) -> Result<bool, StoreError> {
+    let locked = tx
+        .execute(
+            "UPDATE es.user_credentials SET updated_at = updated_at WHERE user_id = $1",
+            &[&user_id],
+        )
+        .await
+        .map_err(StoreError::db("holding the credentials"))?;
+    Ok(locked == 1)
+}
+
 pub async fn password_hash(
     client: &impl GenericClient,
     user_id: Uuid,

@@ -183,14 +183,13 @@ pub async fn admit_mail(
 
 /// After a successful sign-in: the guesses from this network are forgotten and it is trusted.
 pub async fn signed_in(
-    pool: &Pool,
+    tx: &impl tokio_postgres::GenericClient,
     limits: &AuthLimits,
     email: &str,
     network: &str,
 ) -> Result<(), ApiError> {
-    let client = pool.get().await?;
-    store::throttle::forget(&**client, ACCOUNT_CLIENT, &format!("{email}|{network}")).await?;
-    store::throttle::trust(&**client, email, network, limits.trust_days).await?;
+    store::throttle::forget(tx, ACCOUNT_CLIENT, &format!("{email}|{network}")).await?;
+    store::throttle::trust(tx, email, network, limits.trust_days).await?;
     Ok(())
 }
 

@@ -126,12 +126,14 @@ impl WriteModel for User {
                 Effect::DiscardTokens(TokenKind::EmailVerification),
                 Effect::DiscardTokens(TokenKind::PasswordReset),
             ],
+            // Forgetting first: it waits for a sign-in in flight (`store::erasure`), whose session
+            // the end of sessions after it then sees.
             UserEvent::Erased(_) => vec![
+                Effect::ForgetPerson,
                 Effect::RevokeAdmin,
                 Effect::EndSessions(EndReason::Erased),
                 Effect::DiscardTokens(TokenKind::EmailVerification),
                 Effect::DiscardTokens(TokenKind::PasswordReset),
-                Effect::ForgetPerson,
             ],
             UserEvent::DisplayNameChanged(_)
             | UserEvent::EmailVerificationRequested(_)

@@ -126,12 +126,23 @@ pub async fn sign_in(
     let Some((user_id, role)) = signed_in else {
         return Err(invalid_credentials());
     };
-    throttle::signed_in(&state.pool, &state.auth_limits, &throttle_key, &network).await?;
     let (refresh_token, refresh_hash) = refresh_token::generate();
-    let session_id = {
-        let client = state.pool.get().await?;
-        store::sessions::start(&**client, user_id, &refresh_hash, state.session_lifetimes).await?
-    };
+    let mut client = state.pool.get().await?;
+    let tx = client
+        .transaction()
+        .await
+        .map_err(store::StoreError::db("beginning a sign-in"))?;
+    // Erased while the password was checked: nothing of the account may be written again (the
+    // trust row names the address), and it has no session to start.
+    if !store::credentials::hold(&*tx, user_id).await? {
+        return Err(invalid_credentials());
+    }
+    throttle::signed_in(&*tx, &state.auth_limits, &throttle_key, &network).await?;
+    let session_id =
+        store::sessions::start(&*tx, user_id, &refresh_hash, state.session_lifetimes).await?;
+    tx.commit()
+        .await
+        .map_err(store::StoreError::db("committing a sign-in"))?;
     metrics::counter!(m::SESSIONS_STARTED).increment(1);
     tokens(&state, user_id, role.as_str(), session_id, refresh_token)
 }

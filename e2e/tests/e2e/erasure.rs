@@ -205,6 +205,15 @@ async fn an_erased_person_is_nowhere_in_clear_and_the_address_signs_up_again() {
         },
     )
     .await;
+    let keys: i64 = client
+        .query_one(
+            "SELECT count(*) FROM es.personal_keys WHERE user_id = $1",
+            &[&id],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(keys, 0, "the data key is destroyed");
     for needle in [EMAIL, NAME] {
         assert_eq!(
             tables_holding(&stack, needle).await,

@@ -98,6 +98,12 @@ pub(super) fn fold<A: ReadModel>(
             Ok(event) => event,
             Err(error) => {
                 outcome.unknown += 1;
+                // A parse error can quote a value, and an opened payload holds an address.
+                let error = if e.payload.get(domain::SEALED_FIELD).is_some() {
+                    "its opened personal fields do not match its schema".to_owned()
+                } else {
+                    error.to_string()
+                };
                 tracing::warn!(
                     stream = %e.stream_id,
                     version = e.stream_version,
