@@ -32,7 +32,10 @@ mkdir -p benches/results
 export CC_BENCH_DATABASE_URL="${CC_BENCH_DATABASE_URL:-$PG_SUPERUSER_URL}"
 export CC_BENCH_KAFKA_BOOTSTRAP="${CC_BENCH_KAFKA_BOOTSTRAP:-127.0.0.1:$TEST_BROKER_PORT}"
 args=(--json "benches/results/$size.json" --markdown "benches/results/$size.md")
-[ "$size" = quick ] && args+=(--quick)
+# Every full-size ratio three times (min, median and max are published); CC_BENCH_RUNS overrides.
+runs="${CC_BENCH_RUNS:-3}"
+[ "$size" = quick ] && args+=(--quick) && runs="${CC_BENCH_RUNS:-1}"
+args+=(--runs "$runs")
 log "load scenarios ($size)"
 target/release/loadgen "${args[@]}"
 

@@ -1,10 +1,12 @@
 //! `loadgen`: runs every benchmark scenario against the release binaries and the real PostgreSQL
 //! and broker, each beside its ceiling, and writes JSON plus a markdown table.
 //!
-//! usage: loadgen [--quick] [--only write|catalog|replay|freshness] [--json FILE] [--markdown FILE]
+//! usage: loadgen [--quick] [--runs N] [--only write|catalog|replay|freshness] [--json FILE]
+//!                [--markdown FILE]
 //! env:   CC_BENCH_DATABASE_URL (superuser; default the local stack's cluster),
 //!        CC_BENCH_KAFKA_BOOTSTRAP (default the local in-memory test broker)
 
+mod cpu;
 mod load;
 mod pgbench;
 mod prometheus;
@@ -40,6 +42,7 @@ async fn write_side(
     outcomes.push(
         scenarios::command_write::run(
             &command_api.base_url,
+            command_api.pid(),
             &database_url,
             &ceiling_url,
             run::ADMIN,
@@ -96,6 +99,7 @@ async fn read_side(
     let servers = scenarios::catalog_read::Servers {
         cached: &cached.base_url,
         uncached: &uncached.base_url,
+        uncached_pid: uncached.pid(),
     };
     outcomes.extend(
         scenarios::catalog_read::run(servers, &database_url, &client, schema.as_str(), size)
@@ -168,30 +172,43 @@ async fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().collect();
     let quick = args.iter().any(|a| a == "--quick");
     let size = if quick { Size::quick() } else { Size::full() };
-    let mut bench = BenchRun::from_env();
-    let (mut outcomes, mut rss) = (Vec::new(), Vec::new());
+    // `--runs N` repeats every scenario N times, each run with its own databases and topics, so
+    // the report can show how much a number moves from run to run (min, median, max).
+    let runs: usize = arg_value(&args, "--runs")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1)
+        .max(1);
+    let mut runs_outcomes: Vec<Vec<scenarios::Outcome>> = Vec::new();
+    let mut rss = Vec::new();
+    let mut postgres = String::new();
     // `--only GROUP` (write, catalog, replay, freshness) runs one group while working on it.
     let only = arg_value(&args, "--only");
     let wanted = |group: &str| only.as_deref().is_none_or(|o| o == group);
-    let result = async {
-        if wanted("write") {
-            write_side(&mut bench, size, &mut outcomes, &mut rss).await?;
+    for run in 1..=runs {
+        eprintln!("==> run {run} of {runs}");
+        let mut bench = BenchRun::from_env();
+        let mut outcomes = Vec::new();
+        let result = async {
+            if wanted("write") {
+                write_side(&mut bench, size, &mut outcomes, &mut rss).await?;
+            }
+            if wanted("catalog") {
+                read_side(&mut bench, size, &mut outcomes, &mut rss).await?;
+            }
+            if wanted("replay") {
+                replay(&mut bench, size, &mut outcomes, &mut rss).await?;
+            }
+            if wanted("freshness") {
+                freshness(&mut bench, size, &mut outcomes, &mut rss).await?;
+            }
+            anyhow::Ok(())
         }
-        if wanted("catalog") {
-            read_side(&mut bench, size, &mut outcomes, &mut rss).await?;
-        }
-        if wanted("replay") {
-            replay(&mut bench, size, &mut outcomes, &mut rss).await?;
-        }
-        if wanted("freshness") {
-            freshness(&mut bench, size, &mut outcomes, &mut rss).await?;
-        }
-        anyhow::Ok(())
+        .await;
+        postgres = bench.server_version().await;
+        bench.drop_databases().await;
+        result?;
+        runs_outcomes.push(outcomes);
     }
-    .await;
-    let postgres = bench.server_version().await;
-    bench.drop_databases().await;
-    result?;
 
     let report = report::Report {
         date: chrono::Utc::now().format("%Y-%m-%d %H:%M UTC").to_string(),
@@ -205,8 +222,8 @@ async fn main() -> anyhow::Result<()> {
         } else {
             "make bench".to_owned()
         }],
-        outcomes,
-        peak_rss_mib: rss,
+        runs: runs_outcomes,
+        peak_rss_mib: report::peaks(rss),
         micro_ns: report::criterion_means(&services::target_dir().join("criterion")),
     };
     let markdown = report::markdown(&report);

@@ -8,18 +8,15 @@ use uuid::Uuid;
 /// How pgbench sends its statements.
 #[derive(Debug, Clone, Copy)]
 pub enum Protocol {
-    /// Parsed and planned once per connection: the cheapest way to run a statement again.
+    /// Parsed and planned once per connection: the cheapest way to run a statement again, and
+    /// so the ceiling every path is held to.
     Prepared,
-    /// Unnamed statements parsed and planned at every execution: what query-api sends
-    /// (`query_typed`), so each listing is planned for its own values.
-    Extended,
 }
 
 impl Protocol {
     fn flag(self) -> &'static str {
         match self {
             Protocol::Prepared => "--protocol=prepared",
-            Protocol::Extended => "--protocol=extended",
         }
     }
 }

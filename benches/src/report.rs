@@ -15,8 +15,10 @@ pub struct Report {
     pub size_name: &'static str,
     pub size: Size,
     pub commands: Vec<String>,
-    pub outcomes: Vec<Outcome>,
-    /// Service (and the scenario it served) with its peak resident set size in MiB.
+    /// Every run's outcomes, in the order they ran (`loadgen --runs N`).
+    pub runs: Vec<Vec<Outcome>>,
+    /// Service (and the scenario it served) with its peak resident set size in MiB, the
+    /// highest of every run.
     pub peak_rss_mib: Vec<(String, f64)>,
     /// Criterion's mean estimate of each micro-benchmark of this run, in nanoseconds.
     pub micro_ns: Vec<(String, f64)>,
@@ -39,6 +41,44 @@ pub fn criterion_means(dir: &std::path::Path) -> Vec<(String, f64)> {
         .collect();
     means.sort_by(|a, b| a.0.cmp(&b.0));
     means
+}
+
+/// The highest value of each label, in the order labels first appear.
+pub fn peaks(samples: Vec<(String, f64)>) -> Vec<(String, f64)> {
+    let mut out: Vec<(String, f64)> = Vec::new();
+    for (label, value) in samples {
+        match out.iter_mut().find(|(l, _)| *l == label) {
+            Some((_, peak)) => *peak = peak.max(value),
+            None => out.push((label, value)),
+        }
+    }
+    out
+}
+
+/// The ceiling of `outcome` named `name` (a run's ceilings are found by name, not position).
+fn same_ceiling<'a>(outcome: &'a Outcome, name: &str) -> Option<&'a crate::scenarios::Ceiling> {
+    outcome.ceilings.iter().find(|c| c.name == name)
+}
+
+/// Minimum, median and maximum of `values` (the lower middle for an even count).
+fn spread(values: &[f64]) -> Option<(f64, f64, f64)> {
+    let mut sorted: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
+    sorted.sort_by(f64::total_cmp);
+    let (first, last) = (sorted.first()?, sorted.last()?);
+    Some((*first, sorted[(sorted.len() - 1) / 2], *last))
+}
+
+/// `min / median / max` of `values` written by `show`, or one number when they read the same.
+fn spread_text(values: &[f64], show: impl Fn(f64) -> String) -> String {
+    let Some((min, median, max)) = spread(values) else {
+        return "-".to_owned();
+    };
+    let (low, middle, high) = (show(min), show(median), show(max));
+    if low == high {
+        middle
+    } else {
+        format!("{low} / **{middle}** / {high}")
+    }
 }
 
 /// `model name`, cores and memory, as the kernel reports them.
@@ -67,13 +107,6 @@ pub fn machine() -> String {
         })
         .unwrap_or(0.0);
     format!("{cpu}, {cores} cores, {memory_gib:.0} GiB")
-}
-
-fn number(value: &serde_json::Value, key: &str) -> String {
-    value
-        .get(key)
-        .and_then(serde_json::Value::as_f64)
-        .map_or_else(|| "-".to_owned(), |v| format!("{v:.1}"))
 }
 
 /// `12345.6` as `12 346`, `12.3` as `12.3`: rates are read at a glance.
@@ -113,50 +146,89 @@ pub fn markdown(report: &Report) -> String {
         s.replay_events,
         s.freshness_rate
     );
-    let _ = writeln!(out, "- Commands: `{}`\n", report.commands.join("`, `"));
+    let _ = writeln!(out, "- Commands: `{}`", report.commands.join("`, `"));
     let _ = writeln!(
         out,
-        "| scenario | ours /s | ceiling /s | ratio | goal | p50 ms | p99 ms | p99.9 ms | errors |"
+        "- Runs: {}; where they differ, a cell shows min / **median** / max of the runs\n",
+        report.runs.len()
+    );
+    let _ = writeln!(
+        out,
+        "| scenario | ours /s | ceiling /s | ratio | goal | p50 ms | p99 ms | p99.9 ms | errors (all runs) |"
     );
     let _ = writeln!(out, "|---|---|---|---|---|---|---|---|---|");
-    for o in &report.outcomes {
+    let first = report.runs.first().map(Vec::as_slice).unwrap_or_default();
+    for o in first {
+        // The same scenario in every run, found by name.
+        let all: Vec<&Outcome> = report
+            .runs
+            .iter()
+            .filter_map(|run| run.iter().find(|r| r.scenario == o.scenario))
+            .collect();
+        let values = |f: &dyn Fn(&Outcome) -> Option<f64>| -> Vec<f64> {
+            all.iter().filter_map(|r| f(r)).collect()
+        };
         let ceilings = if o.ceilings.is_empty() {
             "-".to_owned()
         } else {
-            o.ceilings
-                .iter()
-                .map(|c| format!("{}: {}", c.name, rate(c.per_second)))
+            (0..o.ceilings.len())
+                .map(|i| {
+                    let per_second =
+                        values(&|r| same_ceiling(r, &o.ceilings[i].name).map(|c| c.per_second));
+                    format!("{}: {}", o.ceilings[i].name, spread_text(&per_second, rate))
+                })
                 .collect::<Vec<_>>()
                 .join("<br>")
         };
         let ratios = if o.ceilings.is_empty() {
             "-".to_owned()
         } else {
-            o.ceilings
-                .iter()
-                .map(|c| format!("{:.2}x", c.ratio))
+            (0..o.ceilings.len())
+                .map(|i| {
+                    let ratio = values(&|r| same_ceiling(r, &o.ceilings[i].name).map(|c| c.ratio));
+                    spread_text(&ratio, |v| format!("{v:.2}x"))
+                })
                 .collect::<Vec<_>>()
                 .join("<br>")
         };
+        let latency = |key: &str| {
+            spread_text(
+                &values(&|r| r.ours.get(key).and_then(serde_json::Value::as_f64)),
+                |v| format!("{v:.1}"),
+            )
+        };
+        let errors = values(&|r| r.ours.get("errors").and_then(serde_json::Value::as_f64));
         let _ = writeln!(
             out,
             "| {} | {} | {ceilings} | {ratios} | {} | {} | {} | {} | {} |",
             o.scenario,
-            rate(o.ours_per_second),
+            spread_text(&values(&|r| Some(r.ours_per_second)), rate),
             o.goal,
-            number(&o.ours, "p50_ms"),
-            number(&o.ours, "p99_ms"),
-            number(&o.ours, "p999_ms"),
-            o.ours
-                .get("errors")
-                .map_or("-".to_owned(), ToString::to_string),
+            latency("p50_ms"),
+            latency("p99_ms"),
+            latency("p999_ms"),
+            if errors.is_empty() {
+                "-".to_owned()
+            } else {
+                format!("{:.0}", errors.iter().sum::<f64>())
+            },
         );
     }
     let _ = writeln!(out);
-    for o in &report.outcomes {
+    for o in first {
         let _ = writeln!(out, "- **{}**: {}", o.scenario, o.description);
-        for note in &o.notes {
-            let _ = writeln!(out, "  - {note}");
+        // Notes of every run: they carry counts (events seen, start-up time) that vary.
+        for (run, outcomes) in report.runs.iter().enumerate() {
+            let Some(r) = outcomes.iter().find(|r| r.scenario == o.scenario) else {
+                continue;
+            };
+            for note in &r.notes {
+                if report.runs.len() > 1 {
+                    let _ = writeln!(out, "  - run {}: {note}", run + 1);
+                } else {
+                    let _ = writeln!(out, "  - {note}");
+                }
+            }
         }
     }
     let _ = writeln!(out);
@@ -179,7 +251,18 @@ pub fn markdown(report: &Report) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::rate;
+    use super::{rate, spread, spread_text};
+
+    #[test]
+    fn three_runs_show_min_median_and_max_and_agreeing_runs_one_number() {
+        assert_eq!(spread(&[3.0, 1.0, 2.0]), Some((1.0, 2.0, 3.0)));
+        assert_eq!(spread(&[]), None);
+        assert_eq!(
+            spread_text(&[0.81, 0.79, 0.84], |v| format!("{v:.2}x")),
+            "0.79x / **0.81x** / 0.84x"
+        );
+        assert_eq!(spread_text(&[5.0, 5.0], |v| format!("{v:.0}")), "5");
+    }
 
     #[test]
     fn rates_are_grouped_in_thousands() {

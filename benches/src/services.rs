@@ -82,6 +82,11 @@ impl Service {
         anyhow::bail!("{} did not become ready", self.name)
     }
 
+    /// The process id, for CPU accounting (`cpu::Meter`).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Peak resident set size so far, in MiB (`VmHWM`).
     pub fn peak_rss_mib(&self) -> Option<f64> {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;

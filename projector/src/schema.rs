@@ -156,6 +156,12 @@ pub async fn drop_schema(client: &mut Client, schema: &ReadSchema) -> anyhow::Re
 /// Takes the DDL lock for the rest of the transaction, and silences the NOTICEs of
 /// `IF NOT EXISTS` (every start-up would log one per table otherwise).
 async fn lock(tx: &impl GenericClient) -> anyhow::Result<()> {
+    // No statement timeout for the DDL, nor for waiting on it: the DDL's one-time backfill of a
+    // large catalog's search postings takes minutes, and the replicas waiting here should start
+    // after it rather than fail and restart until it is done.
+    tx.batch_execute("SET LOCAL statement_timeout = 0")
+        .await
+        .context("lifting the statement timeout for the DDL")?;
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&DDL_LOCK])
         .await
         .context("taking the read-side DDL lock")?;

@@ -64,12 +64,18 @@ const DIFF: &str = "
     WHERE (to_jsonb(l) - 'search') IS DISTINCT FROM (to_jsonb(s) - 'search')";
 
 /// (table, key expression as text, join condition, stream id expression or NULL)
-const TABLES: [(&str, &str, &str, &str); 4] = [
+const TABLES: [(&str, &str, &str, &str); 5] = [
     (
         "products",
         "COALESCE(l.id, s.id)::text",
         "l.id = s.id",
         "COALESCE(l.id, s.id)",
+    ),
+    (
+        "search_postings",
+        "COALESCE(l.term, s.term) || ' ' || COALESCE(l.impact, s.impact) || ' ' || COALESCE(l.product_id, s.product_id)",
+        "l.term = s.term AND l.impact = s.impact AND l.product_id = s.product_id",
+        "COALESCE(l.product_id, s.product_id)",
     ),
     (
         "users",

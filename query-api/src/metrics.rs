@@ -34,6 +34,12 @@ pub const TOTALS: &str = "query_listing_totals_total";
 /// (queried, then kept) or `bypass` (carried a `Consistency-Token`, or the cache is off).
 pub const LISTING_CACHE: &str = "query_listing_cache_total";
 
+/// Counter of searches by `result`: `postings` (relevance order read from the search postings),
+/// `indexed` (filtered or sorted otherwise: found through the GIN index) or `nothing` (a word no
+/// product holds: answered without a page query). Many `indexed` relevance searches on a large
+/// catalog are the slow kind: see ARCHITECTURE.md, "Search".
+pub const SEARCHES: &str = "query_searches_total";
+
 /// Gauge: 1 while the last readiness check found the projection stale (further behind its
 /// sources than `CC_QUERY__MAX_PROJECTION_LAG_SECS`, or not sampled by any projector for that
 /// long), 0 while fresh. Set on every `/health/ready`, which the kubelet calls every few seconds.

@@ -158,6 +158,40 @@ impl<'a> ReadConn<'a> {
             .map_err(|e| self.fail(e))
     }
 
+    /// Like `query_typed`, through a statement this connection keeps prepared: for a statement
+    /// whose best plan does not depend on its values (a listing, a search page read from the
+    /// postings), parsing and planning it at every request is pure overhead. Values are always
+    /// parameters, so the cache holds one statement per shape (filters x sort x cursor, and
+    /// alternatives per search word): bounded, at most about a thousand per connection.
+    pub async fn query_prepared(
+        &self,
+        sql: &str,
+        params: &[(&(dyn ToSql + Sync), Type)],
+    ) -> Result<Vec<Row>, ApiError> {
+        let types: Vec<Type> = params.iter().map(|(_, t)| t.clone()).collect();
+        let values: Vec<&(dyn ToSql + Sync)> = params.iter().map(|(v, _)| *v).collect();
+        let statement = self
+            .client
+            .prepare_typed_cached(sql, &types)
+            .await
+            .map_err(|e| self.fail(e))?;
+        self.client
+            .query(&statement, &values)
+            .await
+            .map_err(|e| self.fail(e))
+    }
+
+    /// `q` resolved against this schema's search postings (see `listing::search`).
+    pub async fn resolve_search(
+        &self,
+        text: &crate::listing::search::SearchText,
+        common: &crate::listing::common_terms::CommonTerms,
+    ) -> Result<crate::listing::search::Resolved, ApiError> {
+        crate::listing::search::resolve(&*self.client, self.schema.as_str(), text, common)
+            .await
+            .map_err(|e| self.fail(e))
+    }
+
     fn fail(&self, error: tokio_postgres::Error) -> ApiError {
         if let Some(code) = error.code()
             && (*code == SqlState::UNDEFINED_TABLE || *code == SqlState::INVALID_SCHEMA_NAME)

@@ -8,7 +8,7 @@ use platform::{
 
 use crate::{
     consistency::{self, waiter::Waiter},
-    listing::cache::ListingCache,
+    listing::{cache::ListingCache, common_terms::CommonTerms},
     read_conn::ActiveSchema,
     routes::{audit, categories, health, openapi, products, users},
     settings::Settings,
@@ -41,6 +41,7 @@ impl Application {
             consistency_wait: settings.consistency_wait,
             consistency: Waiter::new(settings.max_consistency_waiters),
             listings: ListingCache::new(settings.listing_cache),
+            common_terms: CommonTerms::default(),
             freshness: FreshnessBound {
                 max_lag: settings.max_projection_lag,
                 unready_when_stale: settings.unready_when_stale,

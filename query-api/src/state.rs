@@ -4,7 +4,11 @@ use std::time::Duration;
 
 use deadpool_postgres::Pool;
 
-use crate::{consistency::waiter::Waiter, listing::cache::ListingCache, read_conn::ActiveSchema};
+use crate::{
+    consistency::waiter::Waiter,
+    listing::{cache::ListingCache, common_terms::CommonTerms},
+    read_conn::ActiveSchema,
+};
 
 #[derive(Debug)]
 pub struct AppState {
@@ -17,6 +21,8 @@ pub struct AppState {
     pub consistency: Waiter,
     /// Recent listing pages, reused for identical requests.
     pub listings: ListingCache,
+    /// Postings of the commonest search terms, to pick a search's rarest word.
+    pub common_terms: CommonTerms,
     /// Readiness: how stale the projection may be, and whether staleness fails it.
     pub freshness: FreshnessBound,
 }

@@ -14,6 +14,7 @@ pub const READ_MODEL_SQL: &str = include_str!("sql/read_model.sql");
 /// The tables of one read schema, in the order a comparison or a dump lists them.
 pub mod table {
     pub const PRODUCTS: &str = "products";
+    pub const SEARCH_POSTINGS: &str = "search_postings";
     pub const CATEGORIES: &str = "categories";
     pub const USERS: &str = "users";
     pub const AUDIT_EVENTS: &str = "audit_events";
@@ -22,8 +23,9 @@ pub mod table {
     pub const PROJECTION_STATUS: &str = "projection_status";
 
     /// Every table [`super::READ_MODEL_SQL`] creates.
-    pub const ALL: [&str; 7] = [
+    pub const ALL: [&str; 8] = [
         PRODUCTS,
+        SEARCH_POSTINGS,
         CATEGORIES,
         USERS,
         AUDIT_EVENTS,

@@ -21,7 +21,9 @@ use crate::{
 const POLL: Duration = Duration::from_millis(5);
 /// A write not visible after this long counts as an error.
 const GIVE_UP: Duration = Duration::from_secs(10);
-const PRODUCTS: usize = 8;
+/// Products written in turn: at 500 commands/s each sees about eight a second, so writes rarely
+/// meet on one stream and retry.
+const PRODUCTS: usize = 64;
 
 /// The version in an `ETag: "<n>"` answer.
 fn etag_version(response: &reqwest::Response) -> Option<i64> {
@@ -147,7 +149,7 @@ pub async fn run(
         ours_per_second: ours.throughput,
         ours: serde_json::to_value(&ours)?,
         ceilings: vec![],
-        goal: "p99 < 100 ms",
+        goal: "p99 < 50 ms at 500 commands/s",
         notes: vec![format!(
             "{} writes, {} never visible within {} s",
             ours.requests + ours.errors,

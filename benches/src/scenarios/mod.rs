@@ -93,7 +93,7 @@ impl Size {
             relay_events: 100_000,
             catalog_products: 1_000_000,
             replay_events: 1_000_000,
-            freshness_rate: 20,
+            freshness_rate: 500,
         }
     }
 }

@@ -27,8 +27,9 @@ use crate::{
 };
 
 /// Read-model tables the projector fills for product events, in the order COPY reloads them.
-const TABLES: [&str; 5] = [
+const TABLES: [&str; 6] = [
     "products",
+    "search_postings",
     "categories",
     "audit_events",
     "stream_versions",
@@ -249,7 +250,7 @@ pub async fn run(
         Outcome {
             scenario: "projector replay".to_owned(),
             description: format!(
-                "{published} product events ({products} products: created, mostly published, some repriced or restocked) on {partitions} partitions, projected from offset 0 into an empty read model by `projector run`; ceilings: a bare rdkafka consumer reading the same topic, and a binary COPY of the rows the projector wrote (products, categories, audit, versions, checkpoints) into empty tables with the same indexes"
+                "{published} product events ({products} products: created, mostly published, some repriced or restocked) on {partitions} partitions, projected from offset 0 into an empty read model by `projector run`; ceilings: a bare rdkafka consumer reading the same topic, and a binary COPY of the rows the projector wrote (products, search postings, categories, audit, versions, checkpoints) into empty tables with the same indexes"
             ),
             ours_per_second: ours,
             ours: json!({ "events": published, "products": products, "startup_seconds": startup }),
@@ -257,7 +258,7 @@ pub async fn run(
                 Ceiling::new("bare rdkafka consumer", consumer, ours, json!({})),
                 Ceiling::new("COPY of the same rows", copy, ours, json!({})),
             ],
-            goal: ">= 0.8x bare consumer, >= 0.5x COPY",
+            goal: ">= 0.8x COPY (bare consumer: report)",
             notes: vec![format!(
                 "start-up and group join before the first batch: {startup:.1} s (not in the rate)"
             )],

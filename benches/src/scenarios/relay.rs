@@ -101,7 +101,7 @@ pub async fn run(
             json!({ "messages": size.relay_events }),
         )],
         ours: json!({ "commit_to_ack_during_command_write": commit_to_ack }),
-        goal: "report only",
+        goal: ">= 0.5x bare producer",
         notes: vec![],
     })
 }

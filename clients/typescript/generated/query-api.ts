@@ -822,7 +822,7 @@ export interface operations {
                 in_stock?: boolean;
                 /** @description Seller's user id */
                 seller?: string;
-                /** @description Full-text search, websearch syntax ("phrase", or, -word); at most 200 characters */
+                /** @description Search: every word must match (`-word` must not), the last word also as a prefix while typed (no trailing space), words of 5+ letters with one typo; at most 200 characters, 8 words */
                 q?: string;
                 /** @description newest (default), price_asc, price_desc, name, relevance (needs q; the default with q) */
                 sort?: "newest" | "price_asc" | "price_desc" | "name" | "relevance";

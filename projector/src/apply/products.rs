@@ -1,8 +1,9 @@
 //! The `products` and `categories` tables: one row per product, folded with `Product::evolve`
 //! from the stored row, and the published count per category, moved by the difference each
-//! batch made to each product's "listed in category X" status.
+//! batch made to each product's "listed in category X" status; and the search postings of
+//! every product whose words or publication changed.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::{DateTime, Utc};
 use domain::{
@@ -46,6 +47,11 @@ const MOVE_CATEGORIES: &str = "
     SELECT * FROM UNNEST($1::text[], $2::bigint[])
     ON CONFLICT (slug) DO UPDATE SET published_count = c.published_count + EXCLUDED.published_count";
 
+/// The read model's own functions (`read_model.sql`), so the postings are derived from the row
+/// exactly as `products.search` is. Ids sorted: concurrent batches lock in one order.
+const UNINDEX_SEARCH: &str = "SELECT {schema}.unindex_search($1::uuid[])";
+const INDEX_SEARCH: &str = "SELECT {schema}.index_search($1::uuid[])";
+
 const PRUNE_CATEGORIES: &str =
     "DELETE FROM {schema}.categories WHERE slug = ANY($1) AND published_count = 0";
 
@@ -63,15 +69,23 @@ pub(super) async fn apply(
         .iter()
         .filter_map(|(id, row)| listed_in(&row.state).map(|c| (*id, c.to_owned())))
         .collect();
+    let searched_before: HashMap<Uuid, Searchable> = rows
+        .iter()
+        .filter_map(|(id, row)| searchable(&row.state).map(|s| (*id, s)))
+        .collect();
     let changed = fold::fold::<Product>(&mut rows, events, None, outcome);
 
     let mut columns = Columns::default();
     let mut deltas: BTreeMap<String, i64> = BTreeMap::new();
+    let mut reindexed: BTreeSet<Uuid> = BTreeSet::new();
     for id in changed {
         let Some(row) = rows.get(&id) else { continue };
         if !columns.push(id, row) {
             fold::not_created("products", id, outcome);
             continue;
+        }
+        if searched_before.get(&id) != searchable(&row.state).as_ref() {
+            reindexed.insert(id);
         }
         let (before, after) = (
             listed_before.get(&id).map(String::as_str),
@@ -86,8 +100,40 @@ pub(super) async fn apply(
             }
         }
     }
+    // Postings follow the rows: the old ones are found from the rows before they change.
+    let reindexed: Vec<Uuid> = reindexed.into_iter().collect();
+    if !reindexed.is_empty() {
+        tx.execute(&schema.sql(UNINDEX_SEARCH), &[&reindexed])
+            .await
+            .map_err(db("removing search postings"))?;
+    }
     columns.write(tx, schema).await?;
+    if !reindexed.is_empty() {
+        tx.execute(&schema.sql(INDEX_SEARCH), &[&reindexed])
+            .await
+            .map_err(db("writing search postings"))?;
+    }
     move_categories(tx, schema, deltas).await
+}
+
+/// What a product's search postings are made of; `None` while it is not published (only
+/// published products have postings). A price or stock change leaves it as it is.
+#[derive(Debug, PartialEq, Eq)]
+struct Searchable {
+    name: String,
+    description: String,
+    category: String,
+}
+
+fn searchable(state: &ProductState) -> Option<Searchable> {
+    if state.status != ProductStatus::Published {
+        return None;
+    }
+    Some(Searchable {
+        name: state.name.as_ref()?.to_string(),
+        description: state.description.as_ref()?.to_string(),
+        category: state.category.as_ref()?.to_string(),
+    })
 }
 
 /// The category a product is listed in: its own, while published.

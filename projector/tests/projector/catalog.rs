@@ -104,6 +104,33 @@ impl Catalog {
             .collect();
         assert_eq!(categories, listed, "published counts per category");
 
+        // The search postings, kept up to date batch by batch, are exactly what deriving them
+        // from the final rows gives: every published product's lexemes, nothing of the others.
+        let postings = client
+            .query_one(
+                &format!(
+                    "WITH derived AS (
+                         SELECT u.lexeme COLLATE \"C\" AS term,
+                                {schema}.search_impact(u.weights) AS impact, p.id AS product_id
+                         FROM {schema}.products p, unnest(p.search) AS u
+                         WHERE p.status = 'published'),
+                     kept AS (SELECT term, impact, product_id FROM {schema}.search_postings)
+                     SELECT (SELECT count(*) FROM kept),
+                            (SELECT count(*) FROM (SELECT * FROM derived EXCEPT SELECT * FROM kept) m),
+                            (SELECT count(*) FROM (SELECT * FROM kept EXCEPT SELECT * FROM derived) x)"
+                ),
+                &[],
+            )
+            .await
+            .unwrap();
+        let (kept, missing, extra): (i64, i64, i64) =
+            (postings.get(0), postings.get(1), postings.get(2));
+        assert!(
+            kept > 0 || listed.is_empty(),
+            "published products have postings"
+        );
+        assert_eq!((missing, extra), (0, 0), "search postings of {kept}");
+
         let users = rows_by_id(
             client,
             &format!("SELECT id, to_jsonb(u) FROM {schema}.users u"),

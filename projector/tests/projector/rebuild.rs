@@ -153,6 +153,12 @@ async fn verify_finds_a_rebuild_identical_and_reports_a_tampered_row() {
     assert!(clean.differences.is_empty(), "{:#}", clean.to_json());
     assert!(clean.in_flight.is_empty());
     assert_eq!(clean.compared.get("products"), Some(&40));
+    assert!(
+        clean
+            .compared
+            .get("search_postings")
+            .is_some_and(|n| *n > 0)
+    );
     assert_eq!(
         clean.compared.get("audit_events"),
         Some(&(catalog.events.len() as i64))
@@ -166,8 +172,27 @@ async fn verify_finds_a_rebuild_identical_and_reports_a_tampered_row() {
         .await
         .unwrap()
         .get(0);
+    // A search posting lost (say, by a hand-made "fix" of the table) is found as well.
+    let lost = client
+        .query_one(
+            &format!(
+                "DELETE FROM {0}.search_postings WHERE ctid = (SELECT ctid FROM {0}.search_postings
+                 WHERE product_id <> $1 LIMIT 1) RETURNING term || ' ' || impact || ' ' || product_id",
+                live.schema
+            ),
+            &[&tampered],
+        )
+        .await
+        .unwrap()
+        .get::<_, String>(0);
     let report = projector::verify::verify(&settings, running).await.unwrap();
-    assert_eq!(report.differences.len(), 1, "{:#}", report.to_json());
+    assert_eq!(report.differences.len(), 2, "{:#}", report.to_json());
+    let posting = &report.differences[1];
+    assert_eq!(
+        (posting.table, posting.key.clone()),
+        ("search_postings", lost)
+    );
+    assert!(posting.live.is_none() && posting.shadow.is_some());
     let difference = &report.differences[0];
     assert_eq!(
         (difference.table, difference.key.clone()),

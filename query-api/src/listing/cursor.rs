@@ -17,7 +17,13 @@ use sha2::{Digest, Sha256};
 use tokio_postgres::Row;
 use uuid::Uuid;
 
-use super::filters::{Filters, Sort};
+use super::{
+    filters::{Filters, Sort},
+    search::MAX_WORDS,
+};
+
+/// The highest impact a posting can have (name, category and description: 4 + 2 + 1).
+const MAX_IMPACT: i64 = 7;
 use crate::{error::ApiError, metrics as m};
 
 /// Longer than any real cursor (the largest key, a name of 200 four-byte characters, encodes to
@@ -34,9 +40,16 @@ pub enum SortKey {
     Price(i64),
     #[serde(rename = "n")]
     Name(String),
-    /// `ts_rank_cd` is a `real`; an `f32` round-trips through JSON exactly.
-    #[serde(rename = "r")]
-    Rank(f32),
+    /// A search's impact (`search_postings.impact`) and which of its words drove the walk (its
+    /// place among the words found): every page of a walk must read the same word's postings,
+    /// even when the statistics that picked it change in between.
+    #[serde(rename = "s")]
+    Relevance {
+        #[serde(rename = "m")]
+        impact: i64,
+        #[serde(rename = "d")]
+        driver: u8,
+    },
 }
 
 impl SortKey {
@@ -46,7 +59,7 @@ impl SortKey {
             (SortKey::CreatedAt(_), Sort::Newest)
                 | (SortKey::Price(_), Sort::PriceAsc | Sort::PriceDesc)
                 | (SortKey::Name(_), Sort::Name)
-                | (SortKey::Rank(_), Sort::Relevance)
+                | (SortKey::Relevance { .. }, Sort::Relevance)
         )
     }
 
@@ -97,8 +110,9 @@ impl CursorError {
 }
 
 impl Cursor {
-    /// The cursor after `row`, a row of the listing's SQL (`sql::page`) for `sort`.
-    pub fn after_row(sort: Sort, row: &Row) -> Result<Self, tokio_postgres::Error> {
+    /// The cursor after `row`, a row of the listing's SQL (`sql::page`) for `sort`; `driver` is
+    /// the search word the page read (`sql::driver`), 0 without a search.
+    pub fn after_row(sort: Sort, row: &Row, driver: usize) -> Result<Self, tokio_postgres::Error> {
         let key = match sort {
             Sort::Newest => SortKey::CreatedAt(
                 row.try_get::<_, DateTime<Utc>>("created_at")?
@@ -106,7 +120,10 @@ impl Cursor {
             ),
             Sort::PriceAsc | Sort::PriceDesc => SortKey::Price(row.try_get("price_minor")?),
             Sort::Name => SortKey::Name(row.try_get("name")?),
-            Sort::Relevance => SortKey::Rank(row.try_get("rank")?),
+            Sort::Relevance => SortKey::Relevance {
+                impact: row.try_get("rank")?,
+                driver: u8::try_from(driver).unwrap_or(u8::MAX),
+            },
         };
         Ok(Self {
             key,
@@ -139,7 +156,9 @@ impl Cursor {
         }
         let valid_key = match &wire.k {
             SortKey::CreatedAt(micros) => SortKey::created_at(*micros).is_some(),
-            SortKey::Rank(rank) => rank.is_finite(),
+            SortKey::Relevance { impact, driver } => {
+                (0..=MAX_IMPACT).contains(impact) && usize::from(*driver) < MAX_WORDS
+            }
             SortKey::Price(_) | SortKey::Name(_) => true,
         };
         if !wire.k.fits(sort) || !valid_key {
@@ -183,7 +202,10 @@ mod tests {
     #[test]
     fn a_cursor_round_trips_within_its_listing() {
         let cursor = Cursor {
-            key: SortKey::Rank(0.123_456_79),
+            key: SortKey::Relevance {
+                impact: 5,
+                driver: 1,
+            },
             id: Uuid::now_v7(),
         };
         let q = Filters {

@@ -57,11 +57,13 @@ impl ListingQuery {
         // dragged past the other is a state a shop front passes on as is).
         let in_stock = params.parsed("in_stock", params::boolean);
         let seller = params.parsed("seller", params::uuid);
-        let q = params.parsed("q", |raw| {
+        // Not trimmed: a space after the last word says the word is finished (no completions).
+        let q = params.take("q").and_then(|raw| {
             if raw.chars().count() > MAX_QUERY_LEN {
-                Err(format!("must be at most {MAX_QUERY_LEN} characters"))
+                params.error("q", format!("must be at most {MAX_QUERY_LEN} characters"));
+                None
             } else {
-                Ok(raw.to_owned())
+                Some(raw.trim_start().to_owned())
             }
         });
         let sort = params.parsed("sort", Sort::parse);

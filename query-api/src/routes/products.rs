@@ -15,9 +15,11 @@ use crate::{
     error::ApiError,
     http_cache::{self, CachePolicy},
     listing::{
+        common_terms::CommonTerms,
         cursor::Cursor,
         page::{ProductItem, ProductPage},
         query::ListingQuery,
+        search::{Resolved, SearchText},
         sql,
     },
     metrics as m,
@@ -34,7 +36,7 @@ use crate::{
         ("max_price" = Option<i64>, Query, description = "Highest price, minor units, inclusive"),
         ("in_stock" = Option<bool>, Query, description = "true: stock > 0; false: sold out"),
         ("seller" = Option<Uuid>, Query, description = "Seller's user id"),
-        ("q" = Option<String>, Query, description = "Full-text search, websearch syntax (\"phrase\", or, -word); at most 200 characters"),
+        ("q" = Option<String>, Query, description = "Search: every word must match (`-word` must not), the last word also as a prefix while typed (no trailing space), words of 5+ letters with one typo; at most 200 characters, 8 words"),
         ("sort" = Option<String>, Query, description = "newest (default), price_asc, price_desc, name, relevance (needs q; the default with q)"),
         ("limit" = Option<i64>, Query, description = "Page size, 1-100, default 20"),
         ("cursor" = Option<String>, Query, description = "next_cursor of the previous page, with the same filters and sort"),
@@ -58,7 +60,7 @@ pub async fn list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
         return http_cache::respond(&req, "products", CachePolicy::Public, &*page);
     }
     let conn = ReadConn::open(&state.pool, &state.schema).await?;
-    let page = Arc::new(fetch_page(&conn, &query).await?);
+    let page = Arc::new(fetch_page(&conn, &query, &state.common_terms).await?);
     let result = if cacheable {
         state
             .listings
@@ -75,17 +77,49 @@ pub async fn list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
 pub async fn fetch_page(
     conn: &ReadConn<'_>,
     query: &ListingQuery,
+    common_terms: &CommonTerms,
 ) -> Result<ProductPage, ApiError> {
-    let statement = sql::page(conn.schema.as_str(), query);
-    let rows = conn
-        .query_typed(&statement.sql, &statement.typed_params())
-        .await?;
+    let search = match &query.filters.q {
+        Some(q) => Some(
+            conn.resolve_search(&SearchText::parse(q), common_terms)
+                .await?,
+        ),
+        None => None,
+    };
+    if search.as_ref().is_some_and(Resolved::matches_nothing) {
+        // A word no product holds: nothing to ask the database.
+        metrics::counter!(m::SEARCHES, "result" => "nothing").increment(1);
+        return Ok(ProductPage {
+            items: Vec::new(),
+            next_cursor: None,
+            total: query.include_total.then_some(0),
+            total_is_lower_bound: query.include_total.then_some(false),
+        });
+    }
+    let from_postings = sql::reads_postings(query, search.as_ref());
+    if search.is_some() {
+        let path = if from_postings { "postings" } else { "indexed" };
+        metrics::counter!(m::SEARCHES, "result" => path).increment(1);
+    }
+    let statement = sql::page(conn.schema.as_str(), query, search.as_ref());
+    // A listing's plan follows from its shape (which filters, which sort: each has its index),
+    // and so does a page of the search postings, so those are prepared once per connection. A
+    // search through the GIN index is planned for its values: how many products hold a word
+    // decides between reading the matches and walking an order.
+    let rows = if search.is_none() || from_postings {
+        conn.query_prepared(&statement.sql, &statement.typed_params())
+            .await?
+    } else {
+        conn.query_typed(&statement.sql, &statement.typed_params())
+            .await?
+    };
     let limit = usize::try_from(query.limit).unwrap_or(usize::MAX);
     let next_cursor = match rows.get(limit) {
         // The extra row exists, so the page's last row has a successor.
         Some(_) => {
             let last = &rows[limit - 1];
-            let cursor = Cursor::after_row(query.sort, last).map_err(ApiError::from)?;
+            let driver = search.as_ref().map_or(0, |s| sql::driver(s, query));
+            let cursor = Cursor::after_row(query.sort, last, driver).map_err(ApiError::from)?;
             Some(cursor.encode(&query.filters, query.sort))
         }
         None => None,
@@ -96,7 +130,7 @@ pub async fn fetch_page(
         .map(ProductItem::from_row)
         .collect::<Result<Vec<_>, _>>()?;
     let (total, total_is_lower_bound) = if query.include_total {
-        let statement = sql::total(conn.schema.as_str(), &query.filters);
+        let statement = sql::total(conn.schema.as_str(), &query.filters, search.as_ref());
         let rows = conn
             .query_typed(&statement.sql, &statement.typed_params())
             .await?;

@@ -376,6 +376,14 @@ pub async fn insert_product_into(client: &tokio_postgres::Client, schema: &str, 
         )
         .await
         .expect("inserting a product");
+    // Its search postings, as the projector writes them beside the row.
+    client
+        .execute(
+            &format!("SELECT {schema}.index_search(ARRAY[$1::uuid])"),
+            &[&p.id],
+        )
+        .await
+        .expect("indexing a product for search");
 }
 
 pub async fn set_stream_version(client: &tokio_postgres::Client, stream_id: Uuid, version: i64) {

@@ -236,7 +236,7 @@ async fn search_ranks_a_name_hit_above_a_category_and_a_description_hit() {
     // Any other sort still filters by the search.
     let body = app.get_json("/v1/products?q=lamp&sort=newest").await;
     assert_eq!(ids(&body), [in_description.id, in_category.id, in_name.id]);
-    // websearch syntax: an excluded word and a quoted phrase.
+    // An excluded word; quotes only separate words, every word must match.
     let body = app.get_json("/v1/products?q=lamp%20-reading").await;
     assert_eq!(ids(&body), [in_category.id, in_description.id]);
     let body = app.get_json("/v1/products?q=%22reading%20lamp%22").await;
@@ -244,6 +244,63 @@ async fn search_ranks_a_name_hit_above_a_category_and_a_description_hit() {
     // Only stop words: no lexeme, so nothing matches (and no error).
     let body = app.get_json("/v1/products?q=the").await;
     assert_eq!(ids(&body), Vec::<Uuid>::new());
+}
+
+#[tokio::test]
+async fn search_completes_the_word_being_typed_and_forgives_one_typo() {
+    let app = spawn_app().await;
+    let kettle = ProductRow::published("Copper kettle");
+    let kettlebell = ProductRow::published("Iron kettlebell");
+    let mug = ProductRow::published("Copper mug");
+    app.insert_products(&[kettle.clone(), kettlebell.clone(), mug.clone()])
+        .await;
+    let sorted = |mut v: Vec<Uuid>| {
+        v.sort();
+        v
+    };
+
+    // The last word, typed without a space after it, is also a prefix; earlier words are not.
+    let body = app.get_json("/v1/products?q=kett").await;
+    assert_eq!(sorted(ids(&body)), sorted(vec![kettle.id, kettlebell.id]));
+    let body = app.get_json("/v1/products?q=kett%20").await;
+    assert_eq!(ids(&body), Vec::<Uuid>::new(), "a finished word is a word");
+    let body = app.get_json("/v1/products?q=copp%20kettle").await;
+    assert_eq!(
+        ids(&body),
+        Vec::<Uuid>::new(),
+        "only the last word is a prefix"
+    );
+    let body = app.get_json("/v1/products?q=kettle%20copp").await;
+    assert_eq!(ids(&body), [kettle.id]);
+
+    // One typo in a word of five letters or more: dropped, doubled, swapped or replaced.
+    for typo in ["ketle", "kettel", "ktetle", "coppar%20kettle"] {
+        let body = app.get_json(&format!("/v1/products?q={typo}%20")).await;
+        assert_eq!(ids(&body), [kettle.id], "{typo}");
+    }
+    // Two typos, or one in a short word, find nothing.
+    for typo in ["ktele", "mugg"] {
+        let body = app.get_json(&format!("/v1/products?q={typo}%20")).await;
+        assert_eq!(ids(&body), Vec::<Uuid>::new(), "{typo}");
+    }
+    // A word both wanted and excluded finds nothing (without reading the postings of either);
+    // a stop word being typed completes like any other prefix.
+    let body = app.get_json("/v1/products?q=kettle%20-kettle").await;
+    assert_eq!(ids(&body), Vec::<Uuid>::new());
+    let onion = ProductRow::published("Onion slicer");
+    app.insert_product(&onion).await;
+    let body = app.get_json("/v1/products?q=on").await;
+    assert_eq!(
+        ids(&body),
+        [onion.id],
+        "on is a stop word, onion a completion"
+    );
+    // The same words with a filter take the other path and find the same products.
+    let body = app
+        .get_json("/v1/products?q=ketle%20&in_stock=true&include_total=true")
+        .await;
+    assert_eq!(ids(&body), [kettle.id]);
+    assert_eq!(body["total"], 1);
 }
 
 #[tokio::test]

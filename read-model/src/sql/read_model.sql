@@ -23,9 +23,9 @@ CREATE TABLE IF NOT EXISTS {schema}.products (
     updated_at  timestamptz NOT NULL,
     -- Stream version of the last event folded into this row.
     version     bigint      NOT NULL,
-    -- Ranked full-text search: name first, then category, then description. The query side must
-    -- use the same configuration: websearch_to_tsquery('english', $q). Hyphens in category
-    -- slugs become spaces so "kitchen-dining" matches "kitchen".
+    -- Full-text search: name (weight A), category (B), description (C). The query side makes
+    -- its lexemes with the same configuration, to_tsvector('english', word). Hyphens in
+    -- category slugs become spaces so "kitchen-dining" matches "kitchen".
     search      tsvector    GENERATED ALWAYS AS (
         setweight(to_tsvector('english'::regconfig, name), 'A') ||
         setweight(to_tsvector('english'::regconfig, replace(category, '-', ' ')), 'B') ||
@@ -48,6 +48,69 @@ CREATE INDEX IF NOT EXISTS products_status_category_price_idx
     ON {schema}.products (status, category, price_minor, id);
 CREATE INDEX IF NOT EXISTS products_seller_idx
     ON {schema}.products (seller_id, created_at DESC, id DESC);
+
+-- Relevance search without ranking every match. One row per word of every published product:
+-- the word as `products.search` holds it (its lexeme) and how strongly the product matches it,
+-- its impact: 4 in the name, 2 in the category, 1 in the description, added up. Read in index
+-- order, the strongest matches of a word come first, so a page of a word found in a million
+-- products costs as much as a page of a rare one. Written by the projector with the product
+-- (`index_search`/`unindex_search` in the same transaction), so it is a read model like the
+-- others: rebuilt from the events, compared by `projector verify`.
+CREATE TABLE IF NOT EXISTS {schema}.search_postings (
+    term       text     COLLATE "C" NOT NULL,
+    impact     smallint NOT NULL,
+    product_id uuid     NOT NULL,
+    PRIMARY KEY (term, impact, product_id)
+);
+-- The query API picks the rarest word of a search from the planner's most common values of
+-- `term`: a thousand of them (the default keeps a hundred) cover a real catalog's common words.
+ALTER TABLE {schema}.search_postings ALTER COLUMN term SET STATISTICS 1000;
+
+-- The impact of one lexeme of `products.search`, from the weights of its positions. The query
+-- API ranks filtered searches with the same function, so both orders agree.
+CREATE OR REPLACE FUNCTION {schema}.search_impact(weights text[]) RETURNS smallint
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT ((CASE WHEN 'A' = ANY(weights) THEN 4 ELSE 0 END)
+          + (CASE WHEN 'B' = ANY(weights) THEN 2 ELSE 0 END)
+          + (CASE WHEN 'C' = ANY(weights) OR 'D' = ANY(weights) THEN 1 ELSE 0 END))::smallint
+$$;
+
+-- Postings of the products `ids` as their rows are now; only published products have any.
+-- Sorted, so a bulk build appends to the index in order. (No "every product when NULL": the
+-- function's one plan would then scan every product for a batch of ten.)
+CREATE OR REPLACE FUNCTION {schema}.index_search(ids uuid[]) RETURNS void LANGUAGE sql AS $$
+    INSERT INTO {schema}.search_postings (term, impact, product_id)
+    SELECT u.lexeme, {schema}.search_impact(u.weights), p.id
+    FROM {schema}.products p, unnest(p.search) AS u
+    WHERE p.status = 'published' AND p.id = ANY(ids)
+    ORDER BY 1, 2, 3
+    ON CONFLICT DO NOTHING
+$$;
+
+-- Removes the postings `index_search` wrote for the rows of `ids` as they are now: called
+-- before the rows change, each key found through the primary key (a word such as "catalog"
+-- has a million postings; scanning them for one product would not do).
+CREATE OR REPLACE FUNCTION {schema}.unindex_search(ids uuid[]) RETURNS void LANGUAGE sql AS $$
+    DELETE FROM {schema}.search_postings sp
+    USING {schema}.products p, unnest(p.search) AS u
+    WHERE p.id = ANY(ids) AND p.status = 'published'
+      AND sp.term = u.lexeme AND sp.impact = {schema}.search_impact(u.weights)
+      AND sp.product_id = p.id
+$$;
+REVOKE ALL ON FUNCTION {schema}.index_search(uuid[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION {schema}.unindex_search(uuid[]) FROM PUBLIC;
+
+-- Read schemas built before the postings existed (and catalogs loaded in bulk) get them here,
+-- once: an empty table beside published products means they were never written.
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM {schema}.search_postings)
+       AND EXISTS (SELECT 1 FROM {schema}.products WHERE status = 'published') THEN
+        PERFORM {schema}.index_search(
+            ARRAY(SELECT id FROM {schema}.products WHERE status = 'published'));
+    END IF;
+END
+$$;
 
 -- Published products per category, kept in step with publish, unpublish, archive and category
 -- changes. Exactly the categories with at least one published product: a row whose count falls

@@ -11,7 +11,9 @@ use std::time::Instant;
 
 use query_api::listing::{
     Cursor, Filters, ListingQuery, Sort, SortKey,
-    sql::{self, Statement},
+    common_terms::CommonTerms,
+    search::{self, Resolved, SearchText},
+    sql::{self, Param, Statement},
 };
 use serde_json::Value;
 use testkit::TestDatabase;
@@ -123,6 +125,53 @@ async fn explain_and_run(client: &Client, statement: &Statement) -> Planned {
     }
 }
 
+/// A parameter as a typed SQL literal, and its type, for `PREPARE` and `EXECUTE`.
+fn literal(param: &Param) -> (String, &'static str) {
+    let text = |v: &str| format!("'{}'", v.replace('\'', "''"));
+    match param {
+        Param::Text(v) => (text(v), "text"),
+        Param::Int(v) => (v.to_string(), "int8"),
+        Param::Uuid(v) => (text(&v.to_string()), "uuid"),
+        Param::Time(v) => (text(&v.to_rfc3339()), "timestamptz"),
+        Param::Texts(v) => {
+            let items: Vec<String> = v.iter().map(|t| text(t)).collect();
+            (format!("ARRAY[{}]::text[]", items.join(", ")), "text[]")
+        }
+    }
+}
+
+/// The generic plan of `statement`: the one a connection settles on after a few executions of a
+/// prepared statement, whatever the values (`plan_cache_mode = force_generic_plan`).
+async fn generic_plan(client: &Client, statement: &Statement) -> Vec<(String, String, String)> {
+    let (values, types): (Vec<String>, Vec<&str>) = statement.params.iter().map(literal).unzip();
+    client
+        .batch_execute(&format!(
+            "SET plan_cache_mode = force_generic_plan; PREPARE generic({}) AS {}",
+            types.join(", "),
+            statement.sql
+        ))
+        .await
+        .unwrap_or_else(|e| panic!("PREPARE failed: {e}\n{}", statement.sql));
+    let explained = client
+        .query_one(
+            &format!(
+                "EXPLAIN (FORMAT JSON) EXECUTE generic({})",
+                values.join(", ")
+            ),
+            &[],
+        )
+        .await
+        .expect("EXPLAIN EXECUTE");
+    client
+        .batch_execute("DEALLOCATE generic; RESET plan_cache_mode")
+        .await
+        .expect("DEALLOCATE");
+    let plan: Value = explained.get(0);
+    let mut found = Vec::new();
+    scans(&plan[0]["Plan"], &mut found);
+    found
+}
+
 fn seq_scans_on_products(planned: &Planned) -> bool {
     planned
         .scans
@@ -136,7 +185,10 @@ fn synthetic_cursor(sort: Sort) -> Cursor {
         Sort::Newest => SortKey::CreatedAt(1_700_000_000_000_000),
         Sort::PriceAsc | Sort::PriceDesc => SortKey::Price(25_000),
         Sort::Name => SortKey::Name("Modern oak lamp".to_owned()),
-        Sort::Relevance => SortKey::Rank(0.1),
+        Sort::Relevance => SortKey::Relevance {
+            impact: 1,
+            driver: 0,
+        },
     };
     Cursor {
         key,
@@ -161,21 +213,37 @@ async fn every_listing_page_is_planned_on_an_index_over_a_large_catalog() {
         .expect("seller id")
         .get(0);
 
+    let resolved = search::resolve(
+        &client,
+        SCHEMA,
+        &SearchText::parse(SEARCH),
+        &CommonTerms::default(),
+    )
+    .await
+    .expect("resolving the search");
+    assert!(!resolved.matches_nothing(), "{SEARCH} is in the catalog");
+    let search_of =
+        |filters: &Filters| -> Option<&Resolved> { filters.q.as_ref().map(|_| &resolved) };
+
     let started = Instant::now();
     let mut lines = Vec::new();
     let mut violations = Vec::new();
     for (filters, sort) in combinations(seller) {
         let first_query = ListingQuery::first_page(filters.clone(), sort, PAGE);
-        let first = explain_and_run(&client, &sql::page(SCHEMA, &first_query)).await;
+        let search = search_of(&filters);
+        let first = explain_and_run(&client, &sql::page(SCHEMA, &first_query, search)).await;
         let last = first.rows.get(PAGE as usize - 1).or(first.rows.last());
         let cursor = last
-            .map(|row| Cursor::after_row(sort, row).expect("cursor from a row"))
+            .map(|row| {
+                let driver = search.map_or(0, |s| sql::driver(s, &first_query));
+                Cursor::after_row(sort, row, driver).expect("cursor from a row")
+            })
             .unwrap_or_else(|| synthetic_cursor(sort));
         let next_query = ListingQuery {
             after: Some(cursor),
-            ..first_query
+            ..first_query.clone()
         };
-        let next = explain_and_run(&client, &sql::page(SCHEMA, &next_query)).await;
+        let next = explain_and_run(&client, &sql::page(SCHEMA, &next_query, search)).await;
         for (page, planned) in [("first", &first), ("next", &next)] {
             if seq_scans_on_products(planned) {
                 violations.push(format!(
@@ -183,6 +251,24 @@ async fn every_listing_page_is_planned_on_an_index_over_a_large_catalog() {
                     sort.as_str(),
                     label(&filters),
                     planned.summary
+                ));
+            }
+        }
+        // What query-api prepares (every listing without a search, and a search page read
+        // from the postings) must stay on an index in its generic plan too.
+        for (page, query) in [("first", &first_query), ("next", &next_query)] {
+            if search.is_some() && !sql::reads_postings(query, search) {
+                continue;
+            }
+            let generic = generic_plan(&client, &sql::page(SCHEMA, query, search)).await;
+            if generic
+                .iter()
+                .any(|(node, relation, _)| node == "Seq Scan" && relation == "products")
+            {
+                violations.push(format!(
+                    "{} / {} / {page} (generic plan): {generic:?}",
+                    sort.as_str(),
+                    label(&filters)
                 ));
             }
         }
@@ -201,7 +287,8 @@ async fn every_listing_page_is_planned_on_an_index_over_a_large_catalog() {
         if seen_filters.contains(&filters) {
             continue;
         }
-        let planned = explain_and_run(&client, &sql::total(SCHEMA, &filters)).await;
+        let planned =
+            explain_and_run(&client, &sql::total(SCHEMA, &filters, search_of(&filters))).await;
         assert!(
             planned.summary.starts_with("Aggregate → Limit"),
             "a total is always bounded: {}",
