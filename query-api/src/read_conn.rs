@@ -168,15 +168,7 @@ impl<'a> ReadConn<'a> {
         sql: &str,
         params: &[(&(dyn ToSql + Sync), Type)],
     ) -> Result<Vec<Row>, ApiError> {
-        let types: Vec<Type> = params.iter().map(|(_, t)| t.clone()).collect();
-        let values: Vec<&(dyn ToSql + Sync)> = params.iter().map(|(v, _)| *v).collect();
-        let statement = self
-            .client
-            .prepare_typed_cached(sql, &types)
-            .await
-            .map_err(|e| self.fail(e))?;
-        self.client
-            .query(&statement, &values)
+        crate::listing::search::run(&*self.client, sql, params)
             .await
             .map_err(|e| self.fail(e))
     }

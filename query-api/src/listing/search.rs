@@ -199,7 +199,7 @@ impl Preparing for deadpool_postgres::ClientWrapper {
 }
 
 /// Prepares `sql` on `conn` and runs it with `params`.
-pub(super) async fn run(
+pub(crate) async fn run(
     conn: &impl Preparing,
     sql: &str,
     params: &[(&(dyn ToSql + Sync), Type)],
