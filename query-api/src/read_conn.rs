@@ -168,7 +168,7 @@ impl<'a> ReadConn<'a> {
         sql: &str,
         params: &[(&(dyn ToSql + Sync), Type)],
     ) -> Result<Vec<Row>, ApiError> {
-        crate::listing::search::run(&*self.client, sql, params)
+        crate::listing::prepared::run(&*self.client, sql, params)
             .await
             .map_err(|e| self.fail(e))
     }

@@ -15,7 +15,7 @@ use std::{
 
 use tokio_postgres::{Error, types::Type};
 
-use super::search::{Preparing, run};
+use super::prepared::{Preparing, run};
 
 /// How long the statistics are reused: they change when autovacuum analyses the table, which
 /// on a busy catalog is every few minutes at most.

@@ -8,6 +8,7 @@ pub mod common_terms;
 pub mod cursor;
 pub mod filters;
 pub mod page;
+pub mod prepared;
 pub mod query;
 pub mod search;
 pub mod sql;

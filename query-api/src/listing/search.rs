@@ -9,10 +9,13 @@
 
 use std::collections::BTreeSet;
 
-use super::common_terms::CommonTerms;
+use super::{
+    common_terms::CommonTerms,
+    prepared::{Preparing, run},
+};
 
 use tokio_postgres::{
-    Client, Error, Statement,
+    Error,
     types::{ToSql, Type},
 };
 
@@ -170,45 +173,6 @@ const KNOWN: &str = "
     FROM unnest($1::int4[], $2::text[]) AS c(word, term)
     WHERE EXISTS (SELECT 1 FROM {schema}.search_postings sp WHERE sp.term = c.term)
     ORDER BY c.word, c.term";
-
-/// A connection the resolution's statements run on. A pooled one keeps them prepared (their
-/// text only changes with the schema), so each is parsed and planned once per connection.
-pub trait Preparing {
-    fn client(&self) -> &Client;
-    fn prepare(&self, sql: &str, types: &[Type]) -> impl Future<Output = Result<Statement, Error>>;
-}
-
-impl Preparing for Client {
-    fn client(&self) -> &Client {
-        self
-    }
-
-    fn prepare(&self, sql: &str, types: &[Type]) -> impl Future<Output = Result<Statement, Error>> {
-        self.prepare_typed(sql, types)
-    }
-}
-
-impl Preparing for deadpool_postgres::ClientWrapper {
-    fn client(&self) -> &Client {
-        self
-    }
-
-    fn prepare(&self, sql: &str, types: &[Type]) -> impl Future<Output = Result<Statement, Error>> {
-        self.prepare_typed_cached(sql, types)
-    }
-}
-
-/// Prepares `sql` on `conn` and runs it with `params`.
-pub(crate) async fn run(
-    conn: &impl Preparing,
-    sql: &str,
-    params: &[(&(dyn ToSql + Sync), Type)],
-) -> Result<Vec<tokio_postgres::Row>, Error> {
-    let types: Vec<Type> = params.iter().map(|(_, t)| t.clone()).collect();
-    let values: Vec<&(dyn ToSql + Sync)> = params.iter().map(|(v, _)| *v).collect();
-    let statement = conn.prepare(sql, &types).await?;
-    conn.client().query(&statement, &values).await
-}
 
 /// Resolves `text` against the postings of `schema`: at most three round trips (lexemes and
 /// completions together, then typo corrections when a word was not found).
